@@ -1,0 +1,233 @@
+/**
+ * The one HTTP layer: an undici Agent per process (keep-alive, bounded connections per
+ * origin), per-request timeouts, retries with exponential backoff + jitter that honour
+ * Retry-After, and a redacted --debug trace (method, URL, status, duration).
+ */
+import { Agent, type Dispatcher, errors as undiciErrors, request } from "undici";
+import { RemoteError } from "../core/errors.js";
+import { redact } from "../core/redact.js";
+
+export interface DebugLogger {
+  debug(message: string): void;
+}
+
+export interface RetryPolicy {
+  /** Attempts after the first one. */
+  retries: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const defaultRetryPolicy: RetryPolicy = { retries: 5, baseDelayMs: 250, maxDelayMs: 30_000 };
+
+export interface HttpRequest {
+  method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD";
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  timeoutMs?: number;
+  /**
+   * Whether a failed attempt may be sent again. Defaults to true for GET/HEAD/PUT/DELETE and
+   * false for POST/PATCH; callers opt a POST in when a repeat cannot double-apply (an LTI
+   * score POST with the same timestamp, a token request).
+   */
+  retry?: boolean;
+  /** Statuses to hand back to the caller instead of retrying (e.g. 401 handled by a token refresh). */
+  noRetryStatuses?: number[];
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  url: string;
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  /** Attempts made, 1 when the first succeeded. */
+  attempts: number;
+}
+
+export interface HttpClientOptions {
+  dispatcher?: Dispatcher;
+  logger?: DebugLogger;
+  userAgent?: string;
+  retry?: Partial<RetryPolicy>;
+  sleep?: (ms: number) => Promise<void>;
+  /** Called with the delay before each retry (tests and adaptive concurrency use it). */
+  onRetry?: (info: { url: string; status?: number; error?: string; delayMs: number; attempt: number }) => void;
+}
+
+let sharedAgent: Agent | undefined;
+
+/** The process-wide undici Agent. */
+export function sharedDispatcher(): Agent {
+  sharedAgent ??= new Agent({
+    keepAliveTimeout: 10_000,
+    keepAliveMaxTimeout: 60_000,
+    connections: 64,
+    pipelining: 1,
+    connect: { timeout: 10_000 },
+  });
+  return sharedAgent;
+}
+
+export async function closeSharedDispatcher(): Promise<void> {
+  const agent = sharedAgent;
+  sharedAgent = undefined;
+  if (agent) await agent.close();
+}
+
+const RETRYABLE_NETWORK_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+  "UND_ERR_CLOSED",
+]);
+
+export function isRetryableStatus(status: number): boolean {
+  return status === 429 || status === 502 || status === 503 || status === 504 || status === 500;
+}
+
+/** Retry-After as seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}
+
+export function backoffDelay(attempt: number, policy: RetryPolicy, random = Math.random): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+function networkCode(error: unknown): string | undefined {
+  if (error && typeof error === "object") {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+    const cause = (error as { cause?: unknown }).cause;
+    if (cause) return networkCode(cause);
+  }
+  return undefined;
+}
+
+function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (value === undefined) continue;
+    out[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return out;
+}
+
+export class HttpClient {
+  private readonly dispatcher: Dispatcher;
+  private readonly logger: DebugLogger | undefined;
+  private readonly userAgent: string;
+  private readonly policy: RetryPolicy;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly onRetry: HttpClientOptions["onRetry"];
+
+  constructor(options: HttpClientOptions = {}) {
+    this.dispatcher = options.dispatcher ?? sharedDispatcher();
+    this.logger = options.logger;
+    this.userAgent = options.userAgent ?? "gg4l";
+    this.policy = { ...defaultRetryPolicy, ...options.retry };
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.onRetry = options.onRetry;
+  }
+
+  async request(url: string, req: HttpRequest = {}): Promise<HttpResponse> {
+    const method = req.method ?? "GET";
+    const mayRetry = req.retry ?? (method !== "POST" && method !== "PATCH");
+    const maxAttempts = mayRetry ? this.policy.retries + 1 : 1;
+    for (let attempt = 1; ; attempt++) {
+      const started = performance.now();
+      try {
+        const res = await request(url, {
+          method,
+          dispatcher: this.dispatcher,
+          headers: { "user-agent": this.userAgent, ...req.headers },
+          body: req.body,
+          headersTimeout: req.timeoutMs ?? 30_000,
+          bodyTimeout: req.timeoutMs ?? 30_000,
+          signal: req.signal,
+        });
+        const body = await res.body.text();
+        const headers = flattenHeaders(res.headers);
+        this.trace(method, url, res.statusCode, started, attempt);
+        const retryable = isRetryableStatus(res.statusCode) && !req.noRetryStatuses?.includes(res.statusCode);
+        if (retryable && attempt < maxAttempts) {
+          const delay = Math.min(
+            this.policy.maxDelayMs,
+            parseRetryAfter(headers["retry-after"]) ?? backoffDelay(attempt, this.policy),
+          );
+          this.onRetry?.({ url, status: res.statusCode, delayMs: delay, attempt });
+          await this.sleep(delay);
+          continue;
+        }
+        return { url, status: res.statusCode, headers, body, attempts: attempt };
+      } catch (error) {
+        const code = networkCode(error);
+        this.trace(method, url, code ?? "error", started, attempt);
+        if (error instanceof undiciErrors.RequestAbortedError || req.signal?.aborted) throw error;
+        if (code && RETRYABLE_NETWORK_CODES.has(code) && attempt < maxAttempts) {
+          const delay = backoffDelay(attempt, this.policy);
+          this.onRetry?.({ url, error: code, delayMs: delay, attempt });
+          await this.sleep(delay);
+          continue;
+        }
+        const origin = safeOrigin(url);
+        throw new RemoteError(`cannot reach ${origin}: ${code ?? (error as Error).message}`, {
+          hint: "check the URL, the network and that the server is running; retry later if it is overloaded",
+          cause: error,
+        });
+      }
+    }
+  }
+
+  private trace(method: string, url: string, status: number | string, started: number, attempt: number): void {
+    if (!this.logger) return;
+    const ms = Math.round(performance.now() - started);
+    const retry = attempt > 1 ? ` (attempt ${attempt})` : "";
+    this.logger.debug(`http ${method} ${redact(url)} → ${status} ${ms}ms${retry}`);
+  }
+}
+
+export function safeOrigin(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return "(invalid URL)";
+  }
+}
+
+/**
+ * Parse a JSON body, turning HTML error pages and malformed JSON into a RemoteError that
+ * says what came back instead of a SyntaxError.
+ */
+export function parseJsonBody<T>(res: HttpResponse, what: string): T {
+  const contentType = res.headers["content-type"] ?? "";
+  const text = res.body;
+  if (/text\/html/i.test(contentType) || /^\s*<(!doctype|html)/i.test(text)) {
+    throw new RemoteError(`${what}: ${safeOrigin(res.url)} answered HTTP ${res.status} with an HTML page instead of JSON`, {
+      status: res.status,
+      hint: "the URL may point at a login page, a proxy or a maintenance page: check the configured base URL",
+    });
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw new RemoteError(`${what}: ${safeOrigin(res.url)} answered HTTP ${res.status} with malformed JSON`, {
+      status: res.status,
+      hint: "the server sent a truncated or invalid body; retry, and report it if it persists",
+      cause: error,
+    });
+  }
+}
