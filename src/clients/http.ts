@@ -3,9 +3,10 @@
  * origin), per-request timeouts, retries with exponential backoff + jitter that honour
  * Retry-After, and a redacted --debug trace (method, URL, status, duration).
  */
-import { Agent, type Dispatcher, errors as undiciErrors, request } from "undici";
+import { Agent, type Dispatcher, request, errors as undiciErrors } from "undici";
 import { RemoteError } from "../core/errors.js";
 import { redact } from "../core/redact.js";
+import { onShutdown } from "../core/shutdown.js";
 
 export interface DebugLogger {
   debug(message: string): void;
@@ -52,13 +53,20 @@ export interface HttpClientOptions {
   retry?: Partial<RetryPolicy>;
   sleep?: (ms: number) => Promise<void>;
   /** Called with the delay before each retry (tests and adaptive concurrency use it). */
-  onRetry?: (info: { url: string; status?: number; error?: string; delayMs: number; attempt: number }) => void;
+  onRetry?: (info: {
+    url: string;
+    status?: number;
+    error?: string;
+    delayMs: number;
+    attempt: number;
+  }) => void;
 }
 
 let sharedAgent: Agent | undefined;
 
 /** The process-wide undici Agent. */
 export function sharedDispatcher(): Agent {
+  if (!sharedAgent) onShutdown(closeSharedDispatcher);
   sharedAgent ??= new Agent({
     keepAliveTimeout: 10_000,
     keepAliveMaxTimeout: 60_000,
@@ -192,7 +200,13 @@ export class HttpClient {
     }
   }
 
-  private trace(method: string, url: string, status: number | string, started: number, attempt: number): void {
+  private trace(
+    method: string,
+    url: string,
+    status: number | string,
+    started: number,
+    attempt: number,
+  ): void {
     if (!this.logger) return;
     const ms = Math.round(performance.now() - started);
     const retry = attempt > 1 ? ` (attempt ${attempt})` : "";
@@ -216,10 +230,13 @@ export function parseJsonBody<T>(res: HttpResponse, what: string): T {
   const contentType = res.headers["content-type"] ?? "";
   const text = res.body;
   if (/text\/html/i.test(contentType) || /^\s*<(!doctype|html)/i.test(text)) {
-    throw new RemoteError(`${what}: ${safeOrigin(res.url)} answered HTTP ${res.status} with an HTML page instead of JSON`, {
-      status: res.status,
-      hint: "the URL may point at a login page, a proxy or a maintenance page: check the configured base URL",
-    });
+    throw new RemoteError(
+      `${what}: ${safeOrigin(res.url)} answered HTTP ${res.status} with an HTML page instead of JSON`,
+      {
+        status: res.status,
+        hint: "the URL may point at a login page, a proxy or a maintenance page: check the configured base URL",
+      },
+    );
   }
   try {
     return JSON.parse(text) as T;

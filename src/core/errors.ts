@@ -17,11 +17,27 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 export const exitCodeTable: ReadonlyArray<{ code: number; name: string; meaning: string }> = [
   { code: 0, name: "ok", meaning: "success (an empty list is success)" },
   { code: 1, name: "failure", meaning: "unexpected failure, or a doctor check failed" },
-  { code: 2, name: "usage", meaning: "usage error: unknown command or flag, missing value, no TTY to confirm" },
+  {
+    code: 2,
+    name: "usage",
+    meaning: "usage error: unknown command or flag, missing value, no TTY to confirm",
+  },
   { code: 3, name: "not-found", meaning: "a named tenant, program, course, learner or run does not exist" },
-  { code: 4, name: "auth-config", meaning: "authentication, permission or configuration problem (state file, keys, credentials)" },
-  { code: 5, name: "partial", meaning: "partial failure: some items failed, the rest were done and recorded" },
-  { code: 6, name: "conflict", meaning: "conflict: lock held, stale plan, or rule R1 (one grade-sync option per LMS)" },
+  {
+    code: 4,
+    name: "auth-config",
+    meaning: "authentication, permission or configuration problem (state file, keys, credentials)",
+  },
+  {
+    code: 5,
+    name: "partial",
+    meaning: "partial failure: some items failed, the rest were done and recorded",
+  },
+  {
+    code: 6,
+    name: "conflict",
+    meaning: "conflict: lock held, stale plan, or rule R1 (one grade-sync option per LMS)",
+  },
   { code: 130, name: "interrupted", meaning: "interrupted (Ctrl-C / SIGINT)" },
 ];
 
@@ -29,7 +45,11 @@ export class GgError extends Error {
   readonly exitCode: number;
   readonly hint: string | undefined;
   readonly details: unknown;
-  constructor(message: string, exitCode: number, opts: { hint?: string; details?: unknown; cause?: unknown } = {}) {
+  constructor(
+    message: string,
+    exitCode: number,
+    opts: { hint?: string; details?: unknown; cause?: unknown } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
     this.exitCode = exitCode;
@@ -82,7 +102,14 @@ export class RemoteError extends GgError {
   readonly errorCode: string | undefined;
   constructor(
     message: string,
-    opts: { status?: number; errorCode?: string; hint?: string; details?: unknown; cause?: unknown; exitCode?: number } = {},
+    opts: {
+      status?: number;
+      errorCode?: string;
+      hint?: string;
+      details?: unknown;
+      cause?: unknown;
+      exitCode?: number;
+    } = {},
   ) {
     super(message, opts.exitCode ?? ExitCode.failure, opts);
     this.status = opts.status;

@@ -2,10 +2,11 @@
  * The tool's RS256 signing key pair (LTI client assertions, deep-linking responses, the
  * tool JWKS). Stored as one JSON file with mode 0600 beside the state database.
  */
-import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { dirname, basename, join } from "node:path";
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
+
 import type { webcrypto } from "node:crypto";
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
 import { ConfigError } from "./errors.js";
 
 type CryptoKey = webcrypto.CryptoKey;
@@ -33,7 +34,10 @@ export function keyPathFor(dbPath: string): string {
 }
 
 export async function generateToolKeyFile(now: Date): Promise<ToolKeyFile> {
-  const { privateKey, publicKey } = await generateKeyPair("RS256", { modulusLength: 2048, extractable: true });
+  const { privateKey, publicKey } = await generateKeyPair("RS256", {
+    modulusLength: 2048,
+    extractable: true,
+  });
   const publicJwk = await exportJWK(publicKey);
   const kid = (await calculateJwkThumbprint(publicJwk)).slice(0, 16);
   const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: "RS256", use: "sig" };

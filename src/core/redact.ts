@@ -5,7 +5,8 @@
 const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 const EMAIL = /([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})/g;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
-const SECRET_PARAM = /\b(client_secret|client_assertion|access_token|assertion|password|secret|id_token|JWT)=([^&\s]+)/gi;
+const SECRET_PARAM =
+  /\b(client_secret|client_assertion|access_token|assertion|password|secret|id_token|JWT)=([^&\s]+)/gi;
 
 const knownSecrets = new Set<string>();
 

@@ -1,0 +1,146 @@
+/**
+ * The glue between commander and core: build the context and output for one command
+ * from the global flags, run the handler, write the audit row for mutating commands,
+ * close what was opened.
+ */
+import type { Command } from "commander";
+import { recordAudit } from "../core/audit.js";
+import { type Context, createContext, type Logger } from "../core/context.js";
+import { ExitCode, GgError } from "../core/errors.js";
+import { type Env, resolveDbPath } from "../core/paths.js";
+import type { Prompter } from "../core/prompter.js";
+import { redact } from "../core/redact.js";
+import { canPrompt, colorEnabled, type IO, readAll } from "./io/io.js";
+import { Output } from "./io/output.js";
+import { inquirerPrompter, noPrompter } from "./io/prompter.js";
+import { loadStyle } from "./io/style.js";
+
+/** What the process (or a test) hands the CLI. */
+export interface CliEnv {
+  io: IO;
+  env: Env;
+  cwd: string;
+  osUser: string;
+  version: string;
+  now?: () => Date;
+  /** Replaces inquirer (tests); used only where a prompt is allowed. */
+  prompter?: Prompter;
+}
+
+export interface GlobalOptions {
+  db?: string;
+  tenant?: string;
+  json?: boolean;
+  color: boolean;
+  input: boolean;
+  debug?: boolean;
+}
+
+export interface Invocation<Opts> {
+  ctx: Context;
+  out: Output;
+  opts: Opts & GlobalOptions;
+  /** Positional arguments, in declaration order. */
+  args: string[];
+}
+
+export interface ActionSpec {
+  /** Mutating commands write an audit row, whatever their outcome. */
+  audit: boolean;
+}
+
+function makeLogger(io: IO, debug: boolean): Logger {
+  return {
+    debug: (message) => {
+      if (debug) io.stderr.write(`debug: ${redact(message)}\n`);
+    },
+    info: (message) => io.stderr.write(`${message}\n`),
+    warn: (message) => io.stderr.write(`! ${message}\n`),
+  };
+}
+
+export function exitCodeOf(error: unknown): number {
+  return error instanceof GgError ? error.exitCode : ExitCode.failure;
+}
+
+/** "tenant add" for the command `gg4l tenant add`. */
+export function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(" ");
+}
+
+export function defineAction<Opts>(
+  cmd: Command,
+  cli: CliEnv,
+  spec: ActionSpec,
+  handler: (inv: Invocation<Opts>) => Promise<void>,
+): Command {
+  return cmd.action(async (...received: unknown[]) => {
+    const command = received[received.length - 1] as Command;
+    const args = (received.slice(0, -2) as Array<string | string[] | undefined>).flatMap((a) =>
+      a === undefined ? [] : a,
+    );
+    const opts = command.optsWithGlobals() as Opts & GlobalOptions;
+    const debug = Boolean(opts.debug || cli.env.GG4L_DEBUG);
+    const promptAllowed = canPrompt(cli.io, cli.env, opts.input);
+    const ctx = createContext({
+      env: cli.env,
+      dbPath: resolveDbPath(opts.db, cli.env, cli.cwd),
+      tenantFlag: opts.tenant,
+      osUser: cli.osUser,
+      now: cli.now,
+      logger: makeLogger(cli.io, debug),
+      prompter: promptAllowed ? (cli.prompter ?? inquirerPrompter(cli.io)) : noPrompter,
+      canPrompt: promptAllowed,
+      readStdin: () => readAll(cli.io.stdin),
+    });
+    const out = new Output(cli.io, {
+      json: Boolean(opts.json),
+      style: await loadStyle(!opts.json && colorEnabled(cli.io, cli.env, opts.color)),
+    });
+    let failure: unknown;
+    try {
+      await handler({ ctx, out, opts, args });
+    } catch (error) {
+      failure = error;
+      throw error;
+    } finally {
+      try {
+        if (spec.audit) {
+          recordAudit(ctx, {
+            command: commandPath(command),
+            args: auditArgs(command),
+            tenant: auditTenant(ctx),
+            exitCode: failure === undefined ? 0 : exitCodeOf(failure),
+            message: failure === undefined ? null : (failure as Error).message,
+          });
+        }
+      } finally {
+        ctx.close();
+      }
+    }
+  });
+}
+
+/** The arguments as typed after the command path, minus the state location. */
+function auditArgs(command: Command): string[] {
+  const raw = command.parent ? [...command.args] : [];
+  const opts = command.opts() as Record<string, unknown>;
+  const flags = Object.entries(opts).flatMap(([key, value]) =>
+    value === undefined || value === false
+      ? []
+      : value === true
+        ? [`--${kebab(key)}`]
+        : [`--${kebab(key)}`, String(value)],
+  );
+  return [...raw, ...flags];
+}
+
+function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+function auditTenant(ctx: Context): string | null {
+  return ctx.tenantInUse ?? ctx.tenantFlag ?? ctx.env.GG4L_TENANT ?? null;
+}

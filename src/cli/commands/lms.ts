@@ -1,0 +1,110 @@
+import type { Command } from "commander";
+import type { LmsView } from "../../core/lms.js";
+import { type CliEnv, defineAction } from "../command.js";
+import type { Output } from "../io/output.js";
+import { examples } from "./examples.js";
+
+const loadLms = () => import("../../core/lms.js");
+
+function renderLms(out: Output, v: LmsView): void {
+  out.record([
+    ["tenant", v.tenant],
+    ["kind", v.kind],
+    ["issuer", v.issuer],
+    ["client id", v.clientId],
+    ["deployment id", v.deploymentId],
+    ["auth url", v.authUrl],
+    ["token url", v.tokenUrl],
+    ["jwks url", v.jwksUrl],
+    ["token audience", v.tokenAudience ?? "(token url)"],
+    ["grade sync", v.gradeSync],
+    ["incremental", v.incremental ? "on" : "off"],
+    ["no-sso", v.noSso ? "on" : "off"],
+  ]);
+}
+
+export function registerLms(program: Command, cli: CliEnv): void {
+  const lms = program
+    .command("lms")
+    .description("the tenant's LMS registration (LTI 1.3 tool)")
+    .addHelpText(
+      "after",
+      examples([
+        ["show the registration", "gg4l lms show"],
+        ["print the tool's public JWKS for the LMS admin", "gg4l lms show --jwks"],
+      ]),
+    );
+
+  const register = lms
+    .command("register")
+    .description("register (or update) the LTI 1.3 tool registration of the current tenant")
+    .requiredOption("--kind <kind>", "moodle|blackboard|canvas|d2l|google-classroom|schoology|buzz")
+    .requiredOption("--issuer <url>", "the platform issuer (iss)")
+    .requiredOption("--client-id <id>", "the client_id the LMS assigned to the tool")
+    .requiredOption("--deployment-id <id>", "the deployment id")
+    .requiredOption("--auth-url <url>", "the platform's OIDC authorization URL")
+    .requiredOption("--token-url <url>", "the platform's OAuth2 token URL")
+    .requiredOption("--jwks-url <url>", "the platform's public key set URL")
+    .option(
+      "--token-audience <aud>",
+      "the aud of client assertions when the LMS wants another than the token URL",
+    )
+    .requiredOption("--grade-sync <option>", "assignment|course|final — one option per LMS instance (R1)")
+    .addHelpText(
+      "after",
+      examples([
+        [
+          "register a Moodle site, one gradebook column per Coursera course",
+          "gg4l lms register --kind moodle --issuer https://moodle.uni.edu --client-id abc --deployment-id 1 --auth-url https://moodle.uni.edu/mod/lti/auth.php --token-url https://moodle.uni.edu/mod/lti/token.php --jwks-url https://moodle.uni.edu/mod/lti/certs.php --grade-sync course",
+        ],
+        [
+          "register D2L, which wants a fixed token audience",
+          "gg4l lms register --tenant uni-x --kind d2l --issuer https://uni.brightspace.com --client-id c1 --deployment-id d1 --auth-url https://uni.brightspace.com/d2l/lti/authenticate --token-url https://auth.brightspace.com/core/connect/token --jwks-url https://uni.brightspace.com/d2l/.well-known/jwks --token-audience https://api.brightspace.com/auth/token --grade-sync assignment",
+        ],
+      ]),
+    );
+  defineAction<{
+    kind: string;
+    issuer: string;
+    clientId: string;
+    deploymentId: string;
+    authUrl: string;
+    tokenUrl: string;
+    jwksUrl: string;
+    tokenAudience?: string;
+    gradeSync: string;
+  }>(register, cli, { audit: true }, async ({ ctx, out, opts }) => {
+    const { registerLms } = await loadLms();
+    const result = registerLms(ctx, opts);
+    await out.emit(result, () => {
+      out.success(
+        `${result.updated ? "Updated" : "Registered"} the ${result.kind} LMS for tenant ${result.tenant}`,
+      );
+      renderLms(out, result);
+      out.note("Next: give the LMS admin the tool's public key set: gg4l lms show --jwks");
+    });
+  });
+
+  const show = lms
+    .command("show")
+    .description("show the LMS registration, or with --jwks the tool's public JWKS")
+    .option("--jwks", "print the tool's public JWKS (JSON), to paste into the LMS")
+    .addHelpText(
+      "after",
+      examples([
+        ["show the current tenant's registration", "gg4l lms show"],
+        ["save the tool JWKS to a file for the LMS admin", "gg4l lms show --jwks > gg4l-jwks.json"],
+      ]),
+    );
+  defineAction<{ jwks?: boolean }>(show, cli, { audit: false }, async ({ ctx, out, opts }) => {
+    const { showLms, toolJwks } = await loadLms();
+    if (opts.jwks) {
+      const jwks = toolJwks(ctx);
+      // The JWKS is data to paste: JSON whether or not --json was given.
+      await out.emit(jwks, () => out.line(JSON.stringify(jwks, null, 2)));
+      return;
+    }
+    const view = showLms(ctx);
+    await out.emit(view, () => renderLms(out, view));
+  });
+}

@@ -1,0 +1,115 @@
+import type { Command } from "commander";
+import { type CliEnv, defineAction } from "../command.js";
+import { examples } from "./examples.js";
+
+const loadSettings = () => import("../../core/settings.js");
+
+export function registerSettings(program: Command, cli: CliEnv): void {
+  const settings = program
+    .command("settings")
+    .description("grade-sync option, incremental sync and no-SSO sync of the tenant's LMS")
+    .addHelpText(
+      "after",
+      examples([
+        ["show the settings", "gg4l settings show"],
+        ["stop re-posting unchanged grades", "gg4l settings set incremental on"],
+      ]),
+    );
+
+  const show = settings
+    .command("show")
+    .description("show gradeSync, incremental and noSso")
+    .addHelpText(
+      "after",
+      examples([
+        ["the current tenant", "gg4l settings show"],
+        ["one field for a script", "gg4l settings show --tenant uni-x --json | jq -r .gradeSync"],
+      ]),
+    );
+  defineAction(show, cli, { audit: false }, async ({ ctx, out }) => {
+    const { showSettings } = await loadSettings();
+    const view = showSettings(ctx);
+    await out.emit(view, () =>
+      out.record([
+        ["tenant", view.tenant],
+        ["lms", `${view.lms} ${view.issuer}`],
+        ["grade-sync", view.gradeSync],
+        ["incremental", view.incremental ? "on" : "off"],
+        ["no-sso", view.noSso ? "on" : "off"],
+      ]),
+    );
+  });
+
+  const set = settings
+    .command("set")
+    .description("change a setting")
+    .addHelpText(
+      "after",
+      examples([
+        ["turn on no-SSO sync", "gg4l settings set no-sso on"],
+        [
+          "switch to one column per course (asks first; --yes in scripts)",
+          "gg4l settings set grade-sync course --yes",
+        ],
+      ]),
+    );
+
+  const gradeSync = set
+    .command("grade-sync")
+    .description(
+      "change the grade-sync option of the LMS instance (costly: needs confirmation, marks links stale)",
+    )
+    .argument("<option>", "assignment|course|final")
+    .option("-y, --yes", "confirm without a prompt")
+    .addHelpText(
+      "after",
+      examples([
+        ["change it, asking first", "gg4l settings set grade-sync final"],
+        ["change it from a script", "gg4l settings set grade-sync assignment --yes --json"],
+      ]),
+    );
+  defineAction<{ yes?: boolean }>(gradeSync, cli, { audit: true }, async ({ ctx, out, opts, args }) => {
+    const { changeGradeSync, gradeSyncCost } = await loadSettings();
+    const result = await changeGradeSync(ctx, args[0]!, opts.yes);
+    await out.emit(result, () => {
+      if (!result.changed) {
+        out.note(`grade-sync is already "${result.gradeSync}" for ${result.issuer}; nothing changed`);
+        return;
+      }
+      out.success(`grade-sync of ${result.issuer} is now "${result.gradeSync}" (was "${result.previous}")`);
+      if (result.tenants.length > 1)
+        out.note(`Applies to every tenant on this LMS: ${result.tenants.join(", ")}`);
+      out.warn(`${result.staleLinks} link(s) marked stale. Now: ${gradeSyncCost}.`);
+    });
+  });
+
+  for (const [name, description] of [
+    [
+      "incremental",
+      "on: post a score only when it differs from what the LMS acknowledged; off: re-post every score",
+    ],
+    ["no-sso", "on: one launch of a link by anyone connects it for every program learner"],
+  ] as const) {
+    const cmd = set
+      .command(name)
+      .description(description)
+      .argument("<on|off>", "on or off")
+      .addHelpText(
+        "after",
+        examples([
+          [`turn ${name} on`, `gg4l settings set ${name} on`],
+          [`turn ${name} off for one tenant`, `gg4l settings set ${name} off --tenant uni-x --json`],
+        ]),
+      );
+    defineAction(cmd, cli, { audit: true }, async ({ ctx, out, args }) => {
+      const { setSyncFlag } = await loadSettings();
+      const { onOff } = await import("../../core/validate.js");
+      const result = setSyncFlag(ctx, name, onOff(args[0]!, name));
+      await out.emit(result, () => {
+        const state = result.value ? "on" : "off";
+        if (result.changed) out.success(`${name} is now ${state} for tenant ${result.tenant}`);
+        else out.note(`${name} is already ${state} for tenant ${result.tenant}`);
+      });
+    });
+  }
+}

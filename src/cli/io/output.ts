@@ -1,0 +1,99 @@
+/**
+ * One output layer. Commands hand it data; it prints JSON (--json), a table on a
+ * terminal, or tab-separated untruncated rows when piped. Data goes to stdout only;
+ * notes, warnings and errors go to stderr.
+ */
+import type { IO } from "./io.js";
+import type { Style } from "./style.js";
+
+export interface Column<Row> {
+  header: string;
+  value: (row: Row) => unknown;
+}
+
+export interface OutputOptions {
+  json: boolean;
+  style: Style;
+}
+
+function cell(value: unknown): string {
+  if (value === null || value === undefined) return "-";
+  if (typeof value === "boolean") return value ? "yes" : "no";
+  if (Array.isArray(value)) return value.map(cell).join(", ");
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}
+
+/** Tabs and newlines inside a value would break a tab-separated row. */
+function tsvCell(value: unknown): string {
+  return cell(value).replace(/[\t\r\n]+/g, " ");
+}
+
+export class Output {
+  readonly json: boolean;
+  readonly style: Style;
+  constructor(
+    private readonly io: IO,
+    options: OutputOptions,
+  ) {
+    this.json = options.json;
+    this.style = options.style;
+  }
+
+  /** Print `data` as JSON under --json; otherwise run the human renderer. */
+  async emit(data: unknown, human: () => void | Promise<void>): Promise<void> {
+    if (this.json) {
+      this.io.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+      return;
+    }
+    await human();
+  }
+
+  async table<Row>(columns: Column<Row>[], rows: Row[], empty: string): Promise<void> {
+    if (rows.length === 0) {
+      this.note(empty);
+      return;
+    }
+    if (!this.io.stdoutTTY) {
+      for (const row of rows)
+        this.io.stdout.write(`${columns.map((c) => tsvCell(c.value(row))).join("\t")}\n`);
+      return;
+    }
+    const { default: Table } = await import("cli-table3");
+    const table = new Table({
+      head: columns.map((c) => this.style.bold(c.header)),
+      style: { head: [], border: [] },
+      wordWrap: true,
+    });
+    for (const row of rows) table.push(columns.map((c) => cell(c.value(row))));
+    this.io.stdout.write(`${table.toString()}\n`);
+  }
+
+  /** A record: aligned `label  value` lines on a terminal, `label<TAB>value` when piped. */
+  record(fields: Array<[string, unknown]>): void {
+    if (!this.io.stdoutTTY) {
+      for (const [label, value] of fields) this.io.stdout.write(`${label}\t${tsvCell(value)}\n`);
+      return;
+    }
+    const width = Math.max(...fields.map(([label]) => label.length));
+    for (const [label, value] of fields) {
+      this.io.stdout.write(`${this.style.dim(label.padEnd(width))}  ${cell(value)}\n`);
+    }
+  }
+
+  line(text: string): void {
+    this.io.stdout.write(`${text}\n`);
+  }
+
+  note(text: string): void {
+    this.io.stderr.write(`${text}\n`);
+  }
+
+  success(text: string): void {
+    this.io.stderr.write(`${this.style.green("✓")} ${text}\n`);
+  }
+
+  warn(text: string): void {
+    this.io.stderr.write(`${this.style.yellow("!")} ${text}\n`);
+  }
+}

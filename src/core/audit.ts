@@ -1,0 +1,39 @@
+import { type AuditEntry, appendAudit, listAudit } from "../store/audit.js";
+import type { Context } from "./context.js";
+import { UsageError } from "./errors.js";
+import { redact } from "./redact.js";
+
+export interface AuditRecord {
+  command: string;
+  args: string[];
+  tenant: string | null;
+  exitCode: number;
+  message: string | null;
+}
+
+/** Write one audit row for a mutating command; arguments and message are redacted. */
+export function recordAudit(ctx: Context, record: AuditRecord): void {
+  const state = ctx.openedState();
+  if (!state) return;
+  appendAudit(state.db, {
+    at: ctx.now().toISOString(),
+    osUser: ctx.osUser,
+    tenant: record.tenant,
+    command: record.command,
+    args: record.args.map(redact),
+    outcome: record.exitCode === 0 ? "ok" : "failed",
+    exitCode: record.exitCode,
+    message: record.message === null ? null : redact(record.message),
+  });
+}
+
+export function readAudit(ctx: Context, limitText: string): AuditEntry[] {
+  const limit = /^\d+$/.test(limitText) ? Number(limitText) : 0;
+  if (limit < 1) {
+    throw new UsageError(`--limit must be a whole number of 1 or more, not "${limitText}"`, {
+      hint: "e.g. --limit 50",
+    });
+  }
+  const tenant = ctx.tenantFlag ?? ctx.env.GG4L_TENANT;
+  return listAudit(ctx.state().db, limit, tenant);
+}

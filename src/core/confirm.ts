@@ -1,0 +1,24 @@
+import type { Context } from "./context.js";
+import { UsageError } from "./errors.js";
+
+/**
+ * Ask before harm. Passes when `yes` was given; otherwise prompts on a terminal, and
+ * without one refuses with a usage error naming the flag that confirms.
+ */
+export async function confirmOrRefuse(
+  ctx: Context,
+  opts: { yes: boolean | undefined; question: string; refusal: string; flag?: string },
+): Promise<void> {
+  if (opts.yes) return;
+  const flag = opts.flag ?? "--yes";
+  if (!ctx.canPrompt) {
+    throw new UsageError(`${opts.refusal}: confirmation needed and there is no terminal to ask on`, {
+      hint: `pass ${flag} to confirm`,
+    });
+  }
+  const ok = await ctx.prompter.confirm(opts.question, false);
+  if (!ok)
+    throw new UsageError(`${opts.refusal}: not confirmed`, {
+      hint: `nothing was changed; pass ${flag} to skip the question`,
+    });
+}

@@ -1,0 +1,123 @@
+import { countLinks, markLinksStale } from "../store/links.js";
+import {
+  findRegistrationsByIssuer,
+  type GradeSyncOption,
+  gradeSyncOptions,
+  setFlag,
+  setGradeSync,
+} from "../store/lms.js";
+import { confirmOrRefuse } from "./confirm.js";
+import type { Context } from "./context.js";
+import { requireRegistration } from "./lms.js";
+import { oneOf } from "./validate.js";
+
+export interface SettingsView {
+  tenant: string;
+  lms: string;
+  issuer: string;
+  gradeSync: GradeSyncOption;
+  incremental: boolean;
+  noSso: boolean;
+}
+
+export function showSettings(ctx: Context): SettingsView {
+  const { tenant, reg } = requireRegistration(ctx);
+  return {
+    tenant: tenant.slug,
+    lms: reg.kind,
+    issuer: reg.issuer,
+    gradeSync: reg.gradeSync,
+    incremental: reg.incremental,
+    noSso: reg.noSso,
+  };
+}
+
+export interface FlagChange {
+  tenant: string;
+  setting: "incremental" | "no-sso";
+  value: boolean;
+  changed: boolean;
+}
+
+export function setSyncFlag(ctx: Context, setting: "incremental" | "no-sso", value: boolean): FlagChange {
+  const { tenant, reg } = requireRegistration(ctx);
+  const current = setting === "incremental" ? reg.incremental : reg.noSso;
+  if (current !== value) {
+    setFlag(
+      ctx.state().db,
+      reg.id,
+      setting === "incremental" ? "incremental" : "no_sso",
+      value,
+      ctx.now().toISOString(),
+    );
+  }
+  return { tenant: tenant.slug, setting, value, changed: current !== value };
+}
+
+export interface GradeSyncChange {
+  tenant: string;
+  issuer: string;
+  previous: GradeSyncOption;
+  gradeSync: GradeSyncOption;
+  changed: boolean;
+  /** Tenants registered on the same LMS instance; R1 moves them together. */
+  tenants: string[];
+  staleLinks: number;
+}
+
+export const gradeSyncCost =
+  "the LMS admin must reconfigure the tool, instructors must republish every Coursera link, and every learner must launch again before grades flow (about a week)";
+
+/** R1: the option belongs to the LMS instance; changing it costs a week and marks every link stale. */
+export async function changeGradeSync(
+  ctx: Context,
+  value: string,
+  yes: boolean | undefined,
+): Promise<GradeSyncChange> {
+  const option = oneOf(value, gradeSyncOptions, "grade-sync");
+  const { tenant, reg } = requireRegistration(ctx);
+  const { db } = ctx.state();
+  const sameInstance = findRegistrationsByIssuer(db, reg.issuer);
+  const tenants = sameInstance.map((r) => r.tenantSlug);
+  if (reg.gradeSync === option) {
+    return {
+      tenant: tenant.slug,
+      issuer: reg.issuer,
+      previous: option,
+      gradeSync: option,
+      changed: false,
+      tenants,
+      staleLinks: 0,
+    };
+  }
+  const links = sameInstance.reduce((sum, r) => {
+    const count = countLinks(db, r.id);
+    return sum + count.total - count.stale;
+  }, 0);
+  const others = tenants.filter((slug) => slug !== tenant.slug);
+  const scope = others.length > 0 ? ` (also for tenants ${others.join(", ")} on the same LMS)` : "";
+  await confirmOrRefuse(ctx, {
+    yes,
+    question: `Change grade-sync of ${reg.issuer} from "${reg.gradeSync}" to "${option}"${scope}? Cost: ${gradeSyncCost}. ${links} link(s) will be marked stale.`,
+    refusal: `not changing grade-sync from "${reg.gradeSync}" to "${option}"`,
+  });
+  const now = ctx.now().toISOString();
+  const staleLinks = db.transaction(() => {
+    setGradeSync(db, reg.issuer, option, now);
+    return markLinksStale(
+      db,
+      sameInstance.map((r) => r.id),
+      `grade-sync changed from ${reg.gradeSync} to ${option}`,
+      now,
+    );
+  })();
+  return {
+    tenant: tenant.slug,
+    issuer: reg.issuer,
+    previous: reg.gradeSync,
+    gradeSync: option,
+    changed: true,
+    tenants,
+    staleLinks,
+  };
+}

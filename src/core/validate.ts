@@ -1,0 +1,32 @@
+import { UsageError } from "./errors.js";
+
+/** An absolute http(s) URL, or a usage error naming the flag. */
+export function validateUrl(value: string, flag: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`${flag} "${value}" is not a URL`, {
+      hint: `pass an absolute URL such as https://lms.example.edu/…`,
+    });
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new UsageError(`${flag} must be an http(s) URL, not ${url.protocol}`, { hint: "use https://…" });
+  }
+  return value;
+}
+
+export function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new UsageError(`${flag} "${value}" is not one of ${allowed.join(", ")}`, {
+    hint: `pass ${flag} ${allowed[0]}`,
+  });
+}
+
+export function onOff(value: string, what: string): boolean {
+  if (value === "on" || value === "true") return true;
+  if (value === "off" || value === "false") return false;
+  throw new UsageError(`${what} takes on or off, not "${value}"`, {
+    hint: `e.g. gg4l settings set ${what} on`,
+  });
+}
