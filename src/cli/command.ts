@@ -94,6 +94,7 @@ export function defineAction<Opts>(
       prompter: promptAllowed ? (cli.prompter ?? inquirerPrompter(cli.io)) : noPrompter,
       canPrompt: promptAllowed,
       readStdin: () => readAll(cli.io.stdin),
+      openState: (await import("../store/db.js")).openState,
     });
     const out = new Output(cli.io, {
       json: Boolean(opts.json),
@@ -127,18 +128,12 @@ export function defineAction<Opts>(
 function auditArgs(command: Command): string[] {
   const raw = command.parent ? [...command.args] : [];
   const opts = command.opts() as Record<string, unknown>;
-  const flags = Object.entries(opts).flatMap(([key, value]) =>
-    value === undefined || value === false
-      ? []
-      : value === true
-        ? [`--${kebab(key)}`]
-        : [`--${kebab(key)}`, String(value)],
-  );
+  const flags = command.options.flatMap((option) => {
+    const value = opts[option.attributeName()];
+    if (value === undefined || value === false || !option.long) return [];
+    return value === true ? [option.long] : [option.long, String(value)];
+  });
   return [...raw, ...flags];
-}
-
-function kebab(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
 function auditTenant(ctx: Context): string | null {

@@ -7,7 +7,7 @@ import { ExitCode, GgError } from "../core/errors.js";
 import { resolveDbPath } from "../core/paths.js";
 import { redact } from "../core/redact.js";
 import { runShutdown } from "../core/shutdown.js";
-import { corruptStateError, isCorruption } from "../store/db.js";
+import { corruptStateError, isCorruption } from "../store/corruption.js";
 import type { CliEnv } from "./command.js";
 import { buildProgram } from "./program.js";
 

@@ -52,11 +52,13 @@ export function buildProgram(cli: CliEnv): Command {
         ["fish, permanently", "gg4l completion fish > ~/.config/fish/completions/gg4l.fish"],
       ]),
     )
-    .action((shell: string) => {
+    .action((shell: string, _opts: unknown, cmd: Command) => {
       if (shell !== "bash" && shell !== "zsh" && shell !== "fish") {
         throw new UsageError(`no completion for "${shell}"`, { hint: "pass bash, zsh or fish" });
       }
-      cli.io.stdout.write(completionScript(program, shell));
+      const script = completionScript(program, shell);
+      if (cmd.optsWithGlobals().json) cli.io.stdout.write(`${JSON.stringify({ shell, script }, null, 2)}\n`);
+      else cli.io.stdout.write(script);
     });
 
   program

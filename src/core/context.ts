@@ -3,7 +3,7 @@
  * the user's selections. Nothing here is created until a service asks for it, so
  * `--help` and `--version` open no database.
  */
-import { type OpenedState, openState } from "../store/db.js";
+import type { OpenedState, OpenStateOptions } from "../store/db.js";
 import type { Env } from "./paths.js";
 import type { Prompter } from "./prompter.js";
 
@@ -49,12 +49,14 @@ export interface ContextInit {
   prompter: Prompter;
   canPrompt: boolean;
   readStdin: () => Promise<string>;
+  /** store/db.js's openState, loaded by the caller so that building a context loads no SQLite. */
+  openState: (path: string, options: OpenStateOptions) => OpenedState;
 }
 
 export function createContext(init: ContextInit): Context {
   let opened: OpenedState | undefined;
   const open = (create: boolean): OpenedState => {
-    opened ??= openState(init.dbPath, { create });
+    opened ??= init.openState(init.dbPath, { create });
     return opened;
   };
   return {

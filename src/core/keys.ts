@@ -6,7 +6,7 @@
 import type { webcrypto } from "node:crypto";
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
+import type { JWK } from "jose";
 import { ConfigError } from "./errors.js";
 
 type CryptoKey = webcrypto.CryptoKey;
@@ -34,6 +34,7 @@ export function keyPathFor(dbPath: string): string {
 }
 
 export async function generateToolKeyFile(now: Date): Promise<ToolKeyFile> {
+  const { calculateJwkThumbprint, exportJWK, generateKeyPair } = await import("jose");
   const { privateKey, publicKey } = await generateKeyPair("RS256", {
     modulusLength: 2048,
     extractable: true,
@@ -87,6 +88,7 @@ export function readToolKeyFile(path: string): ToolKeyFile {
 
 export async function loadToolKey(path: string): Promise<ToolKey> {
   const file = readToolKeyFile(path);
+  const { importJWK } = await import("jose");
   const privateKey = (await importJWK(file.privateJwk, "RS256")) as CryptoKey;
   return { kid: file.kid, alg: "RS256", privateKey, publicJwk: file.publicJwk };
 }

@@ -7,6 +7,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSy
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { ConfigError } from "../core/errors.js";
+import { corruptStateError, isCorruption, moveAwayHint } from "./corruption.js";
 import { latestSchemaVersion, migrations } from "./migrations.js";
 
 export type Db = Database.Database;
@@ -28,9 +29,6 @@ export interface OpenedState {
   schemaVersion: number;
 }
 
-const moveAwayHint = (path: string) =>
-  `pass the right file with --db or GG4L_DB, or move ${path} away and run \`gg4l init\` to start a new state`;
-
 function readHeader(path: string): Buffer {
   const fd = openSync(path, "r");
   try {
@@ -40,18 +38,6 @@ function readHeader(path: string): Buffer {
   } finally {
     closeSync(fd);
   }
-}
-
-function isCorruption(error: unknown): boolean {
-  const code = (error as { code?: string } | undefined)?.code ?? "";
-  return code.startsWith("SQLITE_CORRUPT") || code.startsWith("SQLITE_NOTADB");
-}
-
-export function corruptStateError(path: string, cause?: unknown): ConfigError {
-  return new ConfigError(`the state file ${path} is corrupt (SQLite reports a malformed database)`, {
-    hint: `restore it from a backup, or ${moveAwayHint(path)}`,
-    cause,
-  });
 }
 
 /** Check an existing file on a read-only connection; throws ConfigError when it is not ours to open. */
@@ -145,5 +131,3 @@ export function openState(path: string, options: OpenStateOptions): OpenedState 
     throw error;
   }
 }
-
-export { isCorruption };

@@ -1,0 +1,112 @@
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { buildProgram } from "../../src/cli/program.js";
+import { parseJson, repoRoot, runGg4l, sandboxState } from "../helpers/gg4l.js";
+
+let box: ReturnType<typeof sandboxState>;
+beforeEach(() => {
+  box = sandboxState();
+});
+afterEach(() => box.cleanup());
+
+function allCommands(cmd: Command, path: string[] = []): Array<{ path: string[]; cmd: Command }> {
+  return cmd.commands.flatMap((sub) => [
+    { path: [...path, sub.name()], cmd: sub },
+    ...allCommands(sub, [...path, sub.name()]),
+  ]);
+}
+
+const program = buildProgram({
+  io: {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdinTTY: false,
+    stdoutTTY: false,
+    stderrTTY: false,
+    columns: 80,
+  },
+  env: {},
+  cwd: repoRoot,
+  osUser: "t",
+  version: "0",
+});
+
+describe("help", () => {
+  it("every command's --help shows at least two examples", async () => {
+    const commands = allCommands(program);
+    expect(commands.length).toBeGreaterThan(15);
+    for (const { path } of commands) {
+      const result = await runGg4l([...path, "--help"], { env: { GG4L_DB: box.db } });
+      expect(result.code, path.join(" ")).toBe(0);
+      const examples = result.stdout.match(/^\s+\$ .*gg4l /gm) ?? [];
+      expect(examples.length, `gg4l ${path.join(" ")} --help`).toBeGreaterThanOrEqual(2);
+    }
+  });
+});
+
+describe("startup stays light", () => {
+  it("--help and --version load neither undici, inquirer, ora nor better-sqlite3, and open no database", async () => {
+    for (const args of [["--help"], ["--version"], ["tenant", "--help"], ["settings", "show", "--help"]]) {
+      const trace = join(box.dir, `trace-${args.join("-")}.txt`);
+      writeFileSync(trace, "");
+      const result = await runGg4l(args, {
+        env: { GG4L_DB: box.db, GG4L_TRACE_IMPORTS: trace },
+        nodeArgs: ["--import", join(repoRoot, "test/helpers/trace-imports.mjs")],
+      });
+      expect(result.code).toBe(0);
+      const loaded = readFileSync(trace, "utf8");
+      if (args[0] !== "--version") expect(loaded).toContain("/commander/");
+      for (const heavy of [
+        "/undici/",
+        "/@inquirer/",
+        "/ora/",
+        "/better-sqlite3/",
+        "/chalk/",
+        "/cli-table3/",
+      ]) {
+        expect(loaded, `${args.join(" ")} loaded ${heavy}`).not.toContain(heavy);
+      }
+    }
+  });
+});
+
+describe("completion", () => {
+  it("bash completes commands, subcommands and flags from the command tree", async () => {
+    const result = await runGg4l(["completion", "bash"]);
+    expect(result.code).toBe(0);
+    const script = join(box.dir, "gg4l.bash");
+    writeFileSync(script, result.stdout);
+    const complete = (...words: string[]) =>
+      execFileSync(
+        "bash",
+        [
+          "-c",
+          `source ${script}; COMP_WORDS=(gg4l ${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${words.length}; _gg4l; echo "\${COMPREPLY[*]}"`,
+        ],
+        { encoding: "utf8" },
+      ).trim();
+    expect(complete("te").split(" ")).toEqual(["tenant"]);
+    expect(complete("tenant", "").split(" ").sort()).toEqual(["add", "list", "remove", "show", "use"]);
+    expect(complete("--db", "x.db", "settings", "set", "")).toBe("grade-sync incremental no-sso");
+    expect(complete("tenant", "add", "--coursera-s")).toBe("--coursera-secret-stdin");
+  });
+
+  it("zsh and fish scripts are generated, and --json wraps the script", async () => {
+    const zsh = await runGg4l(["completion", "zsh"]);
+    expect(zsh.stdout).toMatch(/^#compdef gg4l/);
+    const fish = await runGg4l(["completion", "fish"]);
+    expect(fish.stdout).toContain(
+      "complete -c gg4l -f -n \"__gg4l_at 'tenant'\" -a 'add list show use remove'",
+    );
+    const json = parseJson<{ shell: string; script: string }>(
+      await runGg4l(["completion", "bash", "--json"]),
+    );
+    expect(json.shell).toBe("bash");
+    expect(json.script).toContain("complete -F _gg4l gg4l");
+    expect((await runGg4l(["completion", "powershell"])).code).toBe(2);
+  });
+});
