@@ -15,5 +15,8 @@ if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
     osUser = userInfo().username;
   } catch {}
   const code = await run(argv, { io: processIO(), env: process.env, cwd: process.cwd(), osUser, version });
+  // A pipe may still hold output (a large --json answer to a slow reader): exit only once it is written.
+  const flushed = (stream) => new Promise((resolve) => stream.write("", resolve));
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
   process.exit(code);
 }

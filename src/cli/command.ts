@@ -45,8 +45,8 @@ export interface Invocation<Opts> {
 }
 
 export interface ActionSpec {
-  /** Mutating commands write an audit row, whatever their outcome. */
-  audit: boolean;
+  /** Mutating commands write an audit row, whatever their outcome; a function decides per call (dry runs change nothing). */
+  audit: boolean | ((opts: Record<string, unknown>) => boolean);
 }
 
 function makeLogger(io: IO, debug: boolean): Logger {
@@ -108,7 +108,7 @@ export function defineAction<Opts>(
       throw error;
     } finally {
       try {
-        if (spec.audit) {
+        if (typeof spec.audit === "function" ? spec.audit(opts as Record<string, unknown>) : spec.audit) {
           recordAudit(ctx, {
             command: commandPath(command),
             args: auditArgs(command),

@@ -3,9 +3,13 @@ import { Argument, Command } from "commander";
 import { exitCodeTable, UsageError } from "../core/errors.js";
 import type { CliEnv } from "./command.js";
 import { registerAudit } from "./commands/audit.js";
+import { registerCourses } from "./commands/courses.js";
 import { examples } from "./commands/examples.js";
 import { registerInit } from "./commands/init.js";
+import { registerLearners } from "./commands/learners.js";
+import { registerLicenses } from "./commands/licenses.js";
 import { registerLms } from "./commands/lms.js";
+import { registerPrograms } from "./commands/programs.js";
 import { registerSettings } from "./commands/settings.js";
 import { registerTenant } from "./commands/tenant.js";
 import { completionScript } from "./completion.js";
@@ -39,6 +43,10 @@ export function buildProgram(cli: CliEnv): Command {
   registerTenant(program, cli);
   registerLms(program, cli);
   registerSettings(program, cli);
+  registerPrograms(program, cli);
+  registerCourses(program, cli);
+  registerLearners(program, cli);
+  registerLicenses(program, cli);
   registerAudit(program, cli);
 
   program

@@ -4,6 +4,8 @@
  */
 const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 const EMAIL = /([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})/g;
+// URL-encoded ("ana%40uni.edu"), as e-mail externalIds appear in Coursera request paths and queries.
+const ENCODED_EMAIL = /([A-Za-z0-9._+-])[A-Za-z0-9._+-]*%40([A-Za-z0-9.-]+\.[A-Za-z]{2,})/gi;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
 const SECRET_PARAM =
   /\b(client_secret|client_assertion|access_token|assertion|password|secret|id_token|JWT)=([^&\s]+)/gi;
@@ -26,7 +28,8 @@ export function redact(text: string): string {
     .replace(JWT, "[jwt]")
     .replace(BEARER, "$1 [redacted]")
     .replace(SECRET_PARAM, "$1=[redacted]")
-    .replace(EMAIL, "$1…@$2");
+    .replace(EMAIL, "$1…@$2")
+    .replace(ENCODED_EMAIL, "$1…%40$2");
 }
 
 /** Last four characters only, as Stripe does: enough to tell two secrets apart. */

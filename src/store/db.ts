@@ -122,6 +122,7 @@ export function openState(path: string, options: OpenStateOptions): OpenedState 
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");
+    db.pragma("cache_size = -65536");
     const migratedFrom = migrate(db);
     if (created) chmodSync(path, 0o600);
     return { db, path, created, migratedFrom, schemaVersion: latestSchemaVersion };

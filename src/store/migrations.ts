@@ -63,6 +63,90 @@ export const migrations: ReadonlyArray<string> = [
     message   TEXT
   );
   `,
+  // 2: the Coursera side — programs (R2 activation), courses and their gradable items (R3),
+  // learners with the test flag, program memberships (licenses, R5), and LMS launches (R4).
+  `
+  CREATE TABLE programs (
+    tenant_id     INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    program_id    TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    slug          TEXT,
+    url           TEXT,
+    license_count INTEGER,
+    active        INTEGER NOT NULL DEFAULT 0 CHECK (active IN (0,1)),
+    activated_at  TEXT,
+    gone_at       TEXT,
+    first_seen_at TEXT NOT NULL,
+    pulled_at     TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, program_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE courses (
+    tenant_id    INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    course_id    TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    slug         TEXT,
+    url          TEXT,
+    course_type  TEXT,
+    items_known  INTEGER NOT NULL DEFAULT 0 CHECK (items_known IN (0,1)),
+    refreshed_at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, course_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE program_courses (
+    tenant_id  INTEGER NOT NULL,
+    program_id TEXT NOT NULL,
+    course_id  TEXT NOT NULL,
+    added_at   TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, program_id, course_id),
+    FOREIGN KEY (tenant_id, program_id) REFERENCES programs(tenant_id, program_id) ON DELETE CASCADE,
+    FOREIGN KEY (tenant_id, course_id) REFERENCES courses(tenant_id, course_id) ON DELETE CASCADE
+  ) WITHOUT ROWID;
+  CREATE INDEX program_courses_course ON program_courses(tenant_id, course_id);
+  CREATE TABLE items (
+    tenant_id  INTEGER NOT NULL,
+    course_id  TEXT NOT NULL,
+    item_id    TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    item_type  TEXT,
+    item_order INTEGER,
+    weight     REAL,
+    PRIMARY KEY (tenant_id, course_id, item_id),
+    FOREIGN KEY (tenant_id, course_id) REFERENCES courses(tenant_id, course_id) ON DELETE CASCADE
+  ) WITHOUT ROWID;
+  CREATE TABLE learners (
+    tenant_id     INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    external_id   TEXT NOT NULL,
+    email         TEXT,
+    full_name     TEXT,
+    is_test       INTEGER NOT NULL DEFAULT 0 CHECK (is_test IN (0,1)),
+    first_seen_at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, external_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX learners_email ON learners(tenant_id, email COLLATE NOCASE);
+  CREATE TABLE memberships (
+    tenant_id   INTEGER NOT NULL,
+    program_id  TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    state       TEXT,
+    joined_at   INTEGER,
+    PRIMARY KEY (tenant_id, program_id, external_id),
+    FOREIGN KEY (tenant_id, program_id) REFERENCES programs(tenant_id, program_id) ON DELETE CASCADE,
+    FOREIGN KEY (tenant_id, external_id) REFERENCES learners(tenant_id, external_id) ON DELETE CASCADE
+  ) WITHOUT ROWID;
+  CREATE INDEX memberships_learner ON memberships(tenant_id, external_id);
+  CREATE TABLE launches (
+    id               INTEGER PRIMARY KEY,
+    tenant_id        INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    external_id      TEXT NOT NULL,
+    lms_sub          TEXT NOT NULL,
+    context_id       TEXT NOT NULL,
+    resource_link_id TEXT NOT NULL,
+    program_id       TEXT,
+    course_id        TEXT,
+    item_id          TEXT,
+    launched_at      TEXT NOT NULL
+  );
+  CREATE INDEX launches_learner ON launches(tenant_id, external_id);
+  `,
 ];
 
 export const latestSchemaVersion = migrations.length;

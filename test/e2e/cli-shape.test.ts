@@ -110,3 +110,40 @@ describe("completion", () => {
     expect((await runGg4l(["completion", "powershell"])).code).toBe(2);
   });
 });
+
+describe("large output to a slow reader", () => {
+  it("is written whole before the process exits (no truncated JSON in a pipe)", async () => {
+    const { default: Database } = await import("better-sqlite3");
+    const { spawn } = await import("node:child_process");
+    expect((await runGg4l(["init"], { env: { GG4L_DB: box.db } })).code).toBe(0);
+    const db = new Database(box.db);
+    const insert = db.prepare(
+      "INSERT INTO audit_log (at, os_user, tenant, command, args, outcome, exit_code, message) VALUES (?, 'u', 't', 'tenant add', ?, 'ok', 0, NULL)",
+    );
+    db.transaction(() => {
+      for (let i = 0; i < 3000; i++)
+        insert.run(new Date(0).toISOString(), JSON.stringify([`tenant-${i}`, "--name", "x".repeat(200)]));
+    })();
+    db.close();
+    const child = spawn(
+      process.execPath,
+      [join(repoRoot, "bin/gg4l.js"), "audit", "--limit", "5000", "--json"],
+      {
+        env: { ...process.env, GG4L_DB: box.db },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    // Let the pipe fill up before reading, as a busy consumer would.
+    child.stdout.pause();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      out += d;
+    });
+    child.stdout.resume();
+    const code = await new Promise((resolve) => child.on("close", resolve));
+    expect(code).toBe(0);
+    expect(out.length).toBeGreaterThan(500_000);
+    expect(JSON.parse(out)).toHaveLength(3001);
+  });
+});

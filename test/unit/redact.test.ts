@@ -8,6 +8,9 @@ describe("redact", () => {
     expect(redact(`client_assertion=${jwt}&grant_type=x`)).toBe("client_assertion=[redacted]&grant_type=x");
     expect(redact(`token ${jwt} end`)).toBe("token [jwt] end");
     expect(redact("GET /users?email=ana.garcia@uni.edu")).toBe("GET /users?email=a…@uni.edu");
+    expect(redact("DELETE /programs/p1/memberships/ana.garcia%40uni.edu")).toBe(
+      "DELETE /programs/p1/memberships/a…%40uni.edu",
+    );
   });
 
   it("hides registered secrets wherever they appear", () => {

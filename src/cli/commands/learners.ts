@@ -1,0 +1,212 @@
+import type { Command } from "commander";
+import type { BulkOutcome, LearnerListItem, RemovalPlan } from "../../core/learners.js";
+import { type CliEnv, defineAction } from "../command.js";
+import type { Output } from "../io/output.js";
+import { examples } from "./examples.js";
+
+const load = () => import("../../core/learners.js");
+
+function renderBulk(out: Output, result: BulkOutcome): void {
+  for (const r of result.results) {
+    if (r.error) out.warn(`${r.key}: ${r.error}`);
+    else if (r.outcome === "unchanged") out.note(`${r.key}: already so`);
+    else out.success(`${r.key}: ${r.outcome}`);
+  }
+}
+
+export function registerLearners(program: Command, cli: CliEnv): void {
+  const learners = program
+    .command("learners")
+    .description("learners: memberships, licenses, SSO status, test flags, removal")
+    .addHelpText(
+      "after",
+      examples([
+        ['why is a learner "not in the program"?', "gg4l learners show ana@uni.edu"],
+        [
+          "free the licenses test learners hold",
+          "gg4l learners remove --test --program prog-1 --confirm prog-1",
+        ],
+      ]),
+    );
+
+  const list = learners
+    .command("list")
+    .description("list learners")
+    .option("--program <program>", "only members of this program")
+    .option("--test", "only learners flagged as test")
+    .option("--no-sso", "only learners who never launched a link from the LMS")
+    .addHelpText(
+      "after",
+      examples([
+        [
+          "members of a program who never came through the LMS",
+          "gg4l learners list --program prog-1 --no-sso",
+        ],
+        ["test learners as JSON", "gg4l learners list --test --json"],
+      ]),
+    );
+  defineAction<{ program?: string; test?: boolean; sso: boolean }>(
+    list,
+    cli,
+    { audit: false },
+    async ({ ctx, out, opts }) => {
+      const { listLearners } = await load();
+      const rows = listLearners(ctx, { program: opts.program, test: opts.test, noSso: opts.sso === false });
+      await out.emit(rows, () =>
+        out.table(
+          [
+            { header: "EXTERNAL ID", value: (l: LearnerListItem) => l.externalId },
+            { header: "EMAIL", value: (l) => l.email },
+            { header: "NAME", value: (l) => l.name },
+            { header: "PROGRAMS", value: (l) => l.programs },
+            { header: "SSO", value: (l) => (l.sso ? "linked" : "never launched") },
+            { header: "TEST", value: (l) => l.test },
+          ],
+          rows,
+          "No learners match. `gg4l programs pull` fetches program members.",
+        ),
+      );
+    },
+  );
+
+  const show = learners
+    .command("show")
+    .description("one learner: memberships, licenses, SSO status, latest Coursera grades, and a diagnosis")
+    .argument("<learner>", "e-mail or external id")
+    .option("--offline", "do not ask Coursera for the latest grades")
+    .addHelpText(
+      "after",
+      examples([
+        ["everything about one learner", "gg4l learners show ana@uni.edu"],
+        ["from the state only, as JSON", "gg4l learners show ana@uni.edu --offline --json"],
+      ]),
+    );
+  defineAction<{ offline?: boolean }>(show, cli, { audit: false }, async ({ ctx, out, opts, args }) => {
+    const { showLearner } = await load();
+    const l = await showLearner(ctx, args[0]!, { offline: opts.offline });
+    await out.emit(l, async () => {
+      out.record([
+        ["external id", l.externalId],
+        ["email", l.email],
+        ["name", l.name],
+        ["test learner", l.test],
+        ["licenses", l.licenses],
+        [
+          "programs",
+          l.memberships.map((m) => `${m.programName} (${m.programId})${m.active ? "" : " [inactive]"}`),
+        ],
+        [
+          "sso",
+          l.sso.linked
+            ? `linked, last launch ${l.sso.launches[0]?.launchedAt}`
+            : "never launched from the LMS",
+        ],
+      ]);
+      if (l.grades && l.grades.length > 0) {
+        out.line("");
+        await out.table(
+          [
+            { header: "COURSE", value: (g: (typeof l.grades)[number]) => g.courseName ?? g.courseId },
+            { header: "GRADE", value: (g) => g.grade },
+            { header: "PROGRESS", value: (g) => g.progress },
+            { header: "COMPLETED", value: (g) => g.completedAt ?? g.completed },
+            {
+              header: "ITEMS GRADED",
+              value: (g) => `${g.items.filter((i) => i.grade !== null).length}/${g.items.length}`,
+            },
+          ],
+          l.grades,
+          "",
+        );
+      } else if (l.grades) out.note("No Coursera grades yet.");
+      if (l.gradesError) out.warn(`latest grades unavailable: ${l.gradesError}`);
+      out.line("");
+      for (const line of l.diagnosis) out.line(`• ${line}`);
+    });
+  });
+
+  for (const [verb, isTest] of [
+    ["mark-test", true],
+    ["unmark-test", false],
+  ] as const) {
+    const cmd = learners
+      .command(verb)
+      .description(isTest ? "flag learners as test learners (kept out of grade sync)" : "clear the test flag")
+      .argument("<learner...>", "e-mails or external ids")
+      .addHelpText(
+        "after",
+        examples([
+          [`${verb} one learner`, `gg4l learners ${verb} test1@uni.edu`],
+          [`${verb} several, for a script`, `gg4l learners ${verb} test1@uni.edu test2@uni.edu --json`],
+        ]),
+      );
+    defineAction(cmd, cli, { audit: true }, async ({ ctx, out, args }) => {
+      const { markTest, bulkError } = await load();
+      const result = markTest(ctx, args, isTest);
+      await out.emit(result, () => renderBulk(out, result));
+      const error = bulkError(result, isTest ? "marking test learners" : "unmarking test learners");
+      if (error) throw error;
+    });
+  }
+
+  const remove = learners
+    .command("remove")
+    .description("remove learners from a program through Coursera, freeing their licenses (R5)")
+    .argument("[learner...]", "e-mails or external ids")
+    .requiredOption("--program <program>", "the program to remove them from")
+    .option("--test", "every test learner of the program")
+    .option("--dry-run", "show what would be removed; change nothing")
+    .option("--confirm <programId>", "confirm removing more than one learner by typing the program id")
+    .addHelpText(
+      "after",
+      examples([
+        ["see which test learners would go", "gg4l learners remove --test --program prog-1 --dry-run"],
+        [
+          "free every test license of a program from a script",
+          "gg4l learners remove --test --program prog-1 --confirm prog-1 --json",
+        ],
+      ]),
+    );
+  defineAction<{ program: string; test?: boolean; dryRun?: boolean; confirm?: string }>(
+    remove,
+    cli,
+    { audit: (opts) => !opts.dryRun },
+    async ({ ctx, out, opts, args }) => {
+      const { removeLearners, removalError } = await load();
+      const impact = (plan: RemovalPlan) => {
+        if (out.json) return;
+        const total = plan.licenses.total ?? "?";
+        out.note(
+          `${opts.dryRun ? "Would remove" : "Selected for removal:"} ${plan.learners.length} learner(s) from "${plan.program.name}" (${plan.program.id}), licenses ${plan.licenses.used}/${total} used:`,
+        );
+        for (const l of plan.learners) out.note(`  ${l.externalId}${l.test ? " (test)" : ""}`);
+        for (const key of plan.notMembers) out.warn(`${key} is not a member of this program`);
+      };
+      const result = await removeLearners(
+        ctx,
+        {
+          keys: args,
+          test: Boolean(opts.test),
+          program: opts.program,
+          dryRun: Boolean(opts.dryRun),
+          confirm: opts.confirm,
+        },
+        impact,
+      );
+      await out.emit(result, () => {
+        if (result.dryRun) {
+          out.note("Dry run: nothing was changed.");
+          return;
+        }
+        for (const r of result.results) {
+          if (r.outcome === "failed") out.warn(`${r.externalId}: ${r.error}`);
+          else if (r.outcome === "not-member") out.note(`${r.externalId}: was no longer a member`);
+          else out.success(`${r.externalId}: removed`);
+        }
+        out.note(`${result.freed} license(s) freed`);
+      });
+      const error = removalError(result);
+      if (error) throw error;
+    },
+  );
+}

@@ -1,0 +1,32 @@
+/** The Coursera client for a tenant, built from its stored settings and secret. */
+import type { CourseraClient } from "../clients/coursera/client.js";
+import type { TenantRow } from "../store/tenants.js";
+import type { Context } from "./context.js";
+import { ConfigError } from "./errors.js";
+import { courseraSecret } from "./secrets.js";
+
+export async function courseraFor(ctx: Context, tenant: TenantRow): Promise<CourseraClient> {
+  if (!tenant.courseraClientId) {
+    throw new ConfigError(`tenant "${tenant.slug}" has no Coursera client id`, {
+      hint: `remove and re-add the tenant with --coursera-client-id, e.g. \`gg4l tenant add ${tenant.slug} … --coursera-client-id <id> --coursera-secret-stdin\``,
+    });
+  }
+  const secret = courseraSecret(ctx.dbPath, ctx.env, tenant.slug);
+  if (!secret.value) {
+    throw new ConfigError(`no Coursera client secret for tenant "${tenant.slug}"`, {
+      hint: "set GG4L_COURSERA_CLIENT_SECRET, or store it with `gg4l tenant add … --coursera-secret-stdin`",
+    });
+  }
+  const [{ CourseraClient }, { HttpClient }] = await Promise.all([
+    import("../clients/coursera/client.js"),
+    import("../clients/http.js"),
+  ]);
+  return new CourseraClient({
+    baseUrl: tenant.courseraUrl,
+    orgId: tenant.courseraOrg,
+    clientId: tenant.courseraClientId,
+    clientSecret: secret.value,
+    tenant: `tenant ${tenant.slug}`,
+    http: new HttpClient({ logger: ctx.logger, userAgent: "gg4l" }),
+  });
+}

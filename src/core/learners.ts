@@ -1,0 +1,387 @@
+import type { CourseGradebook } from "../clients/coursera/types.js";
+import {
+  findLearners,
+  type LaunchRow,
+  type LearnerRow,
+  type LearnerSummary,
+  learnerLaunches,
+  learnerMemberships,
+  listLearnerSummaries,
+  type MembershipDetail,
+  programMembers,
+  removeMembership,
+  setTestFlag,
+} from "../store/learners.js";
+import { listProgramSummaries, programSummary } from "../store/programs.js";
+import type { TenantRow } from "../store/tenants.js";
+import type { Context } from "./context.js";
+import { courseraFor } from "./coursera.js";
+import { ExitCode, GgError, NotFoundError, PartialFailureError, UsageError } from "./errors.js";
+import { resolveProgram } from "./programs.js";
+import { currentTenant } from "./tenants.js";
+
+/** What to tell a learner who never came through the LMS (R4). */
+export const NEVER_LAUNCHED =
+  "never launched a link from the LMS — ask the learner to open the link published in their LMS course; signing in on coursera.org directly does not connect the accounts";
+
+export interface LearnerListItem {
+  externalId: string;
+  email: string | null;
+  name: string | null;
+  test: boolean;
+  programs: string[];
+  sso: boolean;
+  lastLaunchAt: string | null;
+}
+
+function listItem(l: LearnerSummary): LearnerListItem {
+  return {
+    externalId: l.externalId,
+    email: l.email,
+    name: l.fullName,
+    test: l.isTest,
+    programs: l.programIds,
+    sso: l.launches > 0,
+    lastLaunchAt: l.lastLaunchAt,
+  };
+}
+
+export function listLearners(
+  ctx: Context,
+  opts: { program?: string; test?: boolean; noSso?: boolean },
+): LearnerListItem[] {
+  const tenant = currentTenant(ctx);
+  const programId = opts.program ? resolveProgram(ctx, tenant, opts.program).programId : undefined;
+  return listLearnerSummaries(ctx.state().db, tenant.id, {
+    programId,
+    testOnly: opts.test,
+    neverLaunched: opts.noSso,
+  }).map(listItem);
+}
+
+function findOne(ctx: Context, tenant: TenantRow, key: string): LearnerRow {
+  const found = findLearners(ctx.state().db, tenant.id, key);
+  if (found.length === 0) {
+    throw new NotFoundError(
+      `no learner "${key}" in tenant "${tenant.slug}": not a member of any pulled program and ${NEVER_LAUNCHED}`,
+      {
+        hint: "if they joined recently, run `gg4l programs pull` to fetch the latest program members",
+      },
+    );
+  }
+  if (found.length > 1) {
+    throw new UsageError(
+      `"${key}" matches ${found.length} learners: ${found.map((l) => l.externalId).join(", ")}`,
+      {
+        hint: "name the learner by external id",
+      },
+    );
+  }
+  return found[0]!;
+}
+
+export interface LearnerGrade {
+  programId: string;
+  courseId: string;
+  courseName: string | null;
+  grade: number | null;
+  progress: number | null;
+  completed: boolean;
+  completedAt: string | null;
+  items: Array<{ itemId: string; name: string; grade: number | null; passed: boolean }>;
+}
+
+export interface LearnerDetail {
+  externalId: string;
+  email: string | null;
+  name: string | null;
+  test: boolean;
+  memberships: MembershipDetail[];
+  licenses: number;
+  sso: { linked: boolean; launches: LaunchRow[] };
+  grades: LearnerGrade[] | null;
+  /** Why grades could not be read live, when they could not. */
+  gradesError: string | null;
+  diagnosis: string[];
+}
+
+function toGrade(row: CourseGradebook): LearnerGrade {
+  return {
+    programId: row.programId,
+    courseId: row.courseId,
+    courseName: row.courseName,
+    grade: row.overallGrade,
+    progress: row.overallProgress,
+    completed: row.isCompleted,
+    completedAt: row.completedAt === null ? null : new Date(row.completedAt).toISOString(),
+    items: row.items.map((i) => ({ itemId: i.id, name: i.name, grade: i.grade, passed: i.passed })),
+  };
+}
+
+export function diagnose(
+  learner: LearnerRow,
+  memberships: MembershipDetail[],
+  launches: LaunchRow[],
+  license: (programId: string) => string,
+): string[] {
+  const out: string[] = [];
+  if (launches.length === 0) out.push(NEVER_LAUNCHED);
+  if (memberships.length === 0) {
+    out.push(
+      launches.length > 0
+        ? "launched from the LMS but holds no program license: the program may be full or the learner was removed — check `gg4l licenses`"
+        : "not a member of any program, so holds no license",
+    );
+  }
+  for (const m of memberships) {
+    if (!m.active)
+      out.push(
+        `program "${m.programName}" is not active: its links cannot be published and its grades are not synced (gg4l programs activate)`,
+      );
+    else out.push(`member of "${m.programName}" (${license(m.programId)})`);
+  }
+  if (learner.isTest)
+    out.push(
+      `flagged as a test learner: holds ${memberships.length} license(s) and is kept out of grade sync (gg4l learners remove --test frees them)`,
+    );
+  if (launches.length > 0 && memberships.some((m) => m.active) && !learner.isTest) {
+    out.push("linked by SSO: grades of launched links flow to the LMS");
+  }
+  return out;
+}
+
+export async function showLearner(
+  ctx: Context,
+  key: string,
+  opts: { offline?: boolean },
+): Promise<LearnerDetail> {
+  const tenant = currentTenant(ctx);
+  const learner = findOne(ctx, tenant, key);
+  const { db } = ctx.state();
+  const memberships = learnerMemberships(db, tenant.id, learner.externalId);
+  const launches = learnerLaunches(db, tenant.id, learner.externalId);
+  let grades: LearnerGrade[] | null = null;
+  let gradesError: string | null = null;
+  if (!opts.offline) {
+    try {
+      const coursera = await courseraFor(ctx, tenant);
+      grades = (await coursera.gradebooks({ emailOrExternalId: learner.externalId }).all()).map(toGrade);
+    } catch (error) {
+      gradesError = error instanceof Error ? error.message : String(error);
+    }
+  }
+  const license = (programId: string) => {
+    const p = programSummary(db, tenant.id, programId);
+    return p?.licenseCount
+      ? `program licenses ${p.members}/${p.licenseCount} used`
+      : `program has ${p?.members ?? 0} members`;
+  };
+  return {
+    externalId: learner.externalId,
+    email: learner.email,
+    name: learner.fullName,
+    test: learner.isTest,
+    memberships,
+    licenses: memberships.length,
+    sso: { linked: launches.length > 0, launches },
+    grades,
+    gradesError,
+    diagnosis: diagnose(learner, memberships, launches, license),
+  };
+}
+
+export interface BulkOutcome {
+  tenant: string;
+  results: Array<{ key: string; externalId: string | null; outcome: string; error?: string }>;
+}
+
+/** The error a bulk result ends with, if any: exit 3 when no learner was found, 5 when some failed. */
+export function bulkError(result: BulkOutcome, what: string): GgError | undefined {
+  const failed = result.results.filter((r) => r.error);
+  if (failed.length === 0) return undefined;
+  const message = `${what}: ${failed.length} of ${result.results.length} failed (${failed.map((f) => `${f.key}: ${f.error}`).join("; ")})`;
+  if (failed.length === result.results.length && failed.every((f) => f.outcome === "not-found")) {
+    return new GgError(message, ExitCode.notFound, {
+      hint: "`gg4l learners list` shows the known learners; `gg4l programs pull` refreshes them",
+    });
+  }
+  return new PartialFailureError(message, { hint: "the others were done and recorded" });
+}
+
+export function markTest(ctx: Context, keys: string[], isTest: boolean): BulkOutcome {
+  if (keys.length === 0)
+    throw new UsageError("name at least one learner", { hint: "pass e-mails or external ids" });
+  const tenant = currentTenant(ctx);
+  const { db } = ctx.state();
+  const result: BulkOutcome = { tenant: tenant.slug, results: [] };
+  db.transaction(() => {
+    for (const key of keys) {
+      const found = findLearners(db, tenant.id, key);
+      if (found.length !== 1) {
+        result.results.push({
+          key,
+          externalId: null,
+          outcome: found.length === 0 ? "not-found" : "ambiguous",
+          error:
+            found.length === 0 ? "no such learner" : `matches ${found.map((f) => f.externalId).join(", ")}`,
+        });
+        continue;
+      }
+      const changed = setTestFlag(db, tenant.id, found[0]!.externalId, isTest);
+      result.results.push({
+        key,
+        externalId: found[0]!.externalId,
+        outcome: changed ? (isTest ? "marked" : "unmarked") : "unchanged",
+      });
+    }
+  })();
+  return result;
+}
+
+export interface RemovalPlan {
+  tenant: string;
+  program: { id: string; name: string };
+  learners: Array<{ externalId: string; email: string | null; test: boolean }>;
+  notMembers: string[];
+  licenses: { used: number; total: number | null };
+}
+
+export interface RemovalResult extends RemovalPlan {
+  dryRun: boolean;
+  results: Array<{ externalId: string; outcome: "removed" | "not-member" | "failed"; error?: string }>;
+  freed: number;
+}
+
+export function planRemoval(
+  ctx: Context,
+  opts: { keys: string[]; test: boolean; program: string },
+): RemovalPlan {
+  const tenant = currentTenant(ctx);
+  const program = resolveProgram(ctx, tenant, opts.program);
+  const { db } = ctx.state();
+  const members = programMembers(db, tenant.id, program.programId, false);
+  const byKey = (key: string) =>
+    members.find((m) => m.externalId === key) ??
+    members.find((m) => m.email?.toLowerCase() === key.toLowerCase());
+  const chosen = new Map<string, LearnerRow>();
+  const notMembers: string[] = [];
+  if (opts.test) for (const m of members.filter((x) => x.isTest)) chosen.set(m.externalId, m);
+  for (const key of opts.keys) {
+    const member = byKey(key);
+    if (member) chosen.set(member.externalId, member);
+    else notMembers.push(key);
+  }
+  return {
+    tenant: tenant.slug,
+    program: { id: program.programId, name: program.name },
+    learners: [...chosen.values()].map((l) => ({ externalId: l.externalId, email: l.email, test: l.isTest })),
+    notMembers,
+    licenses: { used: program.members, total: program.licenseCount },
+  };
+}
+
+/**
+ * R5: remove learners from a program through the Coursera API, freeing their licenses.
+ * More than one learner needs the program id typed back (`--confirm <programId>` or at a
+ * prompt). Each removal is recorded as it succeeds; `removalError` says whether some failed.
+ */
+export async function removeLearners(
+  ctx: Context,
+  opts: { keys: string[]; test: boolean; program: string; dryRun: boolean; confirm?: string },
+  showImpact: (plan: RemovalPlan) => void,
+): Promise<RemovalResult> {
+  if (opts.keys.length === 0 && !opts.test) {
+    throw new UsageError("name the learners to remove, or pass --test", {
+      hint: "e.g. gg4l learners remove ana@uni.edu --program <p>",
+    });
+  }
+  const plan = planRemoval(ctx, opts);
+  showImpact(plan);
+  const base = { ...plan, dryRun: opts.dryRun, freed: 0 };
+  if (plan.notMembers.length > 0 && plan.learners.length === 0) {
+    throw new NotFoundError(
+      `${plan.notMembers.join(", ")} ${plan.notMembers.length === 1 ? "is not a member" : "are not members"} of "${plan.program.name}"`,
+      {
+        hint: `\`gg4l learners list --program ${plan.program.id}\` shows its members`,
+      },
+    );
+  }
+  if (opts.dryRun || plan.learners.length === 0) return { ...base, results: [] };
+  if (plan.learners.length > 1 && opts.confirm !== plan.program.id) {
+    if (opts.confirm !== undefined) {
+      throw new UsageError(
+        `--confirm ${opts.confirm} does not name program ${plan.program.id}; nothing was removed`,
+        {
+          hint: `pass --confirm ${plan.program.id}`,
+        },
+      );
+    }
+    if (!ctx.canPrompt) {
+      throw new UsageError(
+        `removing ${plan.learners.length} learners from "${plan.program.name}" needs confirmation`,
+        {
+          hint: `pass --confirm ${plan.program.id}`,
+        },
+      );
+    }
+    const typed = await ctx.prompter.input(
+      `Type the program id (${plan.program.id}) to remove ${plan.learners.length} learners`,
+    );
+    if (typed.trim() !== plan.program.id)
+      throw new UsageError("the program id did not match; nothing was removed");
+  }
+  const tenant = currentTenant(ctx);
+  const coursera = await courseraFor(ctx, tenant);
+  const { db } = ctx.state();
+  const results: RemovalResult["results"] = [];
+  for (const learner of plan.learners) {
+    try {
+      const { outcome } = await coursera.removeMember(plan.program.id, learner.externalId);
+      removeMembership(db, tenant.id, plan.program.id, learner.externalId);
+      results.push({ externalId: learner.externalId, outcome });
+    } catch (error) {
+      results.push({
+        externalId: learner.externalId,
+        outcome: "failed",
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+  return { ...base, results, freed: results.filter((r) => r.outcome === "removed").length };
+}
+
+export function removalError(result: RemovalResult): GgError | undefined {
+  const failed = result.results.filter((r) => r.outcome === "failed");
+  if (failed.length === 0) return undefined;
+  return new PartialFailureError(
+    `${failed.length} of ${result.results.length} removals failed; the others were done and recorded`,
+    {
+      hint: "run the same command again to retry the failed ones",
+    },
+  );
+}
+
+export interface LicenseRow {
+  programId: string;
+  name: string;
+  active: boolean;
+  used: number;
+  total: number | null;
+  available: number | null;
+  test: number;
+}
+
+export function licenses(ctx: Context, program: string | undefined): LicenseRow[] {
+  const tenant = currentTenant(ctx);
+  const { db } = ctx.state();
+  const rows = program ? [resolveProgram(ctx, tenant, program)] : listProgramSummaries(db, tenant.id);
+  return rows.map((p) => ({
+    programId: p.programId,
+    name: p.name,
+    active: p.active,
+    used: p.members,
+    total: p.licenseCount,
+    available: p.licenseCount === null ? null : Math.max(0, p.licenseCount - p.members),
+    test: p.testMembers,
+  }));
+}

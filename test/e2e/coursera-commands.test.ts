@@ -1,0 +1,379 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type FakeCoursera, startFakeCoursera } from "../../fixtures/fake-coursera/server.js";
+import { CourseraClient } from "../../src/clients/coursera/client.js";
+import { parseJson, type RunResult, sandboxState } from "../helpers/gg4l.js";
+
+let fake: FakeCoursera;
+let box: ReturnType<typeof sandboxState>;
+const sha = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
+
+beforeAll(async () => {
+  fake = await startFakeCoursera({ dataset: "small" });
+});
+afterAll(() => fake.close());
+
+beforeEach(async () => {
+  fake.reset();
+  box = sandboxState();
+  expectExit(await box.gg4l(["init"]), 0);
+  expectExit(
+    await box.gg4l(
+      [
+        "tenant",
+        "add",
+        "fsu",
+        "--name",
+        "FSU",
+        "--coursera-org",
+        fake.orgId,
+        "--coursera-url",
+        fake.baseUrl,
+        "--coursera-client-id",
+        fake.clientId,
+        "--coursera-secret-stdin",
+      ],
+      { input: fake.clientSecret },
+    ),
+    0,
+  );
+});
+afterEach(() => box.cleanup());
+
+function expectExit(result: RunResult, code: number, stderrMatch?: RegExp): RunResult {
+  if (result.code !== code)
+    throw new Error(`expected exit ${code}, got ${result.code}\n${result.stderr}${result.stdout}`);
+  if (stderrMatch) expect(result.stderr).toMatch(stderrMatch);
+  return result;
+}
+
+interface ProgramJson {
+  id: string;
+  name: string;
+  active: boolean;
+  courses: number;
+  gradableItems: number;
+  licenses: { used: number; total: number | null; available: number | null; test: number };
+}
+
+const programsByName = async () =>
+  new Map(parseJson<ProgramJson[]>(await box.gg4l(["programs", "list", "--json"])).map((p) => [p.name, p]));
+
+async function pullAndActivate(...names: string[]): Promise<Map<string, ProgramJson>> {
+  expectExit(await box.gg4l(["programs", "pull"]), 0);
+  if (names.length > 0) expectExit(await box.gg4l(["programs", "activate", ...names]), 0);
+  return programsByName();
+}
+
+describe("programs", () => {
+  it("pull brings every program in inactive (R2), with licenses as Coursera counts them", async () => {
+    const pulled = parseJson<{ programs: number; added: Array<{ name: string }>; memberships: number }>(
+      expectExit(await box.gg4l(["programs", "pull", "--json"]), 0),
+    );
+    const counts = fake.control.licenses();
+    expect(pulled.programs).toBe(counts.length);
+    expect(pulled.added.map((p) => p.name).sort()).toEqual(counts.map((c) => c.name).sort());
+    expect(pulled.memberships).toBe(counts.reduce((sum, c) => sum + c.used, 0));
+    const programs = await programsByName();
+    for (const c of counts) {
+      expect(programs.get(c.name)).toMatchObject({
+        active: false,
+        licenses: { used: c.used, total: c.licenseCap },
+      });
+    }
+    const again = parseJson<{ added: unknown[] }>(await box.gg4l(["programs", "pull", "--json"]));
+    expect(again.added).toEqual([]);
+  });
+
+  it("activate and deactivate are idempotent and audited; unknown → 3; no name without a terminal → 2", async () => {
+    await pullAndActivate();
+    const first = parseJson<{ changed: Array<{ name: string }> }>(
+      await box.gg4l(["programs", "activate", "Data Sci", "--json"]),
+    );
+    expect(first.changed.map((p) => p.name)).toEqual(["Data Science"]);
+    const again = expectExit(await box.gg4l(["programs", "activate", "data science"]), 0, /already active/);
+    expect(again.stdout).toBe("");
+    expect((await programsByName()).get("Data Science")!.active).toBe(true);
+    expect(
+      parseJson<ProgramJson[]>(await box.gg4l(["programs", "list", "--active", "--json"])).map((p) => p.name),
+    ).toEqual(["Data Science"]);
+    expectExit(await box.gg4l(["programs", "deactivate", "Data Science"]), 0, /Deactivated/);
+    expectExit(await box.gg4l(["programs", "activate", "Astrophysics"]), 3, /no program "Astrophysics"/);
+    expectExit(await box.gg4l(["programs", "activate"]), 2, /name the programs to activate/);
+    const audit = parseJson<Array<{ command: string; outcome: string }>>(await box.gg4l(["audit", "--json"]));
+    expect(audit.filter((e) => e.command === "programs activate").map((e) => e.outcome)).toEqual([
+      "failed",
+      "failed",
+      "ok",
+      "ok",
+    ]);
+  });
+
+  it("show lists courses, gradable items, licenses and test learners, and warns at the license cap", async () => {
+    const programs = await pullAndActivate("Data Science", "Cloud Computing");
+    expectExit(await box.gg4l(["courses", "refresh", "--all"]), 0);
+    expectExit(
+      await box.gg4l([
+        "learners",
+        "mark-test",
+        fake.control.members(programs.get("Cloud Computing")!.id)[0]!.externalId,
+      ]),
+      0,
+    );
+    const shown = parseJson<ProgramJson & { courseList: unknown[]; testLearners: unknown[] }>(
+      await box.gg4l(["programs", "show", "Cloud", "--json"]),
+    );
+    expect(shown.courseList.length).toBe(shown.courses);
+    expect(shown.courses).toBeGreaterThan(0);
+    expect(shown.gradableItems).toBeGreaterThan(0);
+    expect(shown.testLearners).toHaveLength(1);
+    // Fill the program closest to its cap through the API, as a launch would.
+    const nearest = [...fake.control.licenses()].sort((x, y) => x.available - y.available)[0]!;
+    const client = new CourseraClient({
+      baseUrl: fake.baseUrl,
+      orgId: fake.orgId,
+      clientId: fake.clientId,
+      clientSecret: fake.clientSecret,
+    });
+    for (let i = 0; i < nearest.available; i++)
+      await client.addMember(nearest.programId, { externalId: `filler${i}@fsu.edu` });
+    const refused = await client
+      .addMember(nearest.programId, { externalId: "one-too-many@fsu.edu" })
+      .catch((e: Error) => e);
+    expect(String(refused)).toContain(
+      `no licenses left in program ${nearest.programId}: remove test learners or buy more`,
+    );
+    expectExit(await box.gg4l(["programs", "pull"]), 0);
+    const human = await box.gg4l(["licenses"]);
+    expect(human.stderr).toContain(
+      `no licenses left in program ${nearest.name}: remove test learners or buy more`,
+    );
+    const row = parseJson<Array<{ programId: string; available: number }>>(
+      await box.gg4l(["licenses", "--json"]),
+    ).find((r) => r.programId === nearest.programId);
+    expect(row!.available).toBe(0);
+  });
+});
+
+describe("courses", () => {
+  it("refresh needs --program or --all, refuses inactive programs, and reports added courses (R3)", async () => {
+    const programs = await pullAndActivate("Data Science");
+    expectExit(await box.gg4l(["courses", "refresh"]), 2, /--program <program> or --all/);
+    expectExit(await box.gg4l(["courses", "refresh", "--program", "Business"]), 2, /not active/);
+    const first = parseJson<{ courses: number; added: unknown[] }>(
+      await box.gg4l(["courses", "refresh", "--all", "--json"]),
+    );
+    expect(first.added.length).toBe(first.courses);
+    const none = parseJson<{ added: unknown[]; removed: unknown[] }>(
+      await box.gg4l(["courses", "refresh", "--program", "Data Science", "--json"]),
+    );
+    expect(none).toMatchObject({ added: [], removed: [] });
+
+    const { content } = fake.control.addCourse({
+      programId: programs.get("Data Science")!.id,
+      name: "Deep Learning Now",
+      items: 4,
+    });
+    const after = parseJson<{ added: Array<{ courseId: string; name: string }> }>(
+      await box.gg4l(["courses", "refresh", "--all", "--json"]),
+    );
+    expect(after.added).toEqual([
+      {
+        programId: programs.get("Data Science")!.id,
+        courseId: content.id ?? content.contentId,
+        name: "Deep Learning Now",
+      },
+    ]);
+    const listed = parseJson<Array<{ name: string; programs: string[] }>>(
+      await box.gg4l(["courses", "list", "--program", "Data Science", "--json"]),
+    );
+    expect(listed.map((c) => c.name)).toContain("Deep Learning Now");
+  });
+});
+
+describe("learners", () => {
+  it("show explains a learner who never launched from the LMS (R4); unknown → 3 with the same advice", async () => {
+    const programs = await pullAndActivate("Data Science");
+    const member = fake.control.members(programs.get("Data Science")!.id)[0]!;
+    const shown = parseJson<{
+      sso: { linked: boolean };
+      licenses: number;
+      diagnosis: string[];
+      grades: unknown[] | null;
+    }>(await box.gg4l(["learners", "show", member.externalId, "--json"]));
+    expect(shown.sso.linked).toBe(false);
+    expect(shown.licenses).toBeGreaterThan(0);
+    expect(shown.grades).not.toBeNull();
+    expect(shown.diagnosis[0]).toMatch(
+      /never launched a link from the LMS — ask the learner to open the link published in their LMS course/,
+    );
+    const offline = parseJson<{ grades: unknown }>(
+      await box.gg4l(["learners", "show", member.externalId, "--offline", "--json"]),
+    );
+    expect(offline.grades).toBeNull();
+    const unknown = expectExit(await box.gg4l(["learners", "show", "ghost@nowhere.edu"]), 3);
+    expect(unknown.stderr).toMatch(/signing in on coursera\.org directly does not connect the accounts/);
+    expect(unknown.stderr).not.toContain("ghost@nowhere.edu");
+  });
+
+  it("list filters by program, test flag and SSO; mark-test/unmark-test report per learner", async () => {
+    const programs = await pullAndActivate("Data Science");
+    const members = fake.control.members(programs.get("Data Science")!.id);
+    const listed = parseJson<Array<{ externalId: string; sso: boolean }>>(
+      await box.gg4l(["learners", "list", "--program", "Data Science", "--json"]),
+    );
+    expect(listed.map((l) => l.externalId).sort()).toEqual(members.map((m) => m.externalId).sort());
+    expect(
+      parseJson<unknown[]>(
+        await box.gg4l(["learners", "list", "--program", "Data Science", "--no-sso", "--json"]),
+      ),
+    ).toHaveLength(members.length);
+    const [a, b] = members;
+    expectExit(await box.gg4l(["learners", "mark-test", a!.externalId, b!.email ?? b!.externalId]), 0);
+    expect(
+      parseJson<Array<{ externalId: string }>>(await box.gg4l(["learners", "list", "--test", "--json"]))
+        .map((l) => l.externalId)
+        .sort(),
+    ).toEqual([a!.externalId, b!.externalId].sort());
+    expectExit(await box.gg4l(["learners", "unmark-test", b!.externalId]), 0);
+    expectExit(await box.gg4l(["learners", "mark-test", "nobody@x.edu"]), 3, /no such learner/);
+    const mixed = expectExit(
+      await box.gg4l(["learners", "mark-test", a!.externalId, "nobody@x.edu", "--json"]),
+      5,
+    );
+    expect(parseJson<{ results: Array<{ outcome: string }> }>(mixed).results.map((r) => r.outcome)).toEqual([
+      "unchanged",
+      "not-found",
+    ]);
+  });
+
+  it("remove --test frees exactly the test learners' licenses; --dry-run changes nothing anywhere", async () => {
+    const programs = await pullAndActivate("Data Science");
+    const program = programs.get("Data Science")!;
+    const members = fake.control.members(program.id);
+    const tests = members.slice(0, 3).map((m) => m.externalId);
+    expectExit(await box.gg4l(["learners", "mark-test", ...tests]), 0);
+    const before = fake.control.licenses().find((c) => c.programId === program.id)!;
+
+    const dbBefore = sha(box.db);
+    const requestsBefore = fake.requests().filter((r) => r.method !== "GET").length;
+    const dry = parseJson<{ dryRun: boolean; learners: Array<{ externalId: string }> }>(
+      expectExit(
+        await box.gg4l(["learners", "remove", "--test", "--program", program.id, "--dry-run", "--json"]),
+        0,
+      ),
+    );
+    expect(dry.learners.map((l) => l.externalId).sort()).toEqual([...tests].sort());
+    expect(sha(box.db)).toBe(dbBefore);
+    expect(fake.requests().filter((r) => r.method !== "GET").length).toBe(requestsBefore);
+    expect(fake.control.licenses().find((c) => c.programId === program.id)!.used).toBe(before.used);
+
+    expectExit(
+      await box.gg4l(["learners", "remove", "--test", "--program", program.id]),
+      2,
+      new RegExp(`--confirm ${program.id}`),
+    );
+    expectExit(
+      await box.gg4l(["learners", "remove", "--test", "--program", program.id, "--confirm", "wrong"]),
+      2,
+      /does not name program/,
+    );
+    expect(fake.control.licenses().find((c) => c.programId === program.id)!.used).toBe(before.used);
+
+    const removed = parseJson<{ freed: number; results: Array<{ outcome: string }> }>(
+      expectExit(
+        await box.gg4l([
+          "learners",
+          "remove",
+          "--test",
+          "--program",
+          program.id,
+          "--confirm",
+          program.id,
+          "--json",
+        ]),
+        0,
+      ),
+    );
+    expect(removed.freed).toBe(3);
+    const after = fake.control.licenses().find((c) => c.programId === program.id)!;
+    expect(after.used).toBe(before.used - 3);
+    const remaining = new Set(fake.control.members(program.id).map((m) => m.externalId));
+    for (const t of tests) expect(remaining.has(t)).toBe(false);
+    expect(remaining.size).toBe(members.length - 3);
+    const licenses = parseJson<Array<{ programId: string; used: number; test: number }>>(
+      await box.gg4l(["licenses", "--program", program.id, "--json"]),
+    );
+    expect(licenses[0]).toMatchObject({ used: before.used - 3, test: 0 });
+  });
+
+  it("one named learner needs no --confirm; a failure for one learner exits 5 with the rest done", async () => {
+    const programs = await pullAndActivate("Data Science");
+    const program = programs.get("Data Science")!;
+    const [one, two, three] = fake.control.members(program.id);
+    expectExit(
+      await box.gg4l(["learners", "remove", one!.externalId, "--program", "Data Science"]),
+      0,
+      /1 license\(s\) freed/,
+    );
+    fake.addFault({
+      kind: "serverError",
+      status: 500,
+      count: 20,
+      method: "DELETE",
+      path: encodeURIComponent(three!.externalId),
+    });
+    const partial = expectExit(
+      await box.gg4l([
+        "learners",
+        "remove",
+        two!.externalId,
+        three!.externalId,
+        "--program",
+        program.id,
+        "--confirm",
+        program.id,
+        "--json",
+      ]),
+      5,
+    );
+    const outcome = parseJson<{ results: Array<{ externalId: string; outcome: string }> }>(partial).results;
+    expect(outcome.find((r) => r.externalId === two!.externalId)!.outcome).toBe("removed");
+    expect(outcome.find((r) => r.externalId === three!.externalId)!.outcome).toBe("failed");
+    const stateMembers = parseJson<Array<{ externalId: string }>>(
+      await box.gg4l(["learners", "list", "--program", program.id, "--json"]),
+    ).map((l) => l.externalId);
+    expect(stateMembers).not.toContain(two!.externalId);
+    expect(stateMembers).toContain(three!.externalId);
+  });
+});
+
+describe("bad answers from Coursera leave the state as it was", () => {
+  it("malformed JSON or an HTML page mid-pull: a clear error and nothing half-written", async () => {
+    for (const kind of ["malformedJson", "html"] as const) {
+      fake.addFault({ kind, path: "/users", count: 10 });
+      const failed = expectExit(
+        await box.gg4l(["programs", "pull"]),
+        1,
+        kind === "html" ? /HTML page instead of JSON/ : /malformed JSON/,
+      );
+      expect(failed.stderr).toMatch(/hint:/);
+      expect(parseJson<unknown[]>(await box.gg4l(["programs", "list", "--json"]))).toEqual([]);
+      const audit = parseJson<Array<{ command: string; outcome: string }>>(
+        await box.gg4l(["audit", "--limit", "1", "--json"]),
+      );
+      expect(audit[0]).toMatchObject({ command: "programs pull", outcome: "failed" });
+      fake.reset();
+    }
+  });
+
+  it("a wrong client secret exits 4 naming the tenant's credentials", async () => {
+    const result = await box.gg4l(["programs", "pull"], {
+      env: { GG4L_COURSERA_CLIENT_SECRET: "wrong-secret-value" },
+    });
+    expectExit(result, 4);
+    expect(result.stderr).not.toContain("wrong-secret-value");
+    expect(result.stderr).toMatch(/client id|secret|credential/i);
+  });
+});
