@@ -147,6 +147,40 @@ export const migrations: ReadonlyArray<string> = [
   );
   CREATE INDEX launches_learner ON launches(tenant_id, external_id);
   `,
+  // 3: what gg4l serve learns from launches — the program/course/item a link points at and
+  // its AGS/NRPS service URLs (a connected link), the LMS users behind Coursera learners
+  // (sub ↔ externalId, from a launch or the NRPS roster), and single-use OIDC states/nonces.
+  `
+  ALTER TABLE links ADD COLUMN program_id TEXT;
+  ALTER TABLE links ADD COLUMN course_id TEXT;
+  ALTER TABLE links ADD COLUMN item_id TEXT;
+  ALTER TABLE links ADD COLUMN title TEXT;
+  ALTER TABLE links ADD COLUMN nrps_url TEXT;
+  ALTER TABLE links ADD COLUMN connected_at TEXT;
+  ALTER TABLE links ADD COLUMN last_launch_at TEXT;
+  CREATE INDEX links_course ON links(registration_id, course_id);
+  CREATE TABLE lms_users (
+    registration_id INTEGER NOT NULL REFERENCES lms_registrations(id) ON DELETE CASCADE,
+    sub             TEXT NOT NULL,
+    external_id     TEXT,
+    email           TEXT,
+    name            TEXT,
+    source          TEXT NOT NULL CHECK (source IN ('launch','nrps')),
+    first_seen_at   TEXT NOT NULL,
+    last_launch_at  TEXT,
+    PRIMARY KEY (registration_id, sub)
+  ) WITHOUT ROWID;
+  CREATE INDEX lms_users_learner ON lms_users(registration_id, external_id);
+  CREATE TABLE oidc_states (
+    state           TEXT PRIMARY KEY,
+    nonce           TEXT NOT NULL UNIQUE,
+    registration_id INTEGER NOT NULL REFERENCES lms_registrations(id) ON DELETE CASCADE,
+    target_link_uri TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    expires_at      TEXT NOT NULL,
+    used_at         TEXT
+  );
+  `,
 ];
 
 export const latestSchemaVersion = migrations.length;
