@@ -60,6 +60,8 @@ export interface HttpClientOptions {
     delayMs: number;
     attempt: number;
   }) => void;
+  /** Called with every answer (adaptive concurrency reads throttling headers such as X-Rate-Limit-Remaining). */
+  onResponse?: (info: { url: string; status: number; headers: Record<string, string> }) => void;
 }
 
 let sharedAgent: Agent | undefined;
@@ -141,6 +143,7 @@ export class HttpClient {
   private readonly policy: RetryPolicy;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly onRetry: HttpClientOptions["onRetry"];
+  private readonly onResponse: HttpClientOptions["onResponse"];
 
   constructor(options: HttpClientOptions = {}) {
     this.dispatcher = options.dispatcher ?? sharedDispatcher();
@@ -149,6 +152,7 @@ export class HttpClient {
     this.policy = { ...defaultRetryPolicy, ...options.retry };
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.onRetry = options.onRetry;
+    this.onResponse = options.onResponse;
   }
 
   async request(url: string, req: HttpRequest = {}): Promise<HttpResponse> {
@@ -170,6 +174,7 @@ export class HttpClient {
         const body = await res.body.text();
         const headers = flattenHeaders(res.headers);
         this.trace(method, url, res.statusCode, started, attempt);
+        this.onResponse?.({ url, status: res.statusCode, headers });
         const retryable = isRetryableStatus(res.statusCode) && !req.noRetryStatuses?.includes(res.statusCode);
         if (retryable && attempt < maxAttempts) {
           const delay = Math.min(

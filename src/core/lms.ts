@@ -125,3 +125,39 @@ export function toolJwks(ctx: Context): ReturnType<typeof publicJwks> {
   ctx.state();
   return publicJwks(readToolKeyFile(keyPathFor(ctx.dbPath)));
 }
+
+export interface LmsCheckResult {
+  tenant: string;
+  kind: string;
+  issuer: string;
+  contextUrl: string | null;
+  checks: Array<{ check: string; status: "pass" | "fail" | "warn" | "skip"; message: string; lmsMessage?: string; hint?: string }>;
+  ok: boolean;
+}
+
+/** Platform JWKS, a service token with the AGS scopes, and the line items of a context. */
+export async function checkLms(ctx: Context, contextUrl: string | undefined): Promise<LmsCheckResult> {
+  const { tenant, reg } = requireRegistration(ctx);
+  if (contextUrl) validateUrl(contextUrl, "--context-url");
+  const { anyLineItemsUrl } = await import("../store/links.js");
+  const lineItemsUrl = contextUrl ?? anyLineItemsUrl(ctx.state().db, reg.id);
+  const [{ checkLmsRegistration }, { loadToolKey }, { ltiRegistration }, { HttpClient }] = await Promise.all([
+    import("../clients/lti/check.js"),
+    import("./keys.js"),
+    import("./lti.js"),
+    import("../clients/http.js"),
+  ]);
+  const key = await loadToolKey(keyPathFor(ctx.dbPath));
+  const checks = await checkLmsRegistration(ltiRegistration(reg), key, {
+    http: new HttpClient({ logger: ctx.logger, retry: { retries: 2 } }),
+    ...(lineItemsUrl ? { lineItemsUrl } : {}),
+  });
+  return {
+    tenant: tenant.slug,
+    kind: reg.kind,
+    issuer: reg.issuer,
+    contextUrl: lineItemsUrl ?? null,
+    checks,
+    ok: checks.every((c) => c.status !== "fail"),
+  };
+}

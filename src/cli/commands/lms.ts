@@ -85,6 +85,8 @@ export function registerLms(program: Command, cli: CliEnv): void {
     });
   });
 
+  registerLmsCheck(lms, cli);
+
   const show = lms
     .command("show")
     .description("show the LMS registration, or with --jwks the tool's public JWKS")
@@ -106,5 +108,41 @@ export function registerLms(program: Command, cli: CliEnv): void {
     }
     const view = showLms(ctx);
     await out.emit(view, () => renderLms(out, view));
+  });
+}
+
+export function registerLmsCheck(lms: Command, cli: CliEnv): void {
+  const check = lms
+    .command("check")
+    .description("check the LMS registration: platform JWKS, a service token with the AGS scopes, the line items of a context")
+    .option("--context-url <lineitems url>", "a line-items container URL (default: one learned from a launch)")
+    .addHelpText(
+      "after",
+      examples([
+        ["check the current tenant's LMS", "gg4l lms check"],
+        ["check a given course context, for a script", "gg4l lms check --context-url https://moodle.uni.edu/mod/lti/services.php/2/lineitems?type_id=1 --json"],
+      ]),
+    );
+  defineAction<{ contextUrl?: string }>(check, cli, { audit: false }, async ({ ctx, out, opts }) => {
+    const { checkLms } = await loadLms();
+    const result = await checkLms(ctx, opts.contextUrl);
+    await out.emit(result, async () => {
+      await out.table(
+        [
+          { header: "CHECK", value: (c: (typeof result.checks)[number]) => c.check },
+          { header: "RESULT", value: (c) => c.status },
+          { header: "DETAILS", value: (c) => [c.message, c.lmsMessage ? `LMS said: ${c.lmsMessage}` : "", c.hint ? `fix: ${c.hint}` : ""].filter(Boolean).join(" — ") },
+        ],
+        result.checks,
+        "",
+      );
+    });
+    if (!result.ok) {
+      const { ConfigError } = await import("../../core/errors.js");
+      const failed = result.checks.filter((c) => c.status === "fail").map((c) => c.check);
+      throw new ConfigError(`the ${result.kind} registration failed: ${failed.join(", ")}`, {
+        hint: result.checks.find((c) => c.status === "fail")?.hint ?? "see the checks above",
+      });
+    }
   });
 }

@@ -1,0 +1,61 @@
+import { readFileSync } from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import { type FakeLms, startFakeLms } from "../../fixtures/fake-lms/server.js";
+import { generateToolKeyFile } from "../../src/core/keys.js";
+import { parseJson, sandboxState } from "../helpers/gg4l.js";
+
+let box: ReturnType<typeof sandboxState> | undefined;
+let lms: FakeLms | undefined;
+afterEach(async () => {
+  box?.cleanup();
+  await lms?.close();
+});
+
+async function registered(kind: "moodle" | "canvas" | "d2l", toolKey: "ours" | "another") {
+  box = sandboxState();
+  expect((await box.gg4l(["init"])).code).toBe(0);
+  const ours = JSON.parse(readFileSync(`${box.dir}/state.key.json`, "utf8")).publicJwk;
+  const publicJwk = toolKey === "ours" ? ours : (await generateToolKeyFile(new Date())).publicJwk;
+  lms = await startFakeLms({ kind, toolPublicJwk: publicJwk });
+  expect((await box.gg4l(["tenant", "add", "uni", "--name", "Uni", "--coursera-org", "o"])).code).toBe(0);
+  const reg = await box.gg4l([
+    "lms", "register", "--kind", kind, "--issuer", lms.issuer, "--client-id", lms.clientId, "--deployment-id", lms.deploymentId,
+    "--auth-url", lms.authUrl, "--token-url", lms.tokenUrl, "--jwks-url", lms.jwksUrl, "--token-audience", lms.tokenAudience,
+    "--grade-sync", "assignment",
+  ]);
+  expect(reg.code).toBe(0);
+  return { box, lms };
+}
+
+describe("gg4l lms check", () => {
+  for (const kind of ["moodle", "canvas", "d2l"] as const) {
+    it(`${kind}: JWKS, token with the AGS scopes and a context's line items all pass`, async () => {
+      const { box: b, lms: l } = await registered(kind, "ours");
+      const result = await b.gg4l(["lms", "check", "--context-url", l.lineitemsUrl, "--json"]);
+      expect(result.code).toBe(0);
+      const body = parseJson<{ ok: boolean; checks: Array<{ check: string; status: string }> }>(result);
+      expect(body.ok).toBe(true);
+      expect(body.checks.map((c) => [c.check, c.status])).toEqual([
+        ["platform-jwks", "pass"],
+        ["service-token", "pass"],
+        ["ags-scopes", "pass"],
+        ["nrps-scope", "pass"],
+        ["line-items", "pass"],
+      ]);
+    });
+  }
+
+  it("an LMS holding another tool key refuses the token: a failed row with the LMS's words, exit 4", async () => {
+    const { box: b } = await registered("canvas", "another");
+    const result = await b.gg4l(["lms", "check"]);
+    expect(result.code).toBe(4);
+    expect(result.stdout).toMatch(/service-token\s+fail/);
+    expect(result.stderr).toMatch(/failed: service-token/);
+    expect(result.stdout + result.stderr).toMatch(/gg4l lms show/);
+  });
+
+  it("a bad --context-url is a usage error", async () => {
+    const { box: b } = await registered("moodle", "ours");
+    expect((await b.gg4l(["lms", "check", "--context-url", "not a url"])).code).toBe(2);
+  });
+});
