@@ -4,6 +4,7 @@ import { benchCourseraCli } from "./coursera-cli.js";
 import { benchCourseraPull } from "./coursera-paging.js";
 import { updateReadmeSection, writeResult } from "./measure.js";
 import { benchStartup } from "./startup.js";
+import { benchSync } from "./sync.js";
 
 const machine = { node: process.version, cpus: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30) };
 const at = new Date().toISOString();
@@ -43,3 +44,22 @@ updateReadmeSection(
 console.log(
   `coursera: pull + refresh ${coursera.gg4lMs} ms vs bare ${coursera.bareMs} ms (${coursera.ratio}×), peak RSS ${coursera.peakRssMb} MB`,
 );
+
+const gradesWanted = process.env.GG4L_BENCH_GRADES ? Number(process.env.GG4L_BENCH_GRADES) : 1_000_000;
+const sync = await benchSync({ grades: gradesWanted });
+writeResult("sync", { at, machine, ...sync });
+updateReadmeSection(
+  "sync",
+  `Measured ${at}: ${sync.grades} item grades (${sync.learners} learners × ${sync.items} items), moodle personality, at most ${sync.concurrency} posts at once.
+
+| what | figure | target |
+|---|---:|---:|
+| dry-run plan (\`gg4l sync grades --dry-run\`, whole command) | ${sync.dryRunMs} ms | |
+| bare undici loop posting the same scores (baseline) | ${sync.bare.perSecond} scores/s (${sync.bare.ms} ms) | |
+| \`gg4l sync grades\` (whole command: plan, ledger, posts) | ${sync.live.perSecond} scores/s (${sync.live.ms} ms) | |
+| gg4l ÷ bare loop | ${sync.throughputRatio}× | ≥ ${sync.targets.throughputRatio}× |
+| incremental re-run after ${sync.incremental.changed} grades (1%) changed | ${sync.incremental.posted} posted in ${sync.incremental.ms} ms | exactly ${sync.incremental.changed} |
+| gg4l peak RSS (largest of the three runs) | ${sync.peakRssMb} MB | ≤ ${sync.targets.peakRssMb} MB |`,
+);
+console.log(`sync: ${sync.live.perSecond}/s vs bare ${sync.bare.perSecond}/s (${sync.throughputRatio}×), re-run posted ${sync.incremental.posted}/${sync.incremental.changed}, peak RSS ${sync.peakRssMb} MB`);
+if (!sync.pass) process.exitCode = 1;

@@ -51,6 +51,7 @@ export interface ActionSpec {
 
 function makeLogger(io: IO, debug: boolean): Logger {
   return {
+    debugEnabled: debug,
     debug: (message) => {
       if (debug) io.stderr.write(`debug: ${redact(message)}\n`);
     },

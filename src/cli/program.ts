@@ -11,6 +11,7 @@ import { registerLicenses } from "./commands/licenses.js";
 import { registerLms } from "./commands/lms.js";
 import { registerPrograms } from "./commands/programs.js";
 import { registerSettings } from "./commands/settings.js";
+import { registerSync } from "./commands/sync.js";
 import { registerTenant } from "./commands/tenant.js";
 import { completionScript } from "./completion.js";
 
@@ -47,6 +48,7 @@ export function buildProgram(cli: CliEnv): Command {
   registerCourses(program, cli);
   registerLearners(program, cli);
   registerLicenses(program, cli);
+  registerSync(program, cli);
   registerAudit(program, cli);
 
   program

@@ -10,6 +10,8 @@ import { onShutdown } from "../core/shutdown.js";
 
 export interface DebugLogger {
   debug(message: string): void;
+  /** false: debug() prints nothing, so tracing skips building its lines. */
+  debugEnabled?: boolean;
 }
 
 export interface RetryPolicy {
@@ -212,7 +214,7 @@ export class HttpClient {
     started: number,
     attempt: number,
   ): void {
-    if (!this.logger) return;
+    if (!this.logger || this.logger.debugEnabled === false) return;
     const ms = Math.round(performance.now() - started);
     const retry = attempt > 1 ? ` (attempt ${attempt})` : "";
     this.logger.debug(`http ${method} ${redact(url)} → ${status} ${ms}ms${retry}`);

@@ -10,6 +10,8 @@ import type { Prompter } from "./prompter.js";
 export interface Logger {
   /** Shown only with --debug / GG4L_DEBUG; already redacted by the logger. */
   debug(message: string): void;
+  /** Whether debug() prints anything (tracing skips work when it does not). */
+  debugEnabled?: boolean;
   /** Progress and notes for a person, on stderr. */
   info(message: string): void;
   warn(message: string): void;

@@ -181,6 +181,94 @@ export const migrations: ReadonlyArray<string> = [
     used_at         TEXT
   );
   `,
+  // 4: grade sync — Coursera grades as last pulled, LMS columns gg4l knows (line items), the
+  // ledger of scores the LMS acknowledged (R7, R9), sync runs with their actionable plan
+  // items, and the per-tenant lease that keeps two runs apart.
+  `
+  CREATE TABLE coursera_grades (
+    tenant_id    INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    external_id  TEXT NOT NULL,
+    course_id    TEXT NOT NULL,
+    item_id      TEXT NOT NULL,
+    program_id   TEXT NOT NULL,
+    grade        REAL,
+    passed       INTEGER NOT NULL DEFAULT 0,
+    completed    INTEGER NOT NULL DEFAULT 0,
+    completed_at INTEGER,
+    PRIMARY KEY (tenant_id, course_id, item_id, external_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX coursera_grades_learner ON coursera_grades(tenant_id, external_id);
+  CREATE INDEX launches_link ON launches(tenant_id, resource_link_id, context_id, external_id);
+  CREATE TABLE line_items (
+    link_id       INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE,
+    item_id       TEXT NOT NULL,
+    url           TEXT NOT NULL,
+    label         TEXT,
+    score_maximum REAL NOT NULL,
+    created       INTEGER NOT NULL DEFAULT 0,
+    found_at      TEXT NOT NULL,
+    PRIMARY KEY (link_id, item_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE score_ledger (
+    column_url    TEXT NOT NULL,
+    lms_user_id   TEXT NOT NULL,
+    tenant_id     INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    score_given   REAL,
+    score_maximum REAL NOT NULL,
+    comment       TEXT,
+    sent_at_ms    INTEGER NOT NULL,
+    outcome       TEXT NOT NULL CHECK (outcome IN ('accepted','stale')),
+    run_id        INTEGER NOT NULL,
+    acked_at      TEXT NOT NULL,
+    PRIMARY KEY (column_url, lms_user_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE sync_runs (
+    id           INTEGER PRIMARY KEY,
+    tenant_id    INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    command      TEXT NOT NULL,
+    os_user      TEXT NOT NULL,
+    pid          INTEGER NOT NULL,
+    options      TEXT NOT NULL,
+    fingerprint  TEXT,
+    status       TEXT NOT NULL CHECK (status IN ('running','ok','partial','failed','interrupted')),
+    started_at   TEXT NOT NULL,
+    finished_at  TEXT,
+    counts       TEXT NOT NULL DEFAULT '{}',
+    error        TEXT
+  );
+  CREATE TABLE plan_items (
+    run_id         INTEGER NOT NULL REFERENCES sync_runs(id) ON DELETE CASCADE,
+    seq            INTEGER NOT NULL,
+    action         TEXT NOT NULL CHECK (action IN ('create-column','post')),
+    kind           TEXT,
+    link_id        INTEGER NOT NULL,
+    course_id      TEXT NOT NULL,
+    item_id        TEXT NOT NULL,
+    external_id    TEXT,
+    lms_user_id    TEXT,
+    column_url     TEXT,
+    container_url  TEXT,
+    resource_link_id TEXT,
+    label          TEXT,
+    score_given    REAL,
+    score_maximum  REAL,
+    comment        TEXT,
+    comment_changed INTEGER NOT NULL DEFAULT 1,
+    last_sent_ms   INTEGER,
+    status         TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','done','stale','failed')),
+    message        TEXT,
+    done_at        TEXT,
+    PRIMARY KEY (run_id, seq)
+  ) WITHOUT ROWID;
+  CREATE TABLE locks (
+    tenant_id   INTEGER PRIMARY KEY REFERENCES tenants(id) ON DELETE CASCADE,
+    holder      TEXT NOT NULL,
+    host        TEXT NOT NULL,
+    pid         INTEGER NOT NULL,
+    acquired_at TEXT NOT NULL,
+    expires_at  INTEGER NOT NULL
+  );
+  `,
 ];
 
 export const latestSchemaVersion = migrations.length;

@@ -39,8 +39,16 @@ export interface ServiceTokenOptions {
   assertionLifetimeSeconds?: number;
 }
 
+const scopeKeys = new WeakMap<readonly string[], string>();
+
+/** The cache key of a scope set; callers pass the same array per call, so it is computed once. */
 function scopeKey(scopes: readonly string[]): string {
-  return [...new Set(scopes)].sort().join(" ");
+  let key = scopeKeys.get(scopes);
+  if (key === undefined) {
+    key = [...new Set(scopes)].sort().join(" ");
+    scopeKeys.set(scopes, key);
+  }
+  return key;
 }
 
 function refusalHint(reg: LtiRegistration, oauthError: string | undefined, message: string): string {

@@ -1,0 +1,188 @@
+/**
+ * Grade sync on a generated tenant of GRADES item grades (default 1,000,000: 50,000 learners
+ * × 20 gradable items, Option A, every learner launched every link), against the moodle
+ * personality of the fake LMS: dry-run plan time, live sync throughput beside a bare undici
+ * loop posting the same scores in the same run, an incremental re-run after 1% of the grades
+ * changed, and gg4l's peak RSS.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { startFakeLms } from "../fixtures/fake-lms/server.js";
+import { lineItemServiceUrl } from "../src/clients/lti/ags.js";
+import { ALL_AGS_SCOPES } from "../src/clients/lti/constants.js";
+import { ServiceTokenProvider } from "../src/clients/lti/token.js";
+import { loadToolKey } from "../src/core/keys.js";
+import { repoRoot } from "./measure.js";
+
+export interface SyncBench {
+  grades: number;
+  learners: number;
+  items: number;
+  concurrency: number;
+  dryRunMs: number;
+  live: { ms: number; posted: number; perSecond: number };
+  bare: { ms: number; posted: number; perSecond: number };
+  throughputRatio: number;
+  incremental: { changed: number; posted: number; ms: number };
+  peakRssMb: number;
+  targets: { throughputRatio: number; peakRssMb: number };
+  pass: boolean;
+}
+
+interface Child {
+  ms: number;
+  rssKb: number;
+  stdout: string;
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv, node = true): Promise<Child> {
+  const rssFile = join(env.GG4L_BENCH_DIR!, `rss-${Math.random()}`);
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const argv = node ? ["--import", join(repoRoot, "bench/rss-report.mjs"), join(repoRoot, "bin/gg4l.js"), ...args] : args;
+    const child = spawn(process.execPath, argv, { env: { ...env, GG4L_BENCH_RSS_FILE: rssFile }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    child.on("close", (code) => {
+      const ms = performance.now() - started;
+      if (code !== 0) return reject(new Error(`${args.join(" ")} exited ${code}: ${stderr.slice(-2000)}`));
+      let rssKb = 0;
+      try {
+        rssKb = Number(readFileSync(rssFile, "utf8"));
+      } catch {}
+      resolve({ ms, rssKb, stdout });
+    });
+  });
+}
+
+export async function benchSync(opts: { grades?: number; items?: number; concurrency?: number } = {}): Promise<SyncBench> {
+  const items = opts.items ?? 20;
+  const grades = opts.grades ?? 1_000_000;
+  const learners = Math.ceil(grades / items);
+  const concurrency = opts.concurrency ?? 16;
+  const dir = mkdtempSync(join(tmpdir(), "gg4l-bench-sync-"));
+  const env = { ...process.env, GG4L_DB: join(dir, "state.db"), GG4L_BENCH_DIR: dir, NO_COLOR: "1" };
+  await run(["init"], env);
+  const keyFile = join(dir, "state.key.json");
+  const lms = await startFakeLms({ kind: "moodle", toolPublicJwk: JSON.parse(readFileSync(keyFile, "utf8")).publicJwk, throttle: null });
+  try {
+    await run(["tenant", "add", "bench", "--name", "Bench", "--coursera-org", "org-bench"], env);
+    await run(
+      [
+        "lms", "register", "--kind", "moodle", "--issuer", lms.issuer, "--client-id", lms.clientId, "--deployment-id", lms.deploymentId,
+        "--auth-url", lms.authUrl, "--token-url", lms.tokenUrl, "--jwks-url", lms.jwksUrl, "--grade-sync", "assignment",
+      ],
+      env,
+    );
+    // The LMS side: learners enrolled in one course, a link with its line item per gradable item.
+    const subs: string[] = [];
+    for (let l = 0; l < learners; l++) subs.push(lms.addUser({ email: `learner${l}@bench.edu`, contextId: lms.contextId }).user.id);
+    const links = Array.from({ length: items }, (_, i) =>
+      lms.addLink({ contextId: lms.contextId, title: `Item ${i}`, lineItem: { scoreMaximum: 100, resourceId: `item-${i}`, tag: "coursera" } }),
+    );
+    // The gg4l side, as pulls and launches would have left it.
+    const db = new Database(env.GG4L_DB);
+    const now = new Date().toISOString();
+    db.transaction(() => {
+      const tenantId = (db.prepare("SELECT id FROM tenants").get() as { id: number }).id;
+      const regId = (db.prepare("SELECT id FROM lms_registrations").get() as { id: number }).id;
+      db.prepare("INSERT INTO programs (tenant_id, program_id, name, active, first_seen_at, pulled_at) VALUES (?, 'p1', 'Bench Program', 1, ?, ?)").run(tenantId, now, now);
+      db.prepare("INSERT INTO courses (tenant_id, course_id, name, items_known, refreshed_at) VALUES (?, 'c1', 'Bench Course', 1, ?)").run(tenantId, now);
+      db.prepare("INSERT INTO program_courses (tenant_id, program_id, course_id, added_at) VALUES (?, 'p1', 'c1', ?)").run(tenantId, now);
+      const item = db.prepare("INSERT INTO items (tenant_id, course_id, item_id, name, item_order, weight) VALUES (?, 'c1', ?, ?, ?, 5)");
+      const link = db.prepare(
+        `INSERT INTO links (registration_id, context_id, resource_link_id, target_kind, target_id, grade_sync, lineitem_url, lineitems_url,
+           created_at, program_id, course_id, item_id, connected_at) VALUES (?, ?, ?, 'item', ?, 'assignment', ?, ?, ?, 'p1', 'c1', ?, ?)`,
+      );
+      links.forEach((l, i) => {
+        item.run(tenantId, `item-${i}`, `Item ${i}`, i);
+        link.run(regId, lms.contextId, l.link.id, `item-${i}`, l.lineItem!.id, lms.lineitemsUrl, now, `item-${i}`, now);
+      });
+      const learner = db.prepare("INSERT INTO learners (tenant_id, external_id, email, first_seen_at) VALUES (?, ?, ?, ?)");
+      const member = db.prepare("INSERT INTO memberships (tenant_id, program_id, external_id, state) VALUES (?, 'p1', ?, 'MEMBER')");
+      const user = db.prepare("INSERT INTO lms_users (registration_id, sub, external_id, email, source, first_seen_at) VALUES (?, ?, ?, ?, 'launch', ?)");
+      const launch = db.prepare(
+        "INSERT INTO launches (tenant_id, external_id, lms_sub, context_id, resource_link_id, program_id, course_id, item_id, launched_at) VALUES (?, ?, ?, ?, ?, 'p1', 'c1', ?, ?)",
+      );
+      const grade = db.prepare("INSERT INTO coursera_grades (tenant_id, external_id, course_id, item_id, program_id, grade, passed) VALUES (?, ?, 'c1', ?, 'p1', ?, 1)");
+      for (let l = 0; l < learners; l++) {
+        const externalId = `learner${l}@bench.edu`;
+        learner.run(tenantId, externalId, externalId, now);
+        member.run(tenantId, externalId);
+        user.run(regId, subs[l]!, externalId, externalId, now);
+        for (let i = 0; i < items; i++) {
+          launch.run(tenantId, externalId, subs[l]!, lms.contextId, links[i]!.link.id, `item-${i}`, now);
+          grade.run(tenantId, externalId, `item-${i}`, ((l * 7 + i * 13) % 1000) / 10);
+        }
+      }
+    })();
+    db.close();
+
+    const dry = await run(["sync", "grades", "--dry-run"], env);
+    // The baseline first, against a fresh gradebook state of its own context's line items: same URLs, same scores.
+    const key = await loadToolKey(keyFile);
+    const tokens = new ServiceTokenProvider(
+      { kind: "moodle", issuer: lms.issuer, clientId: lms.clientId, deploymentId: lms.deploymentId, tokenUrl: lms.tokenUrl, jwksUrl: lms.jwksUrl },
+      key,
+    );
+    const token = await tokens.getToken(ALL_AGS_SCOPES);
+    const posts: Array<[string, string, number]> = [];
+    for (let l = 0; l < learners; l++) {
+      for (let i = 0; i < items; i++) posts.push([lineItemServiceUrl(links[i]!.lineItem!.id, "scores"), subs[l]!, ((l * 7 + i * 13) % 1000) / 10]);
+    }
+    const jobFile = join(dir, "bare-job.json");
+    writeFileSync(jobFile, JSON.stringify({ token: token.accessToken, concurrency, posts }));
+    posts.length = 0;
+    const bareRun = await run([join(repoRoot, "dist/bench/bare-poster.js"), jobFile], env, false);
+    const bare = JSON.parse(bareRun.stdout) as { ms: number; posted: number };
+    // gg4l posts the same scores again: 1 s later, so Moodle's whole-second ordering accepts them.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const live = await run(["sync", "grades", "--json", "--max-concurrency", String(concurrency)], env);
+    const liveResult = JSON.parse(live.stdout) as { counts: { posted: number; stale: number; failed: number } };
+
+    // 1% of the grades change on Coursera; the incremental re-run posts exactly those.
+    const changed = Math.round(grades / 100);
+    const edit = new Database(env.GG4L_DB);
+    edit
+      .prepare(
+        "UPDATE coursera_grades SET grade = grade + 0.5 WHERE (external_id, item_id) IN (SELECT external_id, item_id FROM coursera_grades ORDER BY external_id, item_id LIMIT ?)",
+      )
+      .run(changed);
+    edit.close();
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const rerun = await run(["sync", "grades", "--json", "--max-concurrency", String(concurrency)], env);
+    const rerunResult = JSON.parse(rerun.stdout) as { counts: { posted: number } };
+
+    const liveRate = liveResult.counts.posted / (live.ms / 1000);
+    const bareRate = bare.posted / (bare.ms / 1000);
+    const peakRssMb = Math.round(Math.max(dry.rssKb, live.rssKb, rerun.rssKb) / 1024);
+    const throughputRatio = Math.round((liveRate / bareRate) * 100) / 100;
+    const targets = { throughputRatio: 0.8, peakRssMb: 250 };
+    return {
+      grades,
+      learners,
+      items,
+      concurrency,
+      dryRunMs: Math.round(dry.ms),
+      live: { ms: Math.round(live.ms), posted: liveResult.counts.posted, perSecond: Math.round(liveRate) },
+      bare: { ms: Math.round(bare.ms), posted: bare.posted, perSecond: Math.round(bareRate) },
+      throughputRatio,
+      incremental: { changed, posted: rerunResult.counts.posted, ms: Math.round(rerun.ms) },
+      peakRssMb,
+      targets,
+      pass: throughputRatio >= targets.throughputRatio && peakRssMb <= targets.peakRssMb && rerunResult.counts.posted === changed,
+    };
+  } finally {
+    await lms.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,304 @@
+/**
+ * The executor: run a prepared plan against the LMS. Columns first, then score posts with
+ * adaptive concurrency. Each acknowledged score goes into the ledger in the transaction that
+ * ends its plan item (R9), so a crash at any point loses nothing and a re-run re-sends only
+ * what was in flight.
+ */
+import type { HttpClient } from "../../clients/http.js";
+import type { GradebookAdapter } from "../gradebook.js";
+import { dropPlan, savePlanItems } from "../../store/plan.js";
+import {
+  columnOutcomes,
+  columnUrlFor,
+  failedItems,
+  failItem,
+  finishRun,
+  itemStatusCounts,
+  type PlanItemRow,
+  pendingItems,
+  recordColumn,
+  type RunStatus,
+  runStatus,
+  startRun,
+} from "../../store/sync.js";
+import type { Context } from "../context.js";
+import { ConfigError, GgError, RemoteError } from "../errors.js";
+import { ltiServicesFor } from "../lti.js";
+import { AdaptiveLimiter } from "./concurrency.js";
+import { acquireLease } from "./lease.js";
+import { LedgerWriter } from "./ledger-writer.js";
+import type { PreparedPlan } from "./plan.js";
+
+export interface SyncProgress {
+  total: number;
+  done: number;
+  posted: number;
+  stale: number;
+  failed: number;
+  concurrency: number;
+  startedAt: number;
+}
+
+export interface ApplyOptions {
+  command: string;
+  options: Record<string, unknown>;
+  onProgress?: (progress: SyncProgress) => void;
+  signal?: AbortSignal;
+  /** Tests and benchmarks pass their own HTTP client (to count requests or inject faults). */
+  http?: HttpClient;
+  concurrency?: { initial: number; max: number };
+}
+
+export interface SyncFailure {
+  externalId: string | null;
+  courseId: string;
+  itemId: string | null;
+  message: string;
+}
+
+export interface RunResult {
+  runId: number;
+  status: RunStatus;
+  counts: {
+    columnsCreated: number;
+    columnsFound: number;
+    posted: number;
+    stale: number;
+    failed: number;
+    notAttempted: number;
+  };
+  failures: SyncFailure[];
+  durationMs: number;
+}
+
+const PAGE = 500;
+const MAX_ITEM_ATTEMPTS = 4;
+
+/** A failure that concerns every learner: stop the run rather than fail each post alike. */
+function isFatal(error: unknown): boolean {
+  if (error instanceof ConfigError) return true;
+  // The state itself failed (disk full, locked, corrupt): no point posting more.
+  if (String((error as { code?: unknown }).code ?? "").startsWith("SQLITE")) return true;
+  const kind = (error as { kind?: string }).kind;
+  return error instanceof GgError && (kind === "config" || kind === "invalid-request" || error.exitCode === 4);
+}
+
+function isRetryable(error: unknown): boolean {
+  const kind = (error as { kind?: string }).kind;
+  return kind === "retry" || (error instanceof RemoteError && kind === undefined && error.status === undefined);
+}
+
+/** Strictly after the last timestamp sent for this column and learner, at the LMS's resolution. */
+export function nextTimestamp(nowMs: number, lastSentMs: number | null, resolutionMs: number): number {
+  if (lastSentMs === null) return nowMs;
+  const floor = Math.floor(lastSentMs / resolutionMs) * resolutionMs + resolutionMs;
+  return Math.max(nowMs, floor);
+}
+
+export async function applyPlan(ctx: Context, prepared: PreparedPlan, opts: ApplyOptions): Promise<RunResult> {
+  const { tenant, reg, summary } = prepared;
+  const { db } = ctx.state();
+  const started = Date.now();
+  const lease = acquireLease(ctx, tenant);
+  let runId = 0;
+  try {
+    runId = startRun(db, {
+      tenantId: tenant.id,
+      command: opts.command,
+      osUser: ctx.osUser,
+      pid: process.pid,
+      options: { ...opts.options, gradeSync: reg.gradeSync, incremental: reg.incremental, noSso: reg.noSso },
+      fingerprint: summary.fingerprint,
+      now: ctx.now().toISOString(),
+    });
+    const total = savePlanItems(db, runId);
+    dropPlan(db);
+    const limiter = new AdaptiveLimiter({
+      initial: opts.concurrency?.initial ?? 4,
+      min: 1,
+      max: opts.concurrency?.max ?? 16,
+      calmPerStep: 5,
+    });
+    const http = opts.http ?? (await defaultHttp(ctx, limiter));
+    const { gradebook } = await ltiServicesFor(ctx, reg, http);
+    const progress: SyncProgress = { total, done: 0, posted: 0, stale: 0, failed: 0, concurrency: limiter.current, startedAt: started };
+    const report = () => {
+      progress.concurrency = limiter.current;
+      opts.onProgress?.(progress);
+    };
+    const now = () => ctx.now().toISOString();
+    const ledger = new LedgerWriter(db, tenant.id, now);
+
+    await createColumns(ctx, gradebook, runId, progress, report, now);
+    let fatal: unknown;
+    let lastSeq = 0;
+    const columnCache = new Map<string, string | undefined>();
+    const columnOf = (item: PlanItemRow) => {
+      if (item.columnUrl) return item.columnUrl;
+      const key = `${item.linkId}\u001f${item.itemId}`;
+      if (!columnCache.has(key)) columnCache.set(key, columnUrlFor(db, item.linkId, item.itemId));
+      return columnCache.get(key);
+    };
+    const postOne = async (item: PlanItemRow): Promise<void> => {
+      const columnUrl = columnOf(item);
+      if (!columnUrl) {
+        failItem(db, runId, item.seq, "its gradebook column could not be created (see the column failures of this run)", now());
+        progress.failed += 1;
+        return;
+      }
+      const sendComment = item.comment !== null && (item.commentChanged === 1 || gradebook.lmsKind !== "canvas");
+      for (let attempt = 1; ; attempt++) {
+        const sentAtMs = nextTimestamp(Date.now(), item.lastSentMs, gradebook.timestampResolutionMs);
+        try {
+          const outcome = await gradebook.postGrade(columnUrl, {
+            learnerRef: item.lmsUserId!,
+            scoreGiven: item.scoreGiven,
+            scoreMaximum: item.scoreMaximum,
+            ...(sendComment ? { comment: item.comment! } : {}),
+            timestamp: new Date(sentAtMs),
+          });
+          if (outcome.status === "accepted" || outcome.status === "stale") {
+            await ledger.record({
+              runId,
+              seq: item.seq,
+              columnUrl,
+              lmsUserId: item.lmsUserId!,
+              scoreGiven: item.scoreGiven,
+              scoreMaximum: item.scoreMaximum,
+              comment: item.comment,
+              sentAtMs,
+              outcome: outcome.status,
+              message: outcome.status === "stale" ? outcome.message : null,
+            });
+            if (outcome.status === "accepted") {
+              progress.posted += 1;
+              limiter.success();
+            } else progress.stale += 1;
+          } else {
+            failItem(db, runId, item.seq, outcome.message, now());
+            progress.failed += 1;
+          }
+          return;
+        } catch (error) {
+          if (isFatal(error)) throw error;
+          if (isRetryable(error) && attempt < MAX_ITEM_ATTEMPTS) {
+            limiter.throttled(1000 * attempt);
+            continue;
+          }
+          failItem(db, runId, item.seq, (error as Error).message, now());
+          progress.failed += 1;
+          return;
+        }
+      }
+    };
+
+    const inFlight = new Set<Promise<void>>();
+    outer: for (;;) {
+      const page = pendingItems(db, runId, "post", lastSeq, PAGE);
+      if (page.length === 0) break;
+      for (const item of page) {
+        lastSeq = item.seq;
+        if (fatal || opts.signal?.aborted) break outer;
+        await limiter.acquire();
+        if (fatal || opts.signal?.aborted) {
+          limiter.release();
+          break outer;
+        }
+        const task = postOne(item)
+          .catch((error) => {
+            fatal ??= error;
+          })
+          .finally(() => {
+            limiter.release();
+            progress.done += 1;
+            report();
+            inFlight.delete(task);
+          });
+        inFlight.add(task);
+      }
+    }
+    await Promise.all(inFlight);
+    report();
+
+    const itemCounts = itemStatusCounts(db, runId);
+    const columns = columnOutcomes(db, runId);
+    const counts: RunResult["counts"] = {
+      columnsCreated: columns.created,
+      columnsFound: columns.found,
+      posted: itemCounts["post:done"] ?? 0,
+      stale: itemCounts["post:stale"] ?? 0,
+      failed: (itemCounts["post:failed"] ?? 0) + (itemCounts["create-column:failed"] ?? 0),
+      notAttempted: (itemCounts["post:pending"] ?? 0) + (itemCounts["create-column:pending"] ?? 0),
+    };
+    const status: RunStatus = fatal ? "failed" : opts.signal?.aborted ? "interrupted" : counts.failed > 0 ? "partial" : "ok";
+    const failures = failedItems(db, runId, 50).map((f) => ({
+      externalId: f.externalId,
+      courseId: f.courseId,
+      itemId: f.itemId || null,
+      message: f.message ?? "",
+    }));
+    finishRun(db, runId, status, { ...counts, ...skipCounts(summary) }, now(), fatal ? (fatal as Error).message : undefined);
+    if (fatal) throw fatal;
+    return { runId, status, counts, failures, durationMs: Date.now() - started };
+  } catch (error) {
+    if (runId > 0 && ctx.openedState()) {
+      if (runStatus(db, runId) === "running") finishRun(db, runId, "failed", {}, ctx.now().toISOString(), (error as Error).message);
+    }
+    throw error;
+  } finally {
+    lease.release();
+  }
+}
+
+function skipCounts(summary: PreparedPlan["summary"]): Record<string, number> {
+  return Object.fromEntries(Object.entries(summary.skipped).map(([reason, n]) => [`skipped:${reason}`, n ?? 0]));
+}
+
+async function createColumns(
+  ctx: Context,
+  gradebook: GradebookAdapter,
+  runId: number,
+  progress: SyncProgress,
+  report: () => void,
+  now: () => string,
+): Promise<void> {
+  const { db } = ctx.state();
+  for (const item of pendingItems(db, runId, "create-column", 0, Number.MAX_SAFE_INTEGER)) {
+    try {
+      const { column, created } = await gradebook.findOrCreateColumn(item.containerUrl!, {
+        label: item.label ?? item.itemId,
+        scoreMaximum: item.scoreMaximum,
+        resourceId: item.itemId || item.courseId,
+        resourceLinkId: item.resourceLinkId!,
+        tag: item.itemId ? "coursera-item" : "coursera-final",
+      });
+      recordColumn(db, { runId, seq: item.seq, linkId: item.linkId, itemId: item.itemId }, {
+        url: column.ref,
+        label: column.label,
+        scoreMaximum: column.scoreMaximum,
+        created,
+      }, now());
+    } catch (error) {
+      if (isFatal(error)) throw error;
+      failItem(db, runId, item.seq, (error as Error).message, now());
+      progress.failed += 1;
+    }
+    progress.done += 1;
+    report();
+  }
+}
+
+async function defaultHttp(ctx: Context, limiter: AdaptiveLimiter): Promise<HttpClient> {
+  const { HttpClient } = await import("../../clients/http.js");
+  return new HttpClient({
+    logger: ctx.logger,
+    onRetry: ({ status, delayMs }) => {
+      if (status === 429 || status === 503) limiter.throttled(delayMs);
+    },
+    onResponse: ({ status, headers }) => {
+      const remaining = headers["x-rate-limit-remaining"];
+      if (status === 403 && remaining !== undefined) limiter.throttled(1000);
+      else if (remaining !== undefined && Number(remaining) < 100) limiter.nearLimit();
+    },
+  });
+}

@@ -1,0 +1,161 @@
+/**
+ * The sync plan: what a run would do for the tenant's grade-sync option, no-SSO and
+ * incremental settings and test flags (R6, R7), and why each grade that is not sent is not.
+ */
+import { createHash } from "node:crypto";
+import { buildPlan, planColumns, planCounts, type PlanQuery, planRows } from "../../store/plan.js";
+import type { LmsRegistrationRow } from "../../store/lms.js";
+import type { TenantRow } from "../../store/tenants.js";
+import type { Context } from "../context.js";
+import { resolveCourse } from "../courses.js";
+import { NotFoundError, UsageError } from "../errors.js";
+import { findLearners } from "../../store/learners.js";
+import { requireRegistration } from "../lms.js";
+import { resolveProgram } from "../programs.js";
+
+export const skipReasons = {
+  "program-inactive": "the program is not active (gg4l programs activate)",
+  "test-learner": "test learner: kept out of grade sync",
+  "link-stale": "the link was published under another grade-sync option: republish it in the LMS",
+  "no-grade": "no grade on Coursera yet (not attempted)",
+  "not-completed": "course not completed on Coursera: the final grade is sent once it is",
+  "no-launch-in-course": "no launch yet in this course, so Option B columns cannot be created: someone must open the course link once",
+  "link-not-connected": "the link carries no gradebook column (no AGS line item in its launch): check the tool's grade services in the LMS",
+  "never-launched-link": "the learner never launched this link and no-SSO sync is off: ask them to open it once, or turn no-SSO on",
+  "not-joined": "no-SSO sync: the learner has not joined the program (no license, no launch)",
+  "not-in-lms-roster": "no-SSO sync: the learner is not in the LMS course roster (NRPS) under the same e-mail",
+  unchanged: "unchanged since the LMS acknowledged it, and incremental sync is on",
+  "no-connected-link": "no launched link in the LMS points at this course or item: not published, or nobody opened it yet",
+} as const;
+export type SkipReason = keyof typeof skipReasons;
+
+export interface SyncFilters {
+  program?: string;
+  course?: string;
+  learner?: string;
+}
+
+export interface PlanSummary {
+  tenant: string;
+  lms: string;
+  gradeSync: string;
+  incremental: boolean;
+  noSso: boolean;
+  filters: SyncFilters;
+  columnsToCreate: number;
+  posts: { new: number; changed: number; resend: number; total: number };
+  skipped: Partial<Record<SkipReason, number>>;
+  /** Unchanged grades that would be posted again (incremental off): the LMS may e-mail students for each. */
+  unchangedResent: number;
+  fingerprint: string;
+}
+
+export interface PreparedPlan {
+  tenant: TenantRow;
+  reg: LmsRegistrationRow;
+  query: PlanQuery;
+  summary: PlanSummary;
+}
+
+function resolveFilters(ctx: Context, tenant: TenantRow, filters: SyncFilters): Pick<PlanQuery, "programId" | "courseId" | "externalId"> {
+  const out: Pick<PlanQuery, "programId" | "courseId" | "externalId"> = {};
+  if (filters.program) out.programId = resolveProgram(ctx, tenant, filters.program).programId;
+  if (filters.course) out.courseId = resolveCourse(ctx, tenant, filters.course).id;
+  if (filters.learner) {
+    const found = findLearners(ctx.state().db, tenant.id, filters.learner);
+    if (found.length === 0) throw new NotFoundError(`no learner "${filters.learner}"`, { hint: "`gg4l learners show` explains why a learner is missing" });
+    if (found.length > 1) throw new UsageError(`"${filters.learner}" matches several learners`, { hint: "name the learner by external id" });
+    out.externalId = found[0]!.externalId;
+  }
+  return out;
+}
+
+/** A hash of exactly what the plan would do: the same state gives the same fingerprint. */
+function fingerprintOf(ctx: Context): string {
+  const { db } = ctx.state();
+  const hash = createHash("sha256");
+  for (const c of planColumns(db)) hash.update(`c\u001f${c.linkId}\u001f${c.itemId}\u001f${c.containerUrl}\n`);
+  for (const r of planRows(db, true)) {
+    hash.update(`p\u001f${r.decision}\u001f${r.linkId}\u001f${r.itemId}\u001f${r.externalId}\u001f${r.lmsUserId}\u001f${r.columnUrl}\u001f${r.scoreGiven}\u001f${r.comment}\n`);
+  }
+  return hash.digest("hex").slice(0, 32);
+}
+
+/** Build the plan in temporary tables and summarise it. */
+export function preparePlan(ctx: Context, filters: SyncFilters): PreparedPlan {
+  const { tenant, reg } = requireRegistration(ctx);
+  const query: PlanQuery = {
+    tenantId: tenant.id,
+    registrationId: reg.id,
+    option: reg.gradeSync,
+    noSso: reg.noSso,
+    incremental: reg.incremental,
+    ...resolveFilters(ctx, tenant, filters),
+  };
+  const { db } = ctx.state();
+  buildPlan(db, query);
+  const posts = { new: 0, changed: 0, resend: 0, total: 0 };
+  const skipped: PlanSummary["skipped"] = {};
+  for (const row of planCounts(db)) {
+    if (row.decision === "skip") skipped[row.reason as SkipReason] = row.count;
+    else {
+      posts[row.decision as "new" | "changed" | "resend"] = row.count;
+      posts.total += row.count;
+    }
+  }
+  const summary: PlanSummary = {
+    tenant: tenant.slug,
+    lms: reg.kind,
+    gradeSync: reg.gradeSync,
+    incremental: reg.incremental,
+    noSso: reg.noSso,
+    filters,
+    columnsToCreate: planColumns(db).length,
+    posts,
+    skipped,
+    unchangedResent: posts.resend,
+    fingerprint: fingerprintOf(ctx),
+  };
+  return { tenant, reg, query, summary };
+}
+
+export interface PlanEntry {
+  action: "create-column" | "post" | "skip";
+  kind?: "new" | "changed" | "resend";
+  reason?: SkipReason;
+  because?: string;
+  programId: string | null;
+  courseId: string;
+  itemId: string | null;
+  externalId?: string;
+  lmsUserId?: string | null;
+  column: string | null;
+  scoreGiven?: number | null;
+  scoreMaximum?: number;
+  previousScore?: number | null;
+  label?: string;
+}
+
+/** Every entry of the prepared plan: columns to create, posts, then skips with their reason. */
+export function* planEntries(ctx: Context): Generator<PlanEntry> {
+  const { db } = ctx.state();
+  for (const c of planColumns(db)) {
+    yield { action: "create-column", programId: null, courseId: c.courseId, itemId: c.itemId || null, column: null, label: c.label };
+  }
+  for (const r of planRows(db)) {
+    const base = {
+      programId: r.programId,
+      courseId: r.courseId,
+      itemId: r.itemId || null,
+      externalId: r.externalId,
+      column: r.columnUrl,
+      scoreGiven: r.scoreGiven,
+    };
+    if (r.decision === "skip") {
+      const reason = r.reason as SkipReason;
+      yield { action: "skip", reason, because: skipReasons[reason], ...base };
+    } else {
+      yield { action: "post", kind: r.decision, lmsUserId: r.lmsUserId, scoreMaximum: r.scoreMaximum, previousScore: r.previousScore, ...base };
+    }
+  }
+}

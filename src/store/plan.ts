@@ -1,0 +1,229 @@
+/**
+ * The planner's set work, in SQL. `buildPlan` fills the temporary table `plan` with every
+ * (column, learner, grade) candidate and what the rules decide for it (R6, R7): post it
+ * (new / changed / resent unchanged) or skip it with a reason; `plan_columns` holds the
+ * columns to create. Nothing in the state file changes: temporary tables live apart.
+ */
+import type { Db } from "./db.js";
+import type { GradeSyncOption } from "./lms.js";
+
+export interface PlanQuery {
+  tenantId: number;
+  registrationId: number;
+  option: GradeSyncOption;
+  noSso: boolean;
+  incremental: boolean;
+  programId?: string;
+  courseId?: string;
+  externalId?: string;
+}
+
+export type PostKind = "new" | "changed" | "resend";
+
+export interface PlanRow {
+  decision: PostKind | "skip";
+  reason: string | null;
+  linkId: number | null;
+  contextId: string | null;
+  programId: string | null;
+  courseId: string;
+  itemId: string;
+  externalId: string;
+  lmsUserId: string | null;
+  columnUrl: string | null;
+  scoreGiven: number | null;
+  scoreMaximum: number;
+  comment: string | null;
+  commentChanged: number;
+  previousScore: number | null;
+  lastSentMs: number | null;
+}
+
+export interface PlanColumnRow {
+  linkId: number;
+  courseId: string;
+  itemId: string;
+  containerUrl: string;
+  resourceLinkId: string;
+  label: string;
+}
+
+const params = (q: PlanQuery) => ({
+  tenantId: q.tenantId,
+  registrationId: q.registrationId,
+  option: q.option,
+  noSso: q.noSso ? 1 : 0,
+  incremental: q.incremental ? 1 : 0,
+  programId: q.programId ?? null,
+  courseId: q.courseId ?? null,
+  externalId: q.externalId ?? null,
+});
+
+// A link with an item is an Option A column; a course link is the final-grade column, or
+// under Option B the link whose context gets one column per gradable item of the course.
+const TARGETS = `
+  targets AS (
+    SELECT l.id AS link_id, l.context_id, l.resource_link_id, l.program_id, l.course_id, l.item_id, l.grade_sync,
+      l.stale_at, l.lineitem_url, l.lineitems_url
+    FROM links l WHERE l.registration_id = @registrationId AND l.course_id IS NOT NULL AND l.item_id IS NOT NULL
+    UNION ALL
+    SELECT l.id, l.context_id, l.resource_link_id, l.program_id, l.course_id, '', l.grade_sync, l.stale_at,
+      l.lineitem_url, l.lineitems_url
+    FROM links l WHERE l.registration_id = @registrationId AND l.course_id IS NOT NULL AND l.item_id IS NULL
+      AND @option != 'course'
+    UNION ALL
+    SELECT l.id, l.context_id, l.resource_link_id, l.program_id, l.course_id, i.item_id, l.grade_sync, l.stale_at,
+      NULL, l.lineitems_url
+    FROM links l JOIN items i ON i.tenant_id = @tenantId AND i.course_id = l.course_id
+    WHERE l.registration_id = @registrationId AND l.course_id IS NOT NULL AND l.item_id IS NULL AND @option = 'course'
+  )`;
+
+const FILTERS = `AND (@programId IS NULL OR g.program_id = @programId)
+  AND (@courseId IS NULL OR g.course_id = @courseId)
+  AND (@externalId IS NULL OR g.external_id = @externalId)`;
+
+// The final grade's comment; item grades carry none.
+const COMMENT = `CASE WHEN t.item_id = '' AND g.completed = 1 AND g.completed_at IS NOT NULL
+  THEN 'Completed on Coursera on ' || date(g.completed_at / 1000, 'unixepoch') END`;
+
+export function buildPlan(db: Db, q: PlanQuery): void {
+  db.exec("DROP TABLE IF EXISTS temp.plan; DROP TABLE IF EXISTS temp.plan_columns;");
+  db.prepare(
+    `CREATE TEMP TABLE plan AS
+    WITH ${TARGETS},
+    candidates AS (
+      SELECT t.link_id, t.context_id, t.resource_link_id, t.program_id, t.course_id, t.item_id, t.grade_sync,
+        t.stale_at, t.lineitems_url, coalesce(t.lineitem_url, li.url) AS column_url,
+        g.external_id, g.grade, g.completed, ${COMMENT} AS comment,
+        coalesce(le.is_test, 0) AS is_test, coalesce(p.active, 0) AS program_active,
+        (SELECT x.lms_sub FROM launches x WHERE x.tenant_id = @tenantId AND x.resource_link_id = t.resource_link_id
+           AND x.context_id = t.context_id AND x.external_id = g.external_id LIMIT 1) AS launched_sub,
+        CASE WHEN @noSso = 1 THEN (SELECT u.sub FROM lms_users u WHERE u.registration_id = @registrationId
+           AND u.external_id = g.external_id ORDER BY u.source = 'launch' DESC LIMIT 1) END AS known_sub,
+        CASE WHEN @noSso = 1 THEN
+          EXISTS (SELECT 1 FROM memberships m WHERE m.tenant_id = @tenantId AND m.program_id = t.program_id
+                  AND m.external_id = g.external_id)
+          OR EXISTS (SELECT 1 FROM launches x WHERE x.tenant_id = @tenantId AND x.program_id = t.program_id
+                  AND x.external_id = g.external_id) END AS joined
+      FROM targets t
+      JOIN coursera_grades g ON g.tenant_id = @tenantId AND g.course_id = t.course_id AND g.item_id = t.item_id
+      LEFT JOIN learners le ON le.tenant_id = @tenantId AND le.external_id = g.external_id
+      LEFT JOIN programs p ON p.tenant_id = @tenantId AND p.program_id = t.program_id
+      LEFT JOIN line_items li ON li.link_id = t.link_id AND li.item_id = t.item_id
+      WHERE 1 ${FILTERS}
+    ),
+    decided AS (
+      SELECT c.*, coalesce(c.launched_sub, c.known_sub) AS lms_user_id,
+        CASE
+          WHEN c.program_active = 0 THEN 'program-inactive'
+          WHEN c.is_test = 1 THEN 'test-learner'
+          WHEN c.stale_at IS NOT NULL OR c.grade_sync != @option THEN 'link-stale'
+          WHEN c.grade IS NULL THEN 'no-grade'
+          WHEN @option = 'final' AND c.completed = 0 THEN 'not-completed'
+          WHEN @option = 'course' AND c.lineitems_url IS NULL THEN 'no-launch-in-course'
+          WHEN c.column_url IS NULL AND c.lineitems_url IS NULL THEN 'link-not-connected'
+          WHEN @noSso = 0 AND c.launched_sub IS NULL THEN 'never-launched-link'
+          WHEN @noSso = 1 AND NOT c.joined THEN 'not-joined'
+          WHEN @noSso = 1 AND c.known_sub IS NULL AND c.launched_sub IS NULL THEN 'not-in-lms-roster'
+        END AS reason
+      FROM candidates c
+    )
+    SELECT
+      CASE WHEN d.reason IS NOT NULL THEN 'skip'
+           WHEN sl.column_url IS NULL THEN 'new'
+           WHEN sl.score_given IS d.grade AND sl.score_maximum = 100 THEN CASE WHEN @incremental = 1 THEN 'skip' ELSE 'resend' END
+           ELSE 'changed' END AS decision,
+      CASE WHEN d.reason IS NOT NULL THEN d.reason
+           WHEN sl.column_url IS NOT NULL AND sl.score_given IS d.grade AND sl.score_maximum = 100 AND @incremental = 1
+             THEN 'unchanged' END AS reason,
+      d.link_id AS linkId, d.context_id AS contextId, d.program_id AS programId, d.course_id AS courseId,
+      d.item_id AS itemId, d.external_id AS externalId, d.lms_user_id AS lmsUserId, d.column_url AS columnUrl,
+      d.grade AS scoreGiven, 100 AS scoreMaximum, d.comment,
+      (sl.column_url IS NULL OR sl.comment IS NOT d.comment) AS commentChanged,
+      sl.score_given AS previousScore, sl.sent_at_ms AS lastSentMs
+    FROM decided d
+    LEFT JOIN score_ledger sl ON sl.column_url = d.column_url AND sl.lms_user_id = d.lms_user_id
+    UNION ALL
+    SELECT 'skip', 'no-connected-link', NULL, NULL, g.program_id, g.course_id, g.item_id, g.external_id, NULL, NULL,
+      g.grade, 100, NULL, 0, NULL, NULL
+    FROM coursera_grades g
+    WHERE g.tenant_id = @tenantId
+      AND CASE WHEN @option = 'final' THEN g.item_id = '' ELSE g.item_id != '' END
+      AND NOT EXISTS (SELECT 1 FROM targets t WHERE t.course_id = g.course_id AND t.item_id = g.item_id)
+      ${FILTERS}`,
+  ).run(params(q));
+  // Columns to create: connected, current links whose column gg4l does not know yet.
+  db.prepare(
+    `CREATE TEMP TABLE plan_columns AS
+    WITH ${TARGETS}
+    SELECT t.link_id AS linkId, t.course_id AS courseId, t.item_id AS itemId, t.lineitems_url AS containerUrl,
+      t.resource_link_id AS resourceLinkId,
+      coalesce(i.name, c.name, t.course_id) || CASE WHEN t.item_id = '' THEN ' (Coursera final grade)' ELSE '' END AS label
+    FROM targets t
+    JOIN programs p ON p.tenant_id = @tenantId AND p.program_id = t.program_id AND p.active = 1
+    LEFT JOIN items i ON i.tenant_id = @tenantId AND i.course_id = t.course_id AND i.item_id = t.item_id
+    LEFT JOIN courses c ON c.tenant_id = @tenantId AND c.course_id = t.course_id
+    LEFT JOIN line_items li ON li.link_id = t.link_id AND li.item_id = t.item_id
+    WHERE t.stale_at IS NULL AND t.grade_sync = @option AND t.lineitems_url IS NOT NULL
+      AND t.lineitem_url IS NULL AND li.url IS NULL
+      AND (@programId IS NULL OR t.program_id = @programId) AND (@courseId IS NULL OR t.course_id = @courseId)
+      AND (@externalId IS NULL OR EXISTS (SELECT 1 FROM coursera_grades g WHERE g.tenant_id = @tenantId
+           AND g.course_id = t.course_id AND g.item_id = t.item_id AND g.external_id = @externalId))
+    ORDER BY t.link_id, t.item_id`,
+  ).run(params(q));
+}
+
+export interface PlanCounts {
+  decision: string;
+  reason: string | null;
+  count: number;
+}
+
+export function planCounts(db: Db): PlanCounts[] {
+  return db
+    .prepare("SELECT decision, reason, count(*) AS count FROM temp.plan GROUP BY decision, reason ORDER BY decision, reason")
+    .all() as PlanCounts[];
+}
+
+export function planColumns(db: Db): PlanColumnRow[] {
+  return db.prepare("SELECT * FROM temp.plan_columns ORDER BY linkId, itemId").all() as PlanColumnRow[];
+}
+
+/** Every plan row (skips included), for --verbose and --json. */
+export function planRows(db: Db, actionableOnly = false): IterableIterator<PlanRow> {
+  return db
+    .prepare(
+      `SELECT * FROM temp.plan ${actionableOnly ? "WHERE decision != 'skip'" : ""}
+       ORDER BY decision = 'skip', linkId, itemId, externalId`,
+    )
+    .iterate() as IterableIterator<PlanRow>;
+}
+
+/** Copy the actionable part of the plan into plan_items of a run: columns first, then posts. */
+export function savePlanItems(db: Db, runId: number): number {
+  return db.transaction(() => {
+    const columns = db
+      .prepare(
+        `INSERT INTO plan_items (run_id, seq, action, link_id, course_id, item_id, container_url, resource_link_id, label,
+           score_maximum)
+         SELECT @runId, row_number() OVER (ORDER BY linkId, itemId), 'create-column', linkId, courseId, itemId,
+           containerUrl, resourceLinkId, label, 100
+         FROM temp.plan_columns`,
+      )
+      .run({ runId }).changes;
+    const posts = db
+      .prepare(
+        `INSERT INTO plan_items (run_id, seq, action, kind, link_id, course_id, item_id, external_id, lms_user_id,
+           column_url, score_given, score_maximum, comment, comment_changed, last_sent_ms)
+         SELECT @runId, @offset + row_number() OVER (ORDER BY linkId, itemId, externalId), 'post', decision, linkId,
+           courseId, itemId, externalId, lmsUserId, columnUrl, scoreGiven, scoreMaximum, comment, commentChanged, lastSentMs
+         FROM temp.plan WHERE decision != 'skip'`,
+      )
+      .run({ runId, offset: columns }).changes;
+    return columns + posts;
+  })();
+}
+
+export function dropPlan(db: Db): void {
+  db.exec("DROP TABLE IF EXISTS temp.plan; DROP TABLE IF EXISTS temp.plan_columns;");
+}

@@ -1,0 +1,304 @@
+/** Sync runs, their plan items, the score ledger, known LMS columns and the per-tenant lease. */
+import type { Db } from "./db.js";
+import { stmt } from "./statements.js";
+
+export type RunStatus = "running" | "ok" | "partial" | "failed" | "interrupted";
+
+export interface RunRow {
+  id: number;
+  tenantId: number;
+  command: string;
+  osUser: string;
+  pid: number;
+  options: Record<string, unknown>;
+  fingerprint: string | null;
+  status: RunStatus;
+  startedAt: string;
+  finishedAt: string | null;
+  counts: Record<string, number>;
+  error: string | null;
+}
+
+type RawRun = Omit<RunRow, "options" | "counts"> & { options: string; counts: string };
+const runColumns = `id, tenant_id AS tenantId, command, os_user AS osUser, pid, options, fingerprint, status,
+  started_at AS startedAt, finished_at AS finishedAt, counts, error`;
+const fromRaw = (r: RawRun): RunRow => ({ ...r, options: JSON.parse(r.options), counts: JSON.parse(r.counts) });
+
+export function startRun(
+  db: Db,
+  run: { tenantId: number; command: string; osUser: string; pid: number; options: Record<string, unknown>; fingerprint: string; now: string },
+): number {
+  return Number(
+    db
+      .prepare(
+        `INSERT INTO sync_runs (tenant_id, command, os_user, pid, options, fingerprint, status, started_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'running', ?)`,
+      )
+      .run(run.tenantId, run.command, run.osUser, run.pid, JSON.stringify(run.options), run.fingerprint, run.now).lastInsertRowid,
+  );
+}
+
+export function finishRun(db: Db, id: number, status: RunStatus, counts: Record<string, number>, now: string, error?: string): void {
+  db.prepare("UPDATE sync_runs SET status = ?, counts = ?, finished_at = ?, error = ? WHERE id = ?").run(
+    status,
+    JSON.stringify(counts),
+    now,
+    error ?? null,
+    id,
+  );
+}
+
+/** Runs left 'running' by a process that died: called while holding the lease, so none is alive. */
+export function markAbandonedRuns(db: Db, tenantId: number, now: string): number {
+  return db
+    .prepare(
+      `UPDATE sync_runs SET status = 'interrupted', finished_at = ?, error = 'the process ended before the run finished'
+       WHERE tenant_id = ? AND status = 'running'`,
+    )
+    .run(now, tenantId).changes;
+}
+
+export function listRuns(db: Db, tenantId: number, limit: number): RunRow[] {
+  return (db.prepare(`SELECT ${runColumns} FROM sync_runs WHERE tenant_id = ? ORDER BY id DESC LIMIT ?`).all(tenantId, limit) as RawRun[]).map(
+    fromRaw,
+  );
+}
+
+export function findRun(db: Db, tenantId: number, id: number): RunRow | undefined {
+  const raw = db.prepare(`SELECT ${runColumns} FROM sync_runs WHERE tenant_id = ? AND id = ?`).get(tenantId, id) as RawRun | undefined;
+  return raw && fromRaw(raw);
+}
+
+export function lastRun(db: Db, tenantId: number, command: string, status: RunStatus): RunRow | undefined {
+  const raw = db
+    .prepare(`SELECT ${runColumns} FROM sync_runs WHERE tenant_id = ? AND command = ? AND status = ? ORDER BY id DESC LIMIT 1`)
+    .get(tenantId, command, status) as RawRun | undefined;
+  return raw && fromRaw(raw);
+}
+
+export interface PlanItemRow {
+  runId: number;
+  seq: number;
+  action: "create-column" | "post";
+  kind: string | null;
+  linkId: number;
+  courseId: string;
+  itemId: string;
+  externalId: string | null;
+  lmsUserId: string | null;
+  columnUrl: string | null;
+  containerUrl: string | null;
+  resourceLinkId: string | null;
+  label: string | null;
+  scoreGiven: number | null;
+  scoreMaximum: number;
+  comment: string | null;
+  commentChanged: number;
+  lastSentMs: number | null;
+  status: "pending" | "done" | "stale" | "failed";
+  message: string | null;
+}
+
+const itemColumns = `run_id AS runId, seq, action, kind, link_id AS linkId, course_id AS courseId, item_id AS itemId,
+  external_id AS externalId, lms_user_id AS lmsUserId, column_url AS columnUrl, container_url AS containerUrl,
+  resource_link_id AS resourceLinkId, label, score_given AS scoreGiven, score_maximum AS scoreMaximum, comment,
+  comment_changed AS commentChanged, last_sent_ms AS lastSentMs, status, message`;
+
+/** The next pending items of a run after `afterSeq`, in order. */
+export function pendingItems(db: Db, runId: number, action: "create-column" | "post", afterSeq: number, limit: number): PlanItemRow[] {
+  return db
+    .prepare(
+      `SELECT ${itemColumns} FROM plan_items WHERE run_id = ? AND action = ? AND status = 'pending' AND seq > ?
+       ORDER BY seq LIMIT ?`,
+    )
+    .all(runId, action, afterSeq, limit) as PlanItemRow[];
+}
+
+export function failedItems(db: Db, runId: number, limit: number): PlanItemRow[] {
+  return db
+    .prepare(`SELECT ${itemColumns} FROM plan_items WHERE run_id = ? AND status = 'failed' ORDER BY seq LIMIT ?`)
+    .all(runId, limit) as PlanItemRow[];
+}
+
+export function itemStatusCounts(db: Db, runId: number): Record<string, number> {
+  const rows = db
+    .prepare("SELECT action || ':' || status AS k, count(*) AS n FROM plan_items WHERE run_id = ? GROUP BY k")
+    .all(runId) as Array<{ k: string; n: number }>;
+  return Object.fromEntries(rows.map((r) => [r.k, r.n]));
+}
+
+export function failItem(db: Db, runId: number, seq: number, message: string, now: string): void {
+  stmt(db, "UPDATE plan_items SET status = 'failed', message = ?, done_at = ? WHERE run_id = ? AND seq = ?").run(
+    message,
+    now,
+    runId,
+    seq,
+  );
+}
+
+/** The column is known: remember it and end its plan item, in one transaction. */
+export function recordColumn(
+  db: Db,
+  item: { runId: number; seq: number; linkId: number; itemId: string },
+  column: { url: string; label: string; scoreMaximum: number; created: boolean },
+  now: string,
+): void {
+  db.transaction(() => {
+    db.prepare(
+      `INSERT INTO line_items (link_id, item_id, url, label, score_maximum, created, found_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(link_id, item_id) DO UPDATE SET url = excluded.url, label = excluded.label,
+         score_maximum = excluded.score_maximum`,
+    ).run(item.linkId, item.itemId, column.url, column.label, column.scoreMaximum, column.created ? 1 : 0, now);
+    db.prepare("UPDATE plan_items SET status = 'done', message = ?, done_at = ? WHERE run_id = ? AND seq = ?").run(
+      column.created ? "created" : "found",
+      now,
+      item.runId,
+      item.seq,
+    );
+  })();
+}
+
+export function columnUrlFor(db: Db, linkId: number, itemId: string): string | undefined {
+  const row = db.prepare("SELECT url FROM line_items WHERE link_id = ? AND item_id = ?").get(linkId, itemId) as
+    | { url: string }
+    | undefined;
+  return row?.url;
+}
+
+export interface AckedScore {
+  runId: number;
+  seq: number;
+  columnUrl: string;
+  lmsUserId: string;
+  scoreGiven: number | null;
+  scoreMaximum: number;
+  comment: string | null;
+  sentAtMs: number;
+  outcome: "accepted" | "stale";
+  message: string | null;
+}
+
+/**
+ * R9: scores go into the ledger only once the LMS acknowledged them, each written in the same
+ * transaction that ends its plan item. One transaction may carry several acknowledgements.
+ */
+export function recordScores(db: Db, tenantId: number, scores: readonly AckedScore[], now: string): void {
+  const ledger = stmt(
+    db,
+    `INSERT INTO score_ledger (column_url, lms_user_id, tenant_id, score_given, score_maximum, comment, sent_at_ms, outcome,
+       run_id, acked_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT(column_url, lms_user_id) DO UPDATE SET score_given = excluded.score_given,
+       score_maximum = excluded.score_maximum, comment = excluded.comment,
+       sent_at_ms = max(score_ledger.sent_at_ms, excluded.sent_at_ms), outcome = excluded.outcome,
+       run_id = excluded.run_id, acked_at = excluded.acked_at`,
+  );
+  const item = stmt(db, "UPDATE plan_items SET status = ?, message = ?, done_at = ? WHERE run_id = ? AND seq = ?");
+  db.exec("BEGIN");
+  try {
+    for (const s of scores) {
+      ledger.run(s.columnUrl, s.lmsUserId, tenantId, s.scoreGiven, s.scoreMaximum, s.comment, s.sentAtMs, s.outcome, s.runId, now);
+      item.run(s.outcome === "accepted" ? "done" : "stale", s.message, now, s.runId, s.seq);
+    }
+    db.exec("COMMIT");
+  } catch (error) {
+    if (db.inTransaction) db.exec("ROLLBACK");
+    throw error;
+  }
+}
+
+export interface LockRow {
+  holder: string;
+  host: string;
+  pid: number;
+  acquiredAt: string;
+  expiresAt: number;
+}
+
+export function readLock(db: Db, tenantId: number): LockRow | undefined {
+  return db
+    .prepare("SELECT holder, host, pid, acquired_at AS acquiredAt, expires_at AS expiresAt FROM locks WHERE tenant_id = ?")
+    .get(tenantId) as LockRow | undefined;
+}
+
+/** Take the lease when it is free, expired, or `takeOver` says its holder is gone. */
+export function tryLock(
+  db: Db,
+  tenantId: number,
+  lock: Omit<LockRow, "expiresAt"> & { expiresAt: number },
+  nowMs: number,
+  takeOver: (held: LockRow) => boolean,
+): { acquired: true } | { acquired: false; held: LockRow } {
+  return db.transaction(() => {
+    const held = readLock(db, tenantId);
+    if (held && held.expiresAt > nowMs && !takeOver(held)) return { acquired: false as const, held };
+    db.prepare(
+      `INSERT INTO locks (tenant_id, holder, host, pid, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT(tenant_id) DO UPDATE SET holder = excluded.holder, host = excluded.host, pid = excluded.pid,
+         acquired_at = excluded.acquired_at, expires_at = excluded.expires_at`,
+    ).run(tenantId, lock.holder, lock.host, lock.pid, lock.acquiredAt, lock.expiresAt);
+    return { acquired: true as const };
+  }).immediate();
+}
+
+export function renewLock(db: Db, tenantId: number, pid: number, host: string, expiresAt: number): boolean {
+  return db.prepare("UPDATE locks SET expires_at = ? WHERE tenant_id = ? AND pid = ? AND host = ?").run(expiresAt, tenantId, pid, host).changes === 1;
+}
+
+export function releaseLock(db: Db, tenantId: number, pid: number, host: string): void {
+  db.prepare("DELETE FROM locks WHERE tenant_id = ? AND pid = ? AND host = ?").run(tenantId, pid, host);
+}
+
+/** NRPS members matched to learners by e-mail (no-SSO sync); a launch-learned identity is never overwritten. */
+export function saveRosterUsers(
+  db: Db,
+  registrationId: number,
+  tenantId: number,
+  members: Array<{ sub: string; email: string; name: string | null }>,
+  now: string,
+): number {
+  const match = db.prepare(
+    "SELECT external_id FROM learners WHERE tenant_id = ? AND email = ? COLLATE NOCASE ORDER BY external_id LIMIT 1",
+  );
+  const upsert = db.prepare(
+    `INSERT INTO lms_users (registration_id, sub, external_id, email, name, source, first_seen_at)
+     VALUES (?, ?, ?, ?, ?, 'nrps', ?)
+     ON CONFLICT(registration_id, sub) DO UPDATE SET external_id = coalesce(lms_users.external_id, excluded.external_id),
+       email = coalesce(lms_users.email, excluded.email), name = coalesce(lms_users.name, excluded.name)
+     WHERE lms_users.source = 'nrps'`,
+  );
+  return db.transaction(() => {
+    let matched = 0;
+    for (const m of members) {
+      const externalId = (match.pluck().get(tenantId, m.email) as string | undefined) ?? null;
+      if (externalId === null) continue;
+      upsert.run(registrationId, m.sub, externalId, m.email, m.name, now);
+      matched += 1;
+    }
+    return matched;
+  })();
+}
+
+export function rosterUrls(db: Db, registrationId: number): Array<{ contextId: string; url: string }> {
+  return db
+    .prepare(
+      `SELECT context_id AS contextId, max(nrps_url) AS url FROM links
+       WHERE registration_id = ? AND nrps_url IS NOT NULL AND stale_at IS NULL GROUP BY context_id ORDER BY context_id`,
+    )
+    .all(registrationId) as Array<{ contextId: string; url: string }>;
+}
+
+export function columnOutcomes(db: Db, runId: number): { created: number; found: number } {
+  const rows = db
+    .prepare(
+      `SELECT message, count(*) AS n FROM plan_items WHERE run_id = ? AND action = 'create-column' AND status = 'done'
+       GROUP BY message`,
+    )
+    .all(runId) as Array<{ message: string; n: number }>;
+  const of = (m: string) => rows.find((r) => r.message === m)?.n ?? 0;
+  return { created: of("created"), found: of("found") };
+}
+
+export function runStatus(db: Db, runId: number): RunStatus | undefined {
+  return db.prepare("SELECT status FROM sync_runs WHERE id = ?").pluck().get(runId) as RunStatus | undefined;
+}

@@ -1,0 +1,162 @@
+/**
+ * A whole integration for sync tests: the fake Coursera (small dataset), a fake LMS of one
+ * personality, and a gg4l state with the tenant, its LMS registration and an active program
+ * whose courses are refreshed. `launch` records what a learner's launch of a link tells gg4l.
+ */
+import { readFileSync } from "node:fs";
+import Database from "better-sqlite3";
+import { type FakeCoursera, startFakeCoursera } from "../../fixtures/fake-coursera/server.js";
+import { type FakeLms, startFakeLms } from "../../fixtures/fake-lms/server.js";
+import { parseJson, type RunResult, sandboxState } from "./gg4l.js";
+
+export type LmsKind = "moodle" | "canvas" | "blackboard" | "d2l" | "schoology" | "buzz";
+
+export interface WorldOptions {
+  kind?: LmsKind;
+  gradeSync: "assignment" | "course" | "final";
+  program?: string;
+}
+
+export interface Course {
+  id: string;
+  name: string;
+  items: Array<{ id: string; name: string }>;
+}
+
+export interface World {
+  coursera: FakeCoursera;
+  lms: FakeLms;
+  box: ReturnType<typeof sandboxState>;
+  programId: string;
+  courses: Course[];
+  members: string[];
+  gg4l(args: string[], env?: Record<string, string>): Promise<RunResult>;
+  ok(args: string[]): Promise<RunResult>;
+  /** The LMS user (sub) of a Coursera learner, enrolled in the seeded context. */
+  lmsUser(externalId: string): string;
+  /** Publish a link in the seeded context to a course (or one of its items). */
+  publish(target: { courseId: string; itemId?: string }): { linkId: string; lineitemUrl: string | null };
+  /** A learner opens a published link: what gg4l serve records on a launch. */
+  launch(externalId: string, link: { linkId: string; lineitemUrl: string | null }, target: { courseId: string; itemId?: string }): void;
+  setGrade(externalId: string, courseId: string, grades: { items?: Record<string, number | null>; course?: number; completed?: boolean }): void;
+  close(): Promise<void>;
+}
+
+export async function syncWorld(opts: WorldOptions): Promise<World> {
+  const coursera = await startFakeCoursera({ dataset: "small" });
+  const box = sandboxState();
+  const gg4l = (args: string[], env?: Record<string, string>) => box.gg4l(args, env ? { env } : {});
+  const ok = async (args: string[]) => {
+    const r = await gg4l(args);
+    if (r.code !== 0) throw new Error(`gg4l ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
+    return r;
+  };
+  await ok(["init"]);
+  const key = JSON.parse(readFileSync(`${box.dir}/state.key.json`, "utf8")) as { publicJwk: Record<string, string> };
+  const lms = await startFakeLms({ kind: opts.kind ?? "moodle", toolPublicJwk: key.publicJwk });
+  const r = await box.gg4l(
+    ["tenant", "add", "uni", "--name", "Uni", "--coursera-org", coursera.orgId, "--coursera-url", coursera.baseUrl, "--coursera-client-id", coursera.clientId, "--coursera-secret-stdin"],
+    { input: coursera.clientSecret },
+  );
+  if (r.code !== 0) throw new Error(r.stderr);
+  await ok([
+    "lms", "register", "--kind", lms.kind, "--issuer", lms.issuer, "--client-id", lms.clientId, "--deployment-id", lms.deploymentId,
+    "--auth-url", lms.authUrl, "--token-url", lms.tokenUrl, "--jwks-url", lms.jwksUrl, "--token-audience", lms.tokenAudience,
+    "--grade-sync", opts.gradeSync,
+  ]);
+  await ok(["programs", "pull"]);
+  const program = opts.program ?? "Data Science";
+  await ok(["programs", "activate", program]);
+  await ok(["courses", "refresh", "--all"]);
+  const programId = parseJson<{ id: string }>(await ok(["programs", "show", program, "--json"])).id;
+  const db = new Database(box.db);
+  const courses = (db.prepare("SELECT c.course_id AS id, c.name FROM courses c JOIN program_courses pc ON pc.course_id = c.course_id WHERE pc.program_id = ? ORDER BY c.name").all(programId) as Array<{ id: string; name: string }>).map(
+    (c) => ({ ...c, items: db.prepare("SELECT item_id AS id, name FROM items WHERE course_id = ? ORDER BY item_order, item_id").all(c.id) as Array<{ id: string; name: string }> }),
+  );
+  const members = coursera.control.members(programId).map((m) => m.externalId);
+  const registrationId = (db.prepare("SELECT id FROM lms_registrations").get() as { id: number }).id;
+  const tenantId = (db.prepare("SELECT id FROM tenants").get() as { id: number }).id;
+  const subs = new Map<string, string>();
+  const contextId = lms.contextId;
+  const lmsUser = (externalId: string) => {
+    let sub = subs.get(externalId);
+    if (!sub) {
+      sub = lms.addUser({ email: externalId, name: externalId.split("@")[0], contextId, roles: ["Learner"] }).user.id;
+      subs.set(externalId, sub);
+    }
+    return sub;
+  };
+  return {
+    coursera,
+    lms,
+    box,
+    programId,
+    courses,
+    members,
+    gg4l,
+    ok,
+    lmsUser,
+    publish(target) {
+      const needsLineItem = opts.gradeSync !== "course";
+      const link = lms.addLink({
+        contextId,
+        title: target.itemId ?? target.courseId,
+        custom: { coursera_course: target.courseId, ...(target.itemId ? { coursera_item: target.itemId } : {}) },
+        ...(needsLineItem ? { lineItem: { scoreMaximum: 100, resourceId: target.itemId ?? target.courseId, tag: "coursera" } } : {}),
+      });
+      return { linkId: link.link.id, lineitemUrl: link.lineItem?.id ?? null };
+    },
+    launch(externalId, link, target) {
+      const sub = lmsUser(externalId);
+      const now = new Date().toISOString();
+      db.transaction(() => {
+        db.prepare(
+          `INSERT INTO links (registration_id, context_id, resource_link_id, target_kind, target_id, grade_sync, lineitem_url,
+             lineitems_url, created_at, program_id, course_id, item_id, nrps_url, connected_at, last_launch_at)
+           VALUES (@reg, @ctx, @rl, @kind, @target, @option, @li, @lis, @now, @program, @course, @item, @nrps, @now, @now)
+           ON CONFLICT(registration_id, resource_link_id) DO UPDATE SET last_launch_at = excluded.last_launch_at`,
+        ).run({
+          reg: registrationId,
+          ctx: contextId,
+          rl: link.linkId,
+          kind: target.itemId ? "item" : "course",
+          target: target.itemId ?? target.courseId,
+          option: opts.gradeSync,
+          li: link.lineitemUrl,
+          lis: lms.lineitemsUrl,
+          now,
+          program: programId,
+          course: target.courseId,
+          item: target.itemId ?? null,
+          nrps: lms.membershipsUrl,
+        });
+        db.prepare(
+          `INSERT INTO launches (tenant_id, external_id, lms_sub, context_id, resource_link_id, program_id, course_id, item_id, launched_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(tenantId, externalId, sub, contextId, link.linkId, programId, target.courseId, target.itemId ?? null, now);
+        db.prepare(
+          `INSERT INTO lms_users (registration_id, sub, external_id, email, name, source, first_seen_at, last_launch_at)
+           VALUES (?, ?, ?, ?, NULL, 'launch', ?, ?) ON CONFLICT DO NOTHING`,
+        ).run(registrationId, sub, externalId, externalId, now, now);
+      })();
+    },
+    setGrade(externalId, courseId, grades) {
+      coursera.control.setGrades([
+        {
+          externalId,
+          courseId,
+          programId,
+          ...(grades.items ? { items: Object.entries(grades.items).map(([itemId, grade]) => ({ itemId, grade, passed: (grade ?? 0) >= 60 })) } : {}),
+          ...(grades.course !== undefined ? { overallCourseGrade: grades.course } : {}),
+          ...(grades.completed !== undefined ? { isCompleted: grades.completed, completedAt: grades.completed ? Date.parse("2026-11-20T10:00:00Z") : null } : {}),
+        },
+      ]);
+    },
+    async close() {
+      db.close();
+      box.cleanup();
+      await lms.close();
+      await coursera.close();
+    },
+  };
+}
