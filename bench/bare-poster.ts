@@ -25,7 +25,10 @@ async function worker(): Promise<void> {
     const res = await request(url, {
       method: "POST",
       dispatcher,
-      headers: { authorization: `Bearer ${job.token}`, "content-type": "application/vnd.ims.lis.v1.score+json" },
+      headers: {
+        authorization: `Bearer ${job.token}`,
+        "content-type": "application/vnd.ims.lis.v1.score+json",
+      },
       body: JSON.stringify({
         userId,
         scoreGiven: score,
@@ -41,4 +44,6 @@ async function worker(): Promise<void> {
 }
 await Promise.all(Array.from({ length: job.concurrency }, worker));
 await dispatcher.close();
-process.stdout.write(`${JSON.stringify({ ms: performance.now() - started, posted: job.posts.length - failed, failed })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ ms: performance.now() - started, posted: job.posts.length - failed, failed })}\n`,
+);

@@ -61,5 +61,7 @@ updateReadmeSection(
 | incremental re-run after ${sync.incremental.changed} grades (1%) changed | ${sync.incremental.posted} posted in ${sync.incremental.ms} ms | exactly ${sync.incremental.changed} |
 | gg4l peak RSS (largest of the three runs) | ${sync.peakRssMb} MB | ≤ ${sync.targets.peakRssMb} MB |`,
 );
-console.log(`sync: ${sync.live.perSecond}/s vs bare ${sync.bare.perSecond}/s (${sync.throughputRatio}×), re-run posted ${sync.incremental.posted}/${sync.incremental.changed}, peak RSS ${sync.peakRssMb} MB`);
+console.log(
+  `sync: ${sync.live.perSecond}/s vs bare ${sync.bare.perSecond}/s (${sync.throughputRatio}×), re-run posted ${sync.incremental.posted}/${sync.incremental.changed}, peak RSS ${sync.peakRssMb} MB`,
+);
 if (!sync.pass) process.exitCode = 1;

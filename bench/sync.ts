@@ -42,8 +42,13 @@ function run(args: string[], env: NodeJS.ProcessEnv, node = true): Promise<Child
   const rssFile = join(env.GG4L_BENCH_DIR!, `rss-${Math.random()}`);
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const argv = node ? ["--import", join(repoRoot, "bench/rss-report.mjs"), join(repoRoot, "bin/gg4l.js"), ...args] : args;
-    const child = spawn(process.execPath, argv, { env: { ...env, GG4L_BENCH_RSS_FILE: rssFile }, stdio: ["ignore", "pipe", "pipe"] });
+    const argv = node
+      ? ["--import", join(repoRoot, "bench/rss-report.mjs"), join(repoRoot, "bin/gg4l.js"), ...args]
+      : args;
+    const child = spawn(process.execPath, argv, {
+      env: { ...env, GG4L_BENCH_RSS_FILE: rssFile },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => {
@@ -64,7 +69,9 @@ function run(args: string[], env: NodeJS.ProcessEnv, node = true): Promise<Child
   });
 }
 
-export async function benchSync(opts: { grades?: number; items?: number; concurrency?: number } = {}): Promise<SyncBench> {
+export async function benchSync(
+  opts: { grades?: number; items?: number; concurrency?: number } = {},
+): Promise<SyncBench> {
   const items = opts.items ?? 20;
   const grades = opts.grades ?? 1_000_000;
   const learners = Math.ceil(grades / items);
@@ -73,21 +80,46 @@ export async function benchSync(opts: { grades?: number; items?: number; concurr
   const env = { ...process.env, GG4L_DB: join(dir, "state.db"), GG4L_BENCH_DIR: dir, NO_COLOR: "1" };
   await run(["init"], env);
   const keyFile = join(dir, "state.key.json");
-  const lms = await startFakeLms({ kind: "moodle", toolPublicJwk: JSON.parse(readFileSync(keyFile, "utf8")).publicJwk, throttle: null });
+  const lms = await startFakeLms({
+    kind: "moodle",
+    toolPublicJwk: JSON.parse(readFileSync(keyFile, "utf8")).publicJwk,
+    throttle: null,
+  });
   try {
     await run(["tenant", "add", "bench", "--name", "Bench", "--coursera-org", "org-bench"], env);
     await run(
       [
-        "lms", "register", "--kind", "moodle", "--issuer", lms.issuer, "--client-id", lms.clientId, "--deployment-id", lms.deploymentId,
-        "--auth-url", lms.authUrl, "--token-url", lms.tokenUrl, "--jwks-url", lms.jwksUrl, "--grade-sync", "assignment",
+        "lms",
+        "register",
+        "--kind",
+        "moodle",
+        "--issuer",
+        lms.issuer,
+        "--client-id",
+        lms.clientId,
+        "--deployment-id",
+        lms.deploymentId,
+        "--auth-url",
+        lms.authUrl,
+        "--token-url",
+        lms.tokenUrl,
+        "--jwks-url",
+        lms.jwksUrl,
+        "--grade-sync",
+        "assignment",
       ],
       env,
     );
     // The LMS side: learners enrolled in one course, a link with its line item per gradable item.
     const subs: string[] = [];
-    for (let l = 0; l < learners; l++) subs.push(lms.addUser({ email: `learner${l}@bench.edu`, contextId: lms.contextId }).user.id);
+    for (let l = 0; l < learners; l++)
+      subs.push(lms.addUser({ email: `learner${l}@bench.edu`, contextId: lms.contextId }).user.id);
     const links = Array.from({ length: items }, (_, i) =>
-      lms.addLink({ contextId: lms.contextId, title: `Item ${i}`, lineItem: { scoreMaximum: 100, resourceId: `item-${i}`, tag: "coursera" } }),
+      lms.addLink({
+        contextId: lms.contextId,
+        title: `Item ${i}`,
+        lineItem: { scoreMaximum: 100, resourceId: `item-${i}`, tag: "coursera" },
+      }),
     );
     // The gg4l side, as pulls and launches would have left it.
     const db = new Database(env.GG4L_DB);
@@ -95,25 +127,51 @@ export async function benchSync(opts: { grades?: number; items?: number; concurr
     db.transaction(() => {
       const tenantId = (db.prepare("SELECT id FROM tenants").get() as { id: number }).id;
       const regId = (db.prepare("SELECT id FROM lms_registrations").get() as { id: number }).id;
-      db.prepare("INSERT INTO programs (tenant_id, program_id, name, active, first_seen_at, pulled_at) VALUES (?, 'p1', 'Bench Program', 1, ?, ?)").run(tenantId, now, now);
-      db.prepare("INSERT INTO courses (tenant_id, course_id, name, items_known, refreshed_at) VALUES (?, 'c1', 'Bench Course', 1, ?)").run(tenantId, now);
-      db.prepare("INSERT INTO program_courses (tenant_id, program_id, course_id, added_at) VALUES (?, 'p1', 'c1', ?)").run(tenantId, now);
-      const item = db.prepare("INSERT INTO items (tenant_id, course_id, item_id, name, item_order, weight) VALUES (?, 'c1', ?, ?, ?, 5)");
+      db.prepare(
+        "INSERT INTO programs (tenant_id, program_id, name, active, first_seen_at, pulled_at) VALUES (?, 'p1', 'Bench Program', 1, ?, ?)",
+      ).run(tenantId, now, now);
+      db.prepare(
+        "INSERT INTO courses (tenant_id, course_id, name, items_known, refreshed_at) VALUES (?, 'c1', 'Bench Course', 1, ?)",
+      ).run(tenantId, now);
+      db.prepare(
+        "INSERT INTO program_courses (tenant_id, program_id, course_id, added_at) VALUES (?, 'p1', 'c1', ?)",
+      ).run(tenantId, now);
+      const item = db.prepare(
+        "INSERT INTO items (tenant_id, course_id, item_id, name, item_order, weight) VALUES (?, 'c1', ?, ?, ?, 5)",
+      );
       const link = db.prepare(
         `INSERT INTO links (registration_id, context_id, resource_link_id, target_kind, target_id, grade_sync, lineitem_url, lineitems_url,
            created_at, program_id, course_id, item_id, connected_at) VALUES (?, ?, ?, 'item', ?, 'assignment', ?, ?, ?, 'p1', 'c1', ?, ?)`,
       );
       links.forEach((l, i) => {
         item.run(tenantId, `item-${i}`, `Item ${i}`, i);
-        link.run(regId, lms.contextId, l.link.id, `item-${i}`, l.lineItem!.id, lms.lineitemsUrl, now, `item-${i}`, now);
+        link.run(
+          regId,
+          lms.contextId,
+          l.link.id,
+          `item-${i}`,
+          l.lineItem!.id,
+          lms.lineitemsUrl,
+          now,
+          `item-${i}`,
+          now,
+        );
       });
-      const learner = db.prepare("INSERT INTO learners (tenant_id, external_id, email, first_seen_at) VALUES (?, ?, ?, ?)");
-      const member = db.prepare("INSERT INTO memberships (tenant_id, program_id, external_id, state) VALUES (?, 'p1', ?, 'MEMBER')");
-      const user = db.prepare("INSERT INTO lms_users (registration_id, sub, external_id, email, source, first_seen_at) VALUES (?, ?, ?, ?, 'launch', ?)");
+      const learner = db.prepare(
+        "INSERT INTO learners (tenant_id, external_id, email, first_seen_at) VALUES (?, ?, ?, ?)",
+      );
+      const member = db.prepare(
+        "INSERT INTO memberships (tenant_id, program_id, external_id, state) VALUES (?, 'p1', ?, 'MEMBER')",
+      );
+      const user = db.prepare(
+        "INSERT INTO lms_users (registration_id, sub, external_id, email, source, first_seen_at) VALUES (?, ?, ?, ?, 'launch', ?)",
+      );
       const launch = db.prepare(
         "INSERT INTO launches (tenant_id, external_id, lms_sub, context_id, resource_link_id, program_id, course_id, item_id, launched_at) VALUES (?, ?, ?, ?, ?, 'p1', 'c1', ?, ?)",
       );
-      const grade = db.prepare("INSERT INTO coursera_grades (tenant_id, external_id, course_id, item_id, program_id, grade, passed) VALUES (?, ?, 'c1', ?, 'p1', ?, 1)");
+      const grade = db.prepare(
+        "INSERT INTO coursera_grades (tenant_id, external_id, course_id, item_id, program_id, grade, passed) VALUES (?, ?, 'c1', ?, 'p1', ?, 1)",
+      );
       for (let l = 0; l < learners; l++) {
         const externalId = `learner${l}@bench.edu`;
         learner.run(tenantId, externalId, externalId, now);
@@ -131,13 +189,25 @@ export async function benchSync(opts: { grades?: number; items?: number; concurr
     // The baseline first, against a fresh gradebook state of its own context's line items: same URLs, same scores.
     const key = await loadToolKey(keyFile);
     const tokens = new ServiceTokenProvider(
-      { kind: "moodle", issuer: lms.issuer, clientId: lms.clientId, deploymentId: lms.deploymentId, tokenUrl: lms.tokenUrl, jwksUrl: lms.jwksUrl },
+      {
+        kind: "moodle",
+        issuer: lms.issuer,
+        clientId: lms.clientId,
+        deploymentId: lms.deploymentId,
+        tokenUrl: lms.tokenUrl,
+        jwksUrl: lms.jwksUrl,
+      },
       key,
     );
     const token = await tokens.getToken(ALL_AGS_SCOPES);
     const posts: Array<[string, string, number]> = [];
     for (let l = 0; l < learners; l++) {
-      for (let i = 0; i < items; i++) posts.push([lineItemServiceUrl(links[i]!.lineItem!.id, "scores"), subs[l]!, ((l * 7 + i * 13) % 1000) / 10]);
+      for (let i = 0; i < items; i++)
+        posts.push([
+          lineItemServiceUrl(links[i]!.lineItem!.id, "scores"),
+          subs[l]!,
+          ((l * 7 + i * 13) % 1000) / 10,
+        ]);
     }
     const jobFile = join(dir, "bare-job.json");
     writeFileSync(jobFile, JSON.stringify({ token: token.accessToken, concurrency, posts }));
@@ -147,7 +217,9 @@ export async function benchSync(opts: { grades?: number; items?: number; concurr
     // gg4l posts the same scores again: 1 s later, so Moodle's whole-second ordering accepts them.
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const live = await run(["sync", "grades", "--json", "--max-concurrency", String(concurrency)], env);
-    const liveResult = JSON.parse(live.stdout) as { counts: { posted: number; stale: number; failed: number } };
+    const liveResult = JSON.parse(live.stdout) as {
+      counts: { posted: number; stale: number; failed: number };
+    };
 
     // 1% of the grades change on Coursera; the incremental re-run posts exactly those.
     const changed = Math.round(grades / 100);
@@ -179,7 +251,10 @@ export async function benchSync(opts: { grades?: number; items?: number; concurr
       incremental: { changed, posted: rerunResult.counts.posted, ms: Math.round(rerun.ms) },
       peakRssMb,
       targets,
-      pass: throughputRatio >= targets.throughputRatio && peakRssMb <= targets.peakRssMb && rerunResult.counts.posted === changed,
+      pass:
+        throughputRatio >= targets.throughputRatio &&
+        peakRssMb <= targets.peakRssMb &&
+        rerunResult.counts.posted === changed,
     };
   } finally {
     await lms.close();

@@ -131,7 +131,13 @@ export interface LmsCheckResult {
   kind: string;
   issuer: string;
   contextUrl: string | null;
-  checks: Array<{ check: string; status: "pass" | "fail" | "warn" | "skip"; message: string; lmsMessage?: string; hint?: string }>;
+  checks: Array<{
+    check: string;
+    status: "pass" | "fail" | "warn" | "skip";
+    message: string;
+    lmsMessage?: string;
+    hint?: string;
+  }>;
   ok: boolean;
 }
 

@@ -24,7 +24,11 @@ export interface LtiServices {
   nrps: NrpsClient;
 }
 
-export async function ltiServicesFor(ctx: Context, reg: LmsRegistrationRow, http: HttpClient): Promise<LtiServices> {
+export async function ltiServicesFor(
+  ctx: Context,
+  reg: LmsRegistrationRow,
+  http: HttpClient,
+): Promise<LtiServices> {
   const [{ ServiceTokenProvider }, { AgsClient }, { AgsGradebook }, { NrpsClient }] = await Promise.all([
     import("../clients/lti/token.js"),
     import("../clients/lti/ags.js"),

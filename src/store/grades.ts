@@ -17,7 +17,11 @@ export interface PulledGrade {
  * inside one transaction that commits only when the last page has arrived, so a failed pull
  * leaves the previous grades in place.
  */
-export async function replaceGrades(db: Db, tenantId: number, pages: AsyncIterable<PulledGrade[]>): Promise<number> {
+export async function replaceGrades(
+  db: Db,
+  tenantId: number,
+  pages: AsyncIterable<PulledGrade[]>,
+): Promise<number> {
   const insert = db.prepare(
     `INSERT INTO coursera_grades (tenant_id, external_id, course_id, item_id, program_id, grade, passed, completed, completed_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,

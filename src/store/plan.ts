@@ -181,7 +181,9 @@ export interface PlanCounts {
 
 export function planCounts(db: Db): PlanCounts[] {
   return db
-    .prepare("SELECT decision, reason, count(*) AS count FROM temp.plan GROUP BY decision, reason ORDER BY decision, reason")
+    .prepare(
+      "SELECT decision, reason, count(*) AS count FROM temp.plan GROUP BY decision, reason ORDER BY decision, reason",
+    )
     .all() as PlanCounts[];
 }
 

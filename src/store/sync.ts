@@ -22,11 +22,23 @@ export interface RunRow {
 type RawRun = Omit<RunRow, "options" | "counts"> & { options: string; counts: string };
 const runColumns = `id, tenant_id AS tenantId, command, os_user AS osUser, pid, options, fingerprint, status,
   started_at AS startedAt, finished_at AS finishedAt, counts, error`;
-const fromRaw = (r: RawRun): RunRow => ({ ...r, options: JSON.parse(r.options), counts: JSON.parse(r.counts) });
+const fromRaw = (r: RawRun): RunRow => ({
+  ...r,
+  options: JSON.parse(r.options),
+  counts: JSON.parse(r.counts),
+});
 
 export function startRun(
   db: Db,
-  run: { tenantId: number; command: string; osUser: string; pid: number; options: Record<string, unknown>; fingerprint: string; now: string },
+  run: {
+    tenantId: number;
+    command: string;
+    osUser: string;
+    pid: number;
+    options: Record<string, unknown>;
+    fingerprint: string;
+    now: string;
+  },
 ): number {
   return Number(
     db
@@ -34,11 +46,26 @@ export function startRun(
         `INSERT INTO sync_runs (tenant_id, command, os_user, pid, options, fingerprint, status, started_at)
          VALUES (?, ?, ?, ?, ?, ?, 'running', ?)`,
       )
-      .run(run.tenantId, run.command, run.osUser, run.pid, JSON.stringify(run.options), run.fingerprint, run.now).lastInsertRowid,
+      .run(
+        run.tenantId,
+        run.command,
+        run.osUser,
+        run.pid,
+        JSON.stringify(run.options),
+        run.fingerprint,
+        run.now,
+      ).lastInsertRowid,
   );
 }
 
-export function finishRun(db: Db, id: number, status: RunStatus, counts: Record<string, number>, now: string, error?: string): void {
+export function finishRun(
+  db: Db,
+  id: number,
+  status: RunStatus,
+  counts: Record<string, number>,
+  now: string,
+  error?: string,
+): void {
   db.prepare("UPDATE sync_runs SET status = ?, counts = ?, finished_at = ?, error = ? WHERE id = ?").run(
     status,
     JSON.stringify(counts),
@@ -59,19 +86,25 @@ export function markAbandonedRuns(db: Db, tenantId: number, now: string): number
 }
 
 export function listRuns(db: Db, tenantId: number, limit: number): RunRow[] {
-  return (db.prepare(`SELECT ${runColumns} FROM sync_runs WHERE tenant_id = ? ORDER BY id DESC LIMIT ?`).all(tenantId, limit) as RawRun[]).map(
-    fromRaw,
-  );
+  return (
+    db
+      .prepare(`SELECT ${runColumns} FROM sync_runs WHERE tenant_id = ? ORDER BY id DESC LIMIT ?`)
+      .all(tenantId, limit) as RawRun[]
+  ).map(fromRaw);
 }
 
 export function findRun(db: Db, tenantId: number, id: number): RunRow | undefined {
-  const raw = db.prepare(`SELECT ${runColumns} FROM sync_runs WHERE tenant_id = ? AND id = ?`).get(tenantId, id) as RawRun | undefined;
+  const raw = db
+    .prepare(`SELECT ${runColumns} FROM sync_runs WHERE tenant_id = ? AND id = ?`)
+    .get(tenantId, id) as RawRun | undefined;
   return raw && fromRaw(raw);
 }
 
 export function lastRun(db: Db, tenantId: number, command: string, status: RunStatus): RunRow | undefined {
   const raw = db
-    .prepare(`SELECT ${runColumns} FROM sync_runs WHERE tenant_id = ? AND command = ? AND status = ? ORDER BY id DESC LIMIT 1`)
+    .prepare(
+      `SELECT ${runColumns} FROM sync_runs WHERE tenant_id = ? AND command = ? AND status = ? ORDER BY id DESC LIMIT 1`,
+    )
     .get(tenantId, command, status) as RawRun | undefined;
   return raw && fromRaw(raw);
 }
@@ -105,7 +138,13 @@ const itemColumns = `run_id AS runId, seq, action, kind, link_id AS linkId, cour
   comment_changed AS commentChanged, last_sent_ms AS lastSentMs, status, message`;
 
 /** The next pending items of a run after `afterSeq`, in order. */
-export function pendingItems(db: Db, runId: number, action: "create-column" | "post", afterSeq: number, limit: number): PlanItemRow[] {
+export function pendingItems(
+  db: Db,
+  runId: number,
+  action: "create-column" | "post",
+  afterSeq: number,
+  limit: number,
+): PlanItemRow[] {
   return db
     .prepare(
       `SELECT ${itemColumns} FROM plan_items WHERE run_id = ? AND action = ? AND status = 'pending' AND seq > ?
@@ -116,7 +155,9 @@ export function pendingItems(db: Db, runId: number, action: "create-column" | "p
 
 export function failedItems(db: Db, runId: number, limit: number): PlanItemRow[] {
   return db
-    .prepare(`SELECT ${itemColumns} FROM plan_items WHERE run_id = ? AND status = 'failed' ORDER BY seq LIMIT ?`)
+    .prepare(
+      `SELECT ${itemColumns} FROM plan_items WHERE run_id = ? AND status = 'failed' ORDER BY seq LIMIT ?`,
+    )
     .all(runId, limit) as PlanItemRow[];
 }
 
@@ -128,12 +169,10 @@ export function itemStatusCounts(db: Db, runId: number): Record<string, number> 
 }
 
 export function failItem(db: Db, runId: number, seq: number, message: string, now: string): void {
-  stmt(db, "UPDATE plan_items SET status = 'failed', message = ?, done_at = ? WHERE run_id = ? AND seq = ?").run(
-    message,
-    now,
-    runId,
-    seq,
-  );
+  stmt(
+    db,
+    "UPDATE plan_items SET status = 'failed', message = ?, done_at = ? WHERE run_id = ? AND seq = ?",
+  ).run(message, now, runId, seq);
 }
 
 /** The column is known: remember it and end its plan item, in one transaction. */
@@ -148,20 +187,25 @@ export function recordColumn(
       `INSERT INTO line_items (link_id, item_id, url, label, score_maximum, created, found_at) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(link_id, item_id) DO UPDATE SET url = excluded.url, label = excluded.label,
          score_maximum = excluded.score_maximum`,
-    ).run(item.linkId, item.itemId, column.url, column.label, column.scoreMaximum, column.created ? 1 : 0, now);
-    db.prepare("UPDATE plan_items SET status = 'done', message = ?, done_at = ? WHERE run_id = ? AND seq = ?").run(
-      column.created ? "created" : "found",
+    ).run(
+      item.linkId,
+      item.itemId,
+      column.url,
+      column.label,
+      column.scoreMaximum,
+      column.created ? 1 : 0,
       now,
-      item.runId,
-      item.seq,
     );
+    db.prepare(
+      "UPDATE plan_items SET status = 'done', message = ?, done_at = ? WHERE run_id = ? AND seq = ?",
+    ).run(column.created ? "created" : "found", now, item.runId, item.seq);
   })();
 }
 
 export function columnUrlFor(db: Db, linkId: number, itemId: string): string | undefined {
-  const row = db.prepare("SELECT url FROM line_items WHERE link_id = ? AND item_id = ?").get(linkId, itemId) as
-    | { url: string }
-    | undefined;
+  const row = db
+    .prepare("SELECT url FROM line_items WHERE link_id = ? AND item_id = ?")
+    .get(linkId, itemId) as { url: string } | undefined;
   return row?.url;
 }
 
@@ -193,11 +237,25 @@ export function recordScores(db: Db, tenantId: number, scores: readonly AckedSco
        sent_at_ms = max(score_ledger.sent_at_ms, excluded.sent_at_ms), outcome = excluded.outcome,
        run_id = excluded.run_id, acked_at = excluded.acked_at`,
   );
-  const item = stmt(db, "UPDATE plan_items SET status = ?, message = ?, done_at = ? WHERE run_id = ? AND seq = ?");
+  const item = stmt(
+    db,
+    "UPDATE plan_items SET status = ?, message = ?, done_at = ? WHERE run_id = ? AND seq = ?",
+  );
   db.exec("BEGIN");
   try {
     for (const s of scores) {
-      ledger.run(s.columnUrl, s.lmsUserId, tenantId, s.scoreGiven, s.scoreMaximum, s.comment, s.sentAtMs, s.outcome, s.runId, now);
+      ledger.run(
+        s.columnUrl,
+        s.lmsUserId,
+        tenantId,
+        s.scoreGiven,
+        s.scoreMaximum,
+        s.comment,
+        s.sentAtMs,
+        s.outcome,
+        s.runId,
+        now,
+      );
       item.run(s.outcome === "accepted" ? "done" : "stale", s.message, now, s.runId, s.seq);
     }
     db.exec("COMMIT");
@@ -217,7 +275,9 @@ export interface LockRow {
 
 export function readLock(db: Db, tenantId: number): LockRow | undefined {
   return db
-    .prepare("SELECT holder, host, pid, acquired_at AS acquiredAt, expires_at AS expiresAt FROM locks WHERE tenant_id = ?")
+    .prepare(
+      "SELECT holder, host, pid, acquired_at AS acquiredAt, expires_at AS expiresAt FROM locks WHERE tenant_id = ?",
+    )
     .get(tenantId) as LockRow | undefined;
 }
 
@@ -229,20 +289,26 @@ export function tryLock(
   nowMs: number,
   takeOver: (held: LockRow) => boolean,
 ): { acquired: true } | { acquired: false; held: LockRow } {
-  return db.transaction(() => {
-    const held = readLock(db, tenantId);
-    if (held && held.expiresAt > nowMs && !takeOver(held)) return { acquired: false as const, held };
-    db.prepare(
-      `INSERT INTO locks (tenant_id, holder, host, pid, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+  return db
+    .transaction(() => {
+      const held = readLock(db, tenantId);
+      if (held && held.expiresAt > nowMs && !takeOver(held)) return { acquired: false as const, held };
+      db.prepare(
+        `INSERT INTO locks (tenant_id, holder, host, pid, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT(tenant_id) DO UPDATE SET holder = excluded.holder, host = excluded.host, pid = excluded.pid,
          acquired_at = excluded.acquired_at, expires_at = excluded.expires_at`,
-    ).run(tenantId, lock.holder, lock.host, lock.pid, lock.acquiredAt, lock.expiresAt);
-    return { acquired: true as const };
-  }).immediate();
+      ).run(tenantId, lock.holder, lock.host, lock.pid, lock.acquiredAt, lock.expiresAt);
+      return { acquired: true as const };
+    })
+    .immediate();
 }
 
 export function renewLock(db: Db, tenantId: number, pid: number, host: string, expiresAt: number): boolean {
-  return db.prepare("UPDATE locks SET expires_at = ? WHERE tenant_id = ? AND pid = ? AND host = ?").run(expiresAt, tenantId, pid, host).changes === 1;
+  return (
+    db
+      .prepare("UPDATE locks SET expires_at = ? WHERE tenant_id = ? AND pid = ? AND host = ?")
+      .run(expiresAt, tenantId, pid, host).changes === 1
+  );
 }
 
 export function releaseLock(db: Db, tenantId: number, pid: number, host: string): void {

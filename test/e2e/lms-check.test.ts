@@ -19,9 +19,26 @@ async function registered(kind: "moodle" | "canvas" | "d2l", toolKey: "ours" | "
   lms = await startFakeLms({ kind, toolPublicJwk: publicJwk });
   expect((await box.gg4l(["tenant", "add", "uni", "--name", "Uni", "--coursera-org", "o"])).code).toBe(0);
   const reg = await box.gg4l([
-    "lms", "register", "--kind", kind, "--issuer", lms.issuer, "--client-id", lms.clientId, "--deployment-id", lms.deploymentId,
-    "--auth-url", lms.authUrl, "--token-url", lms.tokenUrl, "--jwks-url", lms.jwksUrl, "--token-audience", lms.tokenAudience,
-    "--grade-sync", "assignment",
+    "lms",
+    "register",
+    "--kind",
+    kind,
+    "--issuer",
+    lms.issuer,
+    "--client-id",
+    lms.clientId,
+    "--deployment-id",
+    lms.deploymentId,
+    "--auth-url",
+    lms.authUrl,
+    "--token-url",
+    lms.tokenUrl,
+    "--jwks-url",
+    lms.jwksUrl,
+    "--token-audience",
+    lms.tokenAudience,
+    "--grade-sync",
+    "assignment",
   ]);
   expect(reg.code).toBe(0);
   return { box, lms };

@@ -37,8 +37,16 @@ export interface World {
   /** Publish a link in the seeded context to a course (or one of its items). */
   publish(target: { courseId: string; itemId?: string }): { linkId: string; lineitemUrl: string | null };
   /** A learner opens a published link: what gg4l serve records on a launch. */
-  launch(externalId: string, link: { linkId: string; lineitemUrl: string | null }, target: { courseId: string; itemId?: string }): void;
-  setGrade(externalId: string, courseId: string, grades: { items?: Record<string, number | null>; course?: number; completed?: boolean }): void;
+  launch(
+    externalId: string,
+    link: { linkId: string; lineitemUrl: string | null },
+    target: { courseId: string; itemId?: string },
+  ): void;
+  setGrade(
+    externalId: string,
+    courseId: string,
+    grades: { items?: Record<string, number | null>; course?: number; completed?: boolean },
+  ): void;
   close(): Promise<void>;
 }
 
@@ -52,17 +60,49 @@ export async function syncWorld(opts: WorldOptions): Promise<World> {
     return r;
   };
   await ok(["init"]);
-  const key = JSON.parse(readFileSync(`${box.dir}/state.key.json`, "utf8")) as { publicJwk: Record<string, string> };
+  const key = JSON.parse(readFileSync(`${box.dir}/state.key.json`, "utf8")) as {
+    publicJwk: Record<string, string>;
+  };
   const lms = await startFakeLms({ kind: opts.kind ?? "moodle", toolPublicJwk: key.publicJwk });
   const r = await box.gg4l(
-    ["tenant", "add", "uni", "--name", "Uni", "--coursera-org", coursera.orgId, "--coursera-url", coursera.baseUrl, "--coursera-client-id", coursera.clientId, "--coursera-secret-stdin"],
+    [
+      "tenant",
+      "add",
+      "uni",
+      "--name",
+      "Uni",
+      "--coursera-org",
+      coursera.orgId,
+      "--coursera-url",
+      coursera.baseUrl,
+      "--coursera-client-id",
+      coursera.clientId,
+      "--coursera-secret-stdin",
+    ],
     { input: coursera.clientSecret },
   );
   if (r.code !== 0) throw new Error(r.stderr);
   await ok([
-    "lms", "register", "--kind", lms.kind, "--issuer", lms.issuer, "--client-id", lms.clientId, "--deployment-id", lms.deploymentId,
-    "--auth-url", lms.authUrl, "--token-url", lms.tokenUrl, "--jwks-url", lms.jwksUrl, "--token-audience", lms.tokenAudience,
-    "--grade-sync", opts.gradeSync,
+    "lms",
+    "register",
+    "--kind",
+    lms.kind,
+    "--issuer",
+    lms.issuer,
+    "--client-id",
+    lms.clientId,
+    "--deployment-id",
+    lms.deploymentId,
+    "--auth-url",
+    lms.authUrl,
+    "--token-url",
+    lms.tokenUrl,
+    "--jwks-url",
+    lms.jwksUrl,
+    "--token-audience",
+    lms.tokenAudience,
+    "--grade-sync",
+    opts.gradeSync,
   ]);
   await ok(["programs", "pull"]);
   const program = opts.program ?? "Data Science";
@@ -70,9 +110,18 @@ export async function syncWorld(opts: WorldOptions): Promise<World> {
   await ok(["courses", "refresh", "--all"]);
   const programId = parseJson<{ id: string }>(await ok(["programs", "show", program, "--json"])).id;
   const db = new Database(box.db);
-  const courses = (db.prepare("SELECT c.course_id AS id, c.name FROM courses c JOIN program_courses pc ON pc.course_id = c.course_id WHERE pc.program_id = ? ORDER BY c.name").all(programId) as Array<{ id: string; name: string }>).map(
-    (c) => ({ ...c, items: db.prepare("SELECT item_id AS id, name FROM items WHERE course_id = ? ORDER BY item_order, item_id").all(c.id) as Array<{ id: string; name: string }> }),
-  );
+  const courses = (
+    db
+      .prepare(
+        "SELECT c.course_id AS id, c.name FROM courses c JOIN program_courses pc ON pc.course_id = c.course_id WHERE pc.program_id = ? ORDER BY c.name",
+      )
+      .all(programId) as Array<{ id: string; name: string }>
+  ).map((c) => ({
+    ...c,
+    items: db
+      .prepare("SELECT item_id AS id, name FROM items WHERE course_id = ? ORDER BY item_order, item_id")
+      .all(c.id) as Array<{ id: string; name: string }>,
+  }));
   const members = coursera.control.members(programId).map((m) => m.externalId);
   const registrationId = (db.prepare("SELECT id FROM lms_registrations").get() as { id: number }).id;
   const tenantId = (db.prepare("SELECT id FROM tenants").get() as { id: number }).id;
@@ -81,7 +130,8 @@ export async function syncWorld(opts: WorldOptions): Promise<World> {
   const lmsUser = (externalId: string) => {
     let sub = subs.get(externalId);
     if (!sub) {
-      sub = lms.addUser({ email: externalId, name: externalId.split("@")[0], contextId, roles: ["Learner"] }).user.id;
+      sub = lms.addUser({ email: externalId, name: externalId.split("@")[0], contextId, roles: ["Learner"] })
+        .user.id;
       subs.set(externalId, sub);
     }
     return sub;
@@ -101,8 +151,13 @@ export async function syncWorld(opts: WorldOptions): Promise<World> {
       const link = lms.addLink({
         contextId,
         title: target.itemId ?? target.courseId,
-        custom: { coursera_course: target.courseId, ...(target.itemId ? { coursera_item: target.itemId } : {}) },
-        ...(needsLineItem ? { lineItem: { scoreMaximum: 100, resourceId: target.itemId ?? target.courseId, tag: "coursera" } } : {}),
+        custom: {
+          coursera_course: target.courseId,
+          ...(target.itemId ? { coursera_item: target.itemId } : {}),
+        },
+        ...(needsLineItem
+          ? { lineItem: { scoreMaximum: 100, resourceId: target.itemId ?? target.courseId, tag: "coursera" } }
+          : {}),
       });
       return { linkId: link.link.id, lineitemUrl: link.lineItem?.id ?? null };
     },
@@ -133,7 +188,17 @@ export async function syncWorld(opts: WorldOptions): Promise<World> {
         db.prepare(
           `INSERT INTO launches (tenant_id, external_id, lms_sub, context_id, resource_link_id, program_id, course_id, item_id, launched_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(tenantId, externalId, sub, contextId, link.linkId, programId, target.courseId, target.itemId ?? null, now);
+        ).run(
+          tenantId,
+          externalId,
+          sub,
+          contextId,
+          link.linkId,
+          programId,
+          target.courseId,
+          target.itemId ?? null,
+          now,
+        );
         db.prepare(
           `INSERT INTO lms_users (registration_id, sub, external_id, email, name, source, first_seen_at, last_launch_at)
            VALUES (?, ?, ?, ?, NULL, 'launch', ?, ?) ON CONFLICT DO NOTHING`,
@@ -146,9 +211,22 @@ export async function syncWorld(opts: WorldOptions): Promise<World> {
           externalId,
           courseId,
           programId,
-          ...(grades.items ? { items: Object.entries(grades.items).map(([itemId, grade]) => ({ itemId, grade, passed: (grade ?? 0) >= 60 })) } : {}),
+          ...(grades.items
+            ? {
+                items: Object.entries(grades.items).map(([itemId, grade]) => ({
+                  itemId,
+                  grade,
+                  passed: (grade ?? 0) >= 60,
+                })),
+              }
+            : {}),
           ...(grades.course !== undefined ? { overallCourseGrade: grades.course } : {}),
-          ...(grades.completed !== undefined ? { isCompleted: grades.completed, completedAt: grades.completed ? Date.parse("2026-11-20T10:00:00Z") : null } : {}),
+          ...(grades.completed !== undefined
+            ? {
+                isCompleted: grades.completed,
+                completedAt: grades.completed ? Date.parse("2026-11-20T10:00:00Z") : null,
+              }
+            : {}),
         },
       ]);
     },

@@ -29,14 +29,19 @@ interface Expected {
 }
 
 async function expectedScores(w: World): Promise<Expected[]> {
-  const plan = parseJson<{ items: Array<{ action: string; column: string; lmsUserId: string; scoreGiven: number }> }>(
-    await w.ok(["sync", "grades", "--dry-run", "--json"]),
-  );
-  return plan.items.filter((i) => i.action === "post").map((i) => ({ lineItem: i.column, user: i.lmsUserId, score: i.scoreGiven }));
+  const plan = parseJson<{
+    items: Array<{ action: string; column: string; lmsUserId: string; scoreGiven: number }>;
+  }>(await w.ok(["sync", "grades", "--dry-run", "--json"]));
+  return plan.items
+    .filter((i) => i.action === "post")
+    .map((i) => ({ lineItem: i.column, user: i.lmsUserId, score: i.scoreGiven }));
 }
 
 function gradebookScore(w: World, lineItem: string, user: string): number | null | undefined {
-  return w.lms.gradebook().lineItems.find((li) => li.id === lineItem)?.grades.find((g) => g.userId === user)?.scoreGiven;
+  return w.lms
+    .gradebook()
+    .lineItems.find((li) => li.id === lineItem)
+    ?.grades.find((g) => g.userId === user)?.scoreGiven;
 }
 
 function startSync(w: World, args: string[] = []) {
@@ -88,7 +93,8 @@ describe("crash safety (R9)", () => {
     const last = startSync(w);
     expect(await last.exited).toBe(0);
 
-    for (const e of expected) expect(gradebookScore(w, e.lineItem, e.user), `${e.lineItem} ${e.user}`).toBe(e.score);
+    for (const e of expected)
+      expect(gradebookScore(w, e.lineItem, e.user), `${e.lineItem} ${e.user}`).toBe(e.score);
     const perPair = new Map<string, number>();
     for (const p of w.lms.posts().filter((x) => x.applied)) {
       const key = `${p.lineItemId}\u001f${p.userId}`;

@@ -25,11 +25,17 @@ interface Run {
 }
 
 const dry = async (w: World, ...args: string[]) =>
-  parseJson<{ summary: Summary; items: Array<{ action: string; reason?: string; externalId?: string; itemId?: string | null }> }>(
-    await w.ok(["sync", "grades", "--dry-run", "--json", ...args]),
-  );
-const live = async (w: World, ...args: string[]) => parseJson<Run>(await w.ok(["sync", "grades", "--json", ...args]));
-const scoreOf = (w: World, externalId: string, predicate: (li: { resourceId?: string; resourceLinkId?: string }) => boolean) => {
+  parseJson<{
+    summary: Summary;
+    items: Array<{ action: string; reason?: string; externalId?: string; itemId?: string | null }>;
+  }>(await w.ok(["sync", "grades", "--dry-run", "--json", ...args]));
+const live = async (w: World, ...args: string[]) =>
+  parseJson<Run>(await w.ok(["sync", "grades", "--json", ...args]));
+const scoreOf = (
+  w: World,
+  externalId: string,
+  predicate: (li: { resourceId?: string; resourceLinkId?: string }) => boolean,
+) => {
   const sub = w.lmsUser(externalId);
   const li = w.lms.gradebook().lineItems.find(predicate);
   return li?.grades.find((g) => g.userId === sub)?.scoreGiven;
@@ -52,9 +58,14 @@ describe("Option A (assignment): one link per gradable item", () => {
     await w.ok(["sync", "daily", "--dry-run"]);
 
     const plan = await dry(w, "--learner", ana);
-    const anaItems = plan.items.filter((i) => i.externalId === ana && (i.itemId === item1.id || i.itemId === item2.id));
+    const anaItems = plan.items.filter(
+      (i) => i.externalId === ana && (i.itemId === item1.id || i.itemId === item2.id),
+    );
     expect(anaItems.find((i) => i.itemId === item1.id)!.action).toBe("post");
-    expect(anaItems.find((i) => i.itemId === item2.id)).toMatchObject({ action: "skip", reason: "never-launched-link" });
+    expect(anaItems.find((i) => i.itemId === item2.id)).toMatchObject({
+      action: "skip",
+      reason: "never-launched-link",
+    });
 
     const run = await live(w);
     expect(run.status).toBe("ok");
@@ -81,7 +92,9 @@ describe("Option A (assignment): one link per gradable item", () => {
     w.launch(ana, link, { courseId: course.id, itemId: item.id });
     w.lmsUser(cleo); // enrolled in the LMS course, never launched
     await w.ok(["sync", "daily", "--dry-run"]);
-    expect((await dry(w, "--learner", cleo)).items.find((i) => i.itemId === item.id)?.reason).toBe("never-launched-link");
+    expect((await dry(w, "--learner", cleo)).items.find((i) => i.itemId === item.id)?.reason).toBe(
+      "never-launched-link",
+    );
     await w.ok(["settings", "set", "no-sso", "on"]);
     await live(w);
     expect(scoreOf(w, cleo, (li) => li.resourceLinkId === link.linkId)).toBe(83);
@@ -110,7 +123,9 @@ describe("Option B (course): one link per course, the sync creates a column per 
     expect(columns).toHaveLength(course.items.length);
     expect(new Set(columns.map((c) => c.resourceId)).size).toBe(course.items.length);
     course.items.forEach((it, i) => {
-      expect(scoreOf(w, ana, (li) => li.resourceId === it.id && li.resourceLinkId === link.linkId)).toBe(50 + i);
+      expect(scoreOf(w, ana, (li) => li.resourceId === it.id && li.resourceLinkId === link.linkId)).toBe(
+        50 + i,
+      );
     });
   });
 
@@ -121,7 +136,14 @@ describe("Option B (course): one link per course, the sync creates a column per 
     const ana = w.members[0]!;
     w.setGrade(ana, course.id, { items: { [course.items[0]!.id]: 77 } });
     const link = w.publish({ courseId: course.id });
-    w.lms.addLineItem({ contextId: w.lms.contextId, label: "existing", scoreMaximum: 100, resourceId: course.items[0]!.id, resourceLinkId: link.linkId, tag: "coursera-item" });
+    w.lms.addLineItem({
+      contextId: w.lms.contextId,
+      label: "existing",
+      scoreMaximum: 100,
+      resourceId: course.items[0]!.id,
+      resourceLinkId: link.linkId,
+      tag: "coursera-item",
+    });
     w.launch(ana, link, { courseId: course.id });
     await w.ok(["sync", "daily", "--dry-run"]);
     const run = await live(w);
@@ -182,7 +204,9 @@ describe("incremental sync (R7), test learners", () => {
 
     await w.ok(["settings", "set", "incremental", "off"]);
     const preview = await w.ok(["sync", "grades", "--dry-run"]);
-    expect(preview.stderr).toMatch(/4 unchanged grade\(s\) would be posted again because incremental sync is off/);
+    expect(preview.stderr).toMatch(
+      /4 unchanged grade\(s\) would be posted again because incremental sync is off/,
+    );
     const resent = await live(w);
     expect(resent.summary.posts.resend).toBe(4);
     expect(resent.counts.posted).toBe(4);
@@ -201,7 +225,9 @@ describe("incremental sync (R7), test learners", () => {
     }
     await w.ok(["learners", "mark-test", tess]);
     await w.ok(["sync", "daily", "--dry-run"]);
-    expect((await dry(w, "--learner", tess)).items.find((i) => i.itemId === item.id)?.reason).toBe("test-learner");
+    expect((await dry(w, "--learner", tess)).items.find((i) => i.itemId === item.id)?.reason).toBe(
+      "test-learner",
+    );
     await live(w);
     expect(scoreOf(w, ana, (li) => li.resourceLinkId === link.linkId)).toBe(80);
     expect(scoreOf(w, tess, (li) => li.resourceLinkId === link.linkId)).toBeUndefined();
@@ -230,7 +256,14 @@ describe("dry runs and saved plans", () => {
     await w.ok(["sync", "grades", "--dry-run", "--verbose"]);
     expect(sha()).toBe(before);
     expect(w.lms.requests().length).toBe(requests);
-    const file = JSON.parse(readFileSync(plan, "utf8")) as { format: string; version: number; tenant: string; fingerprint: string; createdAt: string; items: unknown[] };
+    const file = JSON.parse(readFileSync(plan, "utf8")) as {
+      format: string;
+      version: number;
+      tenant: string;
+      fingerprint: string;
+      createdAt: string;
+      items: unknown[];
+    };
     expect(file).toMatchObject({ format: "gg4l-sync-plan", version: 1, tenant: "uni" });
     expect(file.items).toHaveLength(2);
 
@@ -264,12 +297,16 @@ describe("dry runs and saved plans", () => {
     w.lms.state.enrolments.get(w.lms.contextId)!.delete(w.lmsUser(gone));
     await w.ok(["sync", "daily", "--dry-run"]);
     const result: RunResult = await w.gg4l(["sync", "grades", "--json"]);
-    const runs = parseJson<Array<{ id: number; status: string; osUser: string; counts: Record<string, number> }>>(await w.ok(["sync", "runs", "--json"]));
+    const runs = parseJson<
+      Array<{ id: number; status: string; osUser: string; counts: Record<string, number> }>
+    >(await w.ok(["sync", "runs", "--json"]));
     expect(runs[0]!.osUser).not.toBe("");
     expect(result.code).toBe(5);
     expect(parseJson<Run>(result).counts).toMatchObject({ posted: 1, failed: 1 });
     expect(runs[0]).toMatchObject({ status: "partial", counts: { posted: 1, failed: 1 } });
-    const shown = parseJson<{ failures: Array<{ externalId: string; message: string }> }>(await w.ok(["sync", "show", String(runs[0]!.id), "--json"]));
+    const shown = parseJson<{ failures: Array<{ externalId: string; message: string }> }>(
+      await w.ok(["sync", "show", String(runs[0]!.id), "--json"]),
+    );
     expect(shown.failures).toEqual([expect.objectContaining({ externalId: gone })]);
     expect(shown.failures[0]!.message).toMatch(/not enrolled/i);
     expect((await w.gg4l(["sync", "show", "999"])).code).toBe(3);

@@ -114,13 +114,21 @@ export function registerLms(program: Command, cli: CliEnv): void {
 export function registerLmsCheck(lms: Command, cli: CliEnv): void {
   const check = lms
     .command("check")
-    .description("check the LMS registration: platform JWKS, a service token with the AGS scopes, the line items of a context")
-    .option("--context-url <lineitems url>", "a line-items container URL (default: one learned from a launch)")
+    .description(
+      "check the LMS registration: platform JWKS, a service token with the AGS scopes, the line items of a context",
+    )
+    .option(
+      "--context-url <lineitems url>",
+      "a line-items container URL (default: one learned from a launch)",
+    )
     .addHelpText(
       "after",
       examples([
         ["check the current tenant's LMS", "gg4l lms check"],
-        ["check a given course context, for a script", "gg4l lms check --context-url https://moodle.uni.edu/mod/lti/services.php/2/lineitems?type_id=1 --json"],
+        [
+          "check a given course context, for a script",
+          "gg4l lms check --context-url https://moodle.uni.edu/mod/lti/services.php/2/lineitems?type_id=1 --json",
+        ],
       ]),
     );
   defineAction<{ contextUrl?: string }>(check, cli, { audit: false }, async ({ ctx, out, opts }) => {
@@ -131,7 +139,13 @@ export function registerLmsCheck(lms: Command, cli: CliEnv): void {
         [
           { header: "CHECK", value: (c: (typeof result.checks)[number]) => c.check },
           { header: "RESULT", value: (c) => c.status },
-          { header: "DETAILS", value: (c) => [c.message, c.lmsMessage ? `LMS said: ${c.lmsMessage}` : "", c.hint ? `fix: ${c.hint}` : ""].filter(Boolean).join(" — ") },
+          {
+            header: "DETAILS",
+            value: (c) =>
+              [c.message, c.lmsMessage ? `LMS said: ${c.lmsMessage}` : "", c.hint ? `fix: ${c.hint}` : ""]
+                .filter(Boolean)
+                .join(" — "),
+          },
         ],
         result.checks,
         "",

@@ -23,13 +23,19 @@ const filtersOf = (opts: FilterOpts) => ({
 
 async function renderSummary(out: Output, s: PlanSummary): Promise<void> {
   const rows: Array<{ action: string; why: string; count: number }> = [];
-  if (s.columnsToCreate > 0) rows.push({ action: "create column", why: "Option B / missing line item", count: s.columnsToCreate });
+  if (s.columnsToCreate > 0)
+    rows.push({ action: "create column", why: "Option B / missing line item", count: s.columnsToCreate });
   if (s.posts.new > 0) rows.push({ action: "post", why: "new score", count: s.posts.new });
   if (s.posts.changed > 0) rows.push({ action: "post", why: "changed score", count: s.posts.changed });
-  if (s.posts.resend > 0) rows.push({ action: "post", why: "unchanged, re-posted (incremental off)", count: s.posts.resend });
+  if (s.posts.resend > 0)
+    rows.push({ action: "post", why: "unchanged, re-posted (incremental off)", count: s.posts.resend });
   const { skipReasons } = await import("../../core/sync/plan.js");
   for (const [reason, count] of Object.entries(s.skipped)) {
-    rows.push({ action: "skip", why: skipReasons[reason as keyof typeof skipReasons] ?? reason, count: count ?? 0 });
+    rows.push({
+      action: "skip",
+      why: skipReasons[reason as keyof typeof skipReasons] ?? reason,
+      count: count ?? 0,
+    });
   }
   out.note(
     `Tenant ${s.tenant}: ${s.lms}, grade-sync ${s.gradeSync}, incremental ${s.incremental ? "on" : "off"}, no-SSO ${s.noSso ? "on" : "off"}`,
@@ -53,19 +59,22 @@ async function renderSummary(out: Output, s: PlanSummary): Promise<void> {
 function renderEntry(e: PlanEntry): string {
   const where = `${e.courseId}${e.itemId ? `/${e.itemId}` : ""}`;
   if (e.action === "create-column") return `create column  ${where}  "${e.label}"`;
-  if (e.action === "post") return `post ${e.kind?.padEnd(7)} ${where}  ${e.externalId}  ${e.scoreGiven}/${e.scoreMaximum}${e.previousScore != null ? ` (was ${e.previousScore})` : ""}`;
+  if (e.action === "post")
+    return `post ${e.kind?.padEnd(7)} ${where}  ${e.externalId}  ${e.scoreGiven}/${e.scoreMaximum}${e.previousScore != null ? ` (was ${e.previousScore})` : ""}`;
   return `skip           ${where}  ${e.externalId}  ${e.because}`;
 }
 
 function renderRun(out: Output, r: RunResult): void {
   const c = r.counts;
   const parts = [`${c.posted} posted`, `${c.stale} already newer in the LMS`, `${c.failed} failed`];
-  if (c.columnsCreated + c.columnsFound > 0) parts.unshift(`${c.columnsCreated} column(s) created, ${c.columnsFound} found`);
+  if (c.columnsCreated + c.columnsFound > 0)
+    parts.unshift(`${c.columnsCreated} column(s) created, ${c.columnsFound} found`);
   if (c.notAttempted > 0) parts.push(`${c.notAttempted} not attempted`);
   const line = `Run ${r.runId} ${r.status}: ${parts.join(", ")} in ${(r.durationMs / 1000).toFixed(1)} s`;
   if (r.status === "ok") out.success(line);
   else out.warn(line);
-  for (const f of r.failures) out.warn(`${f.externalId ?? "-"} ${f.courseId}${f.itemId ? `/${f.itemId}` : ""}: ${f.message}`);
+  for (const f of r.failures)
+    out.warn(`${f.externalId ?? "-"} ${f.courseId}${f.itemId ? `/${f.itemId}` : ""}: ${f.message}`);
 }
 
 /** Ctrl-C stops taking new posts and lets the ones in flight end; a second Ctrl-C kills. */
@@ -84,13 +93,17 @@ function interruptible(out: Output): { signal: AbortSignal; dispose(): void } {
   return { signal: controller.signal, dispose: () => process.off("SIGINT", onSigint) };
 }
 
-async function finish(out: Output, result: RunResult): Promise<void> {
+async function finish(result: RunResult): Promise<void> {
   const { InterruptedError, PartialFailureError } = await import("../../core/errors.js");
-  if (result.status === "interrupted") throw new InterruptedError(`run ${result.runId} interrupted; run the same command again to finish it`);
+  if (result.status === "interrupted")
+    throw new InterruptedError(`run ${result.runId} interrupted; run the same command again to finish it`);
   if (result.status === "partial") {
-    throw new PartialFailureError(`${result.counts.failed} item(s) failed in run ${result.runId}; the rest were posted and recorded`, {
-      hint: `gg4l sync show ${result.runId} lists every failure with the LMS's message`,
-    });
+    throw new PartialFailureError(
+      `${result.counts.failed} item(s) failed in run ${result.runId}; the rest were posted and recorded`,
+      {
+        hint: `gg4l sync show ${result.runId} lists every failure with the LMS's message`,
+      },
+    );
   }
 }
 
@@ -110,7 +123,10 @@ export function registerSync(program: Command, cli: CliEnv): void {
     .addHelpText(
       "after",
       examples([
-        ["what would a sync do, and why is a grade not sent?", "gg4l sync grades --dry-run --learner ana@uni.edu --verbose"],
+        [
+          "what would a sync do, and why is a grade not sent?",
+          "gg4l sync grades --dry-run --learner ana@uni.edu --verbose",
+        ],
         ["the daily job, from cron", "gg4l sync daily --tenant uni-x --json"],
       ]),
     );
@@ -124,70 +140,80 @@ export function registerSync(program: Command, cli: CliEnv): void {
     .option("--course <course>", "only this course")
     .option("--learner <learner>", "only this learner (e-mail or external id)")
     .option("--verbose", "list every item with its reason")
-    .option("--max-concurrency <n>", "at most this many score posts at once (it starts at 4 and adapts)", "16")
+    .option(
+      "--max-concurrency <n>",
+      "at most this many score posts at once (it starts at 4 and adapts)",
+      "16",
+    )
     .addHelpText(
       "after",
       examples([
         ["preview, with every item and its reason", "gg4l sync grades --dry-run --verbose"],
-        ["save a plan to review, then apply exactly it", "gg4l sync grades --dry-run --plan-out plan.json && gg4l sync apply plan.json"],
+        [
+          "save a plan to review, then apply exactly it",
+          "gg4l sync grades --dry-run --plan-out plan.json && gg4l sync apply plan.json",
+        ],
       ]),
     );
-  defineAction<FilterOpts & { dryRun?: boolean; planOut?: string; verbose?: boolean; maxConcurrency: string }>(
-    grades,
-    cli,
-    { audit: (opts) => !opts.dryRun },
-    async ({ ctx, out, opts }) => {
-      const { UsageError } = await import("../../core/errors.js");
-      if (opts.planOut && !opts.dryRun) throw new UsageError("--plan-out goes with --dry-run", { hint: "gg4l sync grades --dry-run --plan-out plan.json" });
-      const service = await loadSync();
-      if (opts.dryRun) {
-        const { planEntries } = await import("../../core/sync/plan.js");
-        let summary: PlanSummary | undefined;
-        const result = service.dryRun(ctx, filtersOf(opts), {
-          ...(opts.planOut ? { planOut: opts.planOut } : {}),
-          entries: () => {
-            if (out.json) {
-              // Streamed: a plan of a million grades must not be built in memory first.
-              cli.io.stdout.write(`{\n  "dryRun": true,\n  "items": [`);
-              let first = true;
-              for (const entry of planEntries(ctx)) {
-                cli.io.stdout.write(`${first ? "\n" : ",\n"}    ${JSON.stringify(entry)}`);
-                first = false;
-              }
-              cli.io.stdout.write("\n  ],\n");
-            } else if (opts.verbose) {
-              for (const entry of planEntries(ctx)) out.line(renderEntry(entry));
+  defineAction<
+    FilterOpts & { dryRun?: boolean; planOut?: string; verbose?: boolean; maxConcurrency: string }
+  >(grades, cli, { audit: (opts) => !opts.dryRun }, async ({ ctx, out, opts }) => {
+    const { UsageError } = await import("../../core/errors.js");
+    if (opts.planOut && !opts.dryRun)
+      throw new UsageError("--plan-out goes with --dry-run", {
+        hint: "gg4l sync grades --dry-run --plan-out plan.json",
+      });
+    const service = await loadSync();
+    if (opts.dryRun) {
+      const { planEntries } = await import("../../core/sync/plan.js");
+      let summary: PlanSummary | undefined;
+      const result = service.dryRun(ctx, filtersOf(opts), {
+        ...(opts.planOut ? { planOut: opts.planOut } : {}),
+        entries: () => {
+          if (out.json) {
+            // Streamed: a plan of a million grades must not be built in memory first.
+            cli.io.stdout.write(`{\n  "dryRun": true,\n  "items": [`);
+            let first = true;
+            for (const entry of planEntries(ctx)) {
+              cli.io.stdout.write(`${first ? "\n" : ",\n"}    ${JSON.stringify(entry)}`);
+              first = false;
             }
-          },
-        });
-        summary = result.summary;
-        if (out.json) {
-          cli.io.stdout.write(`  "summary": ${JSON.stringify(summary, null, 2).replace(/\n/g, "\n  ")},\n  "planFile": ${JSON.stringify(result.planFile)}\n}\n`);
-        } else {
-          await renderSummary(out, summary);
-          if (result.planFile) out.success(`Plan saved to ${result.planFile}: apply it with gg4l sync apply ${result.planFile}`);
-        }
-        return;
+            cli.io.stdout.write("\n  ],\n");
+          } else if (opts.verbose) {
+            for (const entry of planEntries(ctx)) out.line(renderEntry(entry));
+          }
+        },
+      });
+      summary = result.summary;
+      if (out.json) {
+        cli.io.stdout.write(
+          `  "summary": ${JSON.stringify(summary, null, 2).replace(/\n/g, "\n  ")},\n  "planFile": ${JSON.stringify(result.planFile)}\n}\n`,
+        );
+      } else {
+        await renderSummary(out, summary);
+        if (result.planFile)
+          out.success(`Plan saved to ${result.planFile}: apply it with gg4l sync apply ${result.planFile}`);
       }
-      const progress = progressReporter(cli.io, "Posting");
-      const interrupt = interruptible(out);
-      try {
-        const result = await service.syncGrades(ctx, filtersOf(opts), {
-          onProgress: progress.update,
-          signal: interrupt.signal,
-          concurrency: await concurrencyOf(opts.maxConcurrency),
-        });
-        progress.end();
-        await out.emit(result, async () => {
-          await renderSummary(out, result.summary);
-          renderRun(out, result);
-        });
-        await finish(out, result);
-      } finally {
-        interrupt.dispose();
-      }
-    },
-  );
+      return;
+    }
+    const progress = progressReporter(cli.io, "Posting");
+    const interrupt = interruptible(out);
+    try {
+      const result = await service.syncGrades(ctx, filtersOf(opts), {
+        onProgress: progress.update,
+        signal: interrupt.signal,
+        concurrency: await concurrencyOf(opts.maxConcurrency),
+      });
+      progress.end();
+      await out.emit(result, async () => {
+        await renderSummary(out, result.summary);
+        renderRun(out, result);
+      });
+      await finish(result);
+    } finally {
+      interrupt.dispose();
+    }
+  });
 
   const apply = sync
     .command("apply")
@@ -205,10 +231,13 @@ export function registerSync(program: Command, cli: CliEnv): void {
     const progress = progressReporter(cli.io, "Posting");
     const interrupt = interruptible(out);
     try {
-      const result = await service.applyPlanFile(ctx, args[0]!, { onProgress: progress.update, signal: interrupt.signal });
+      const result = await service.applyPlanFile(ctx, args[0]!, {
+        onProgress: progress.update,
+        signal: interrupt.signal,
+      });
       progress.end();
       await out.emit(result, () => renderRun(out, result));
-      await finish(out, result);
+      await finish(result);
     } finally {
       interrupt.dispose();
     }
@@ -221,7 +250,10 @@ export function registerSync(program: Command, cli: CliEnv): void {
     .addHelpText(
       "after",
       examples([
-        ["crontab: every day at 02:30", "30 2 * * * gg4l sync daily --tenant uni-x --json >> /var/log/gg4l.jsonl"],
+        [
+          "crontab: every day at 02:30",
+          "30 2 * * * gg4l sync daily --tenant uni-x --json >> /var/log/gg4l.jsonl",
+        ],
         ["see what today's run would post", "gg4l sync daily --dry-run"],
       ]),
     );
@@ -230,7 +262,11 @@ export function registerSync(program: Command, cli: CliEnv): void {
     const progress = progressReporter(cli.io, "Posting");
     const interrupt = interruptible(out);
     try {
-      const result = await service.syncDaily(ctx, { dryRun: Boolean(opts.dryRun), onProgress: progress.update, signal: interrupt.signal });
+      const result = await service.syncDaily(ctx, {
+        dryRun: Boolean(opts.dryRun),
+        onProgress: progress.update,
+        signal: interrupt.signal,
+      });
       progress.end();
       await out.emit(result, async () => {
         out.note(
@@ -239,7 +275,7 @@ export function registerSync(program: Command, cli: CliEnv): void {
         await renderSummary(out, result.plan);
         if (result.run) renderRun(out, result.run);
       });
-      if (result.run) await finish(out, result.run);
+      if (result.run) await finish(result.run);
     } finally {
       interrupt.dispose();
     }
@@ -253,7 +289,10 @@ export function registerSync(program: Command, cli: CliEnv): void {
       "after",
       examples([
         ["the last runs", "gg4l sync runs"],
-        ["did last night's run succeed? (for monitoring)", "gg4l sync runs --limit 1 --json | jq -r '.[0].status'"],
+        [
+          "did last night's run succeed? (for monitoring)",
+          "gg4l sync runs --limit 1 --json | jq -r '.[0].status'",
+        ],
       ]),
     );
   defineAction<{ limit: string }>(runs, cli, { audit: false }, async ({ ctx, out, opts }) => {

@@ -14,7 +14,11 @@ export interface ProgressCounts {
   startedAt: number;
 }
 
-export function progressReporter(io: IO, label: string, now: () => number = Date.now): { update(p: ProgressCounts): void; end(): void } {
+export function progressReporter(
+  io: IO,
+  label: string,
+  now: () => number = Date.now,
+): { update(p: ProgressCounts): void; end(): void } {
   let last = 0;
   let drawn = false;
   const line = (p: ProgressCounts) => {

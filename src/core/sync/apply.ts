@@ -5,7 +5,6 @@
  * what was in flight.
  */
 import type { HttpClient } from "../../clients/http.js";
-import type { GradebookAdapter } from "../gradebook.js";
 import { dropPlan, savePlanItems } from "../../store/plan.js";
 import {
   columnOutcomes,
@@ -16,13 +15,14 @@ import {
   itemStatusCounts,
   type PlanItemRow,
   pendingItems,
-  recordColumn,
   type RunStatus,
+  recordColumn,
   runStatus,
   startRun,
 } from "../../store/sync.js";
 import type { Context } from "../context.js";
 import { ConfigError, GgError, RemoteError } from "../errors.js";
+import type { GradebookAdapter } from "../gradebook.js";
 import { ltiServicesFor } from "../lti.js";
 import { AdaptiveLimiter } from "./concurrency.js";
 import { acquireLease } from "./lease.js";
@@ -80,12 +80,16 @@ function isFatal(error: unknown): boolean {
   // The state itself failed (disk full, locked, corrupt): no point posting more.
   if (String((error as { code?: unknown }).code ?? "").startsWith("SQLITE")) return true;
   const kind = (error as { kind?: string }).kind;
-  return error instanceof GgError && (kind === "config" || kind === "invalid-request" || error.exitCode === 4);
+  return (
+    error instanceof GgError && (kind === "config" || kind === "invalid-request" || error.exitCode === 4)
+  );
 }
 
 function isRetryable(error: unknown): boolean {
   const kind = (error as { kind?: string }).kind;
-  return kind === "retry" || (error instanceof RemoteError && kind === undefined && error.status === undefined);
+  return (
+    kind === "retry" || (error instanceof RemoteError && kind === undefined && error.status === undefined)
+  );
 }
 
 /** Strictly after the last timestamp sent for this column and learner, at the LMS's resolution. */
@@ -95,7 +99,11 @@ export function nextTimestamp(nowMs: number, lastSentMs: number | null, resoluti
   return Math.max(nowMs, floor);
 }
 
-export async function applyPlan(ctx: Context, prepared: PreparedPlan, opts: ApplyOptions): Promise<RunResult> {
+export async function applyPlan(
+  ctx: Context,
+  prepared: PreparedPlan,
+  opts: ApplyOptions,
+): Promise<RunResult> {
   const { tenant, reg, summary } = prepared;
   const { db } = ctx.state();
   const started = Date.now();
@@ -121,7 +129,15 @@ export async function applyPlan(ctx: Context, prepared: PreparedPlan, opts: Appl
     });
     const http = opts.http ?? (await defaultHttp(ctx, limiter));
     const { gradebook } = await ltiServicesFor(ctx, reg, http);
-    const progress: SyncProgress = { total, done: 0, posted: 0, stale: 0, failed: 0, concurrency: limiter.current, startedAt: started };
+    const progress: SyncProgress = {
+      total,
+      done: 0,
+      posted: 0,
+      stale: 0,
+      failed: 0,
+      concurrency: limiter.current,
+      startedAt: started,
+    };
     const report = () => {
       progress.concurrency = limiter.current;
       opts.onProgress?.(progress);
@@ -142,11 +158,18 @@ export async function applyPlan(ctx: Context, prepared: PreparedPlan, opts: Appl
     const postOne = async (item: PlanItemRow): Promise<void> => {
       const columnUrl = columnOf(item);
       if (!columnUrl) {
-        failItem(db, runId, item.seq, "its gradebook column could not be created (see the column failures of this run)", now());
+        failItem(
+          db,
+          runId,
+          item.seq,
+          "its gradebook column could not be created (see the column failures of this run)",
+          now(),
+        );
         progress.failed += 1;
         return;
       }
-      const sendComment = item.comment !== null && (item.commentChanged === 1 || gradebook.lmsKind !== "canvas");
+      const sendComment =
+        item.comment !== null && (item.commentChanged === 1 || gradebook.lmsKind !== "canvas");
       for (let attempt = 1; ; attempt++) {
         const sentAtMs = nextTimestamp(Date.now(), item.lastSentMs, gradebook.timestampResolutionMs);
         try {
@@ -230,19 +253,33 @@ export async function applyPlan(ctx: Context, prepared: PreparedPlan, opts: Appl
       failed: (itemCounts["post:failed"] ?? 0) + (itemCounts["create-column:failed"] ?? 0),
       notAttempted: (itemCounts["post:pending"] ?? 0) + (itemCounts["create-column:pending"] ?? 0),
     };
-    const status: RunStatus = fatal ? "failed" : opts.signal?.aborted ? "interrupted" : counts.failed > 0 ? "partial" : "ok";
+    const status: RunStatus = fatal
+      ? "failed"
+      : opts.signal?.aborted
+        ? "interrupted"
+        : counts.failed > 0
+          ? "partial"
+          : "ok";
     const failures = failedItems(db, runId, 50).map((f) => ({
       externalId: f.externalId,
       courseId: f.courseId,
       itemId: f.itemId || null,
       message: f.message ?? "",
     }));
-    finishRun(db, runId, status, { ...counts, ...skipCounts(summary) }, now(), fatal ? (fatal as Error).message : undefined);
+    finishRun(
+      db,
+      runId,
+      status,
+      { ...counts, ...skipCounts(summary) },
+      now(),
+      fatal ? (fatal as Error).message : undefined,
+    );
     if (fatal) throw fatal;
     return { runId, status, counts, failures, durationMs: Date.now() - started };
   } catch (error) {
     if (runId > 0 && ctx.openedState()) {
-      if (runStatus(db, runId) === "running") finishRun(db, runId, "failed", {}, ctx.now().toISOString(), (error as Error).message);
+      if (runStatus(db, runId) === "running")
+        finishRun(db, runId, "failed", {}, ctx.now().toISOString(), (error as Error).message);
     }
     throw error;
   } finally {
@@ -251,7 +288,9 @@ export async function applyPlan(ctx: Context, prepared: PreparedPlan, opts: Appl
 }
 
 function skipCounts(summary: PreparedPlan["summary"]): Record<string, number> {
-  return Object.fromEntries(Object.entries(summary.skipped).map(([reason, n]) => [`skipped:${reason}`, n ?? 0]));
+  return Object.fromEntries(
+    Object.entries(summary.skipped).map(([reason, n]) => [`skipped:${reason}`, n ?? 0]),
+  );
 }
 
 async function createColumns(
@@ -272,12 +311,17 @@ async function createColumns(
         resourceLinkId: item.resourceLinkId!,
         tag: item.itemId ? "coursera-item" : "coursera-final",
       });
-      recordColumn(db, { runId, seq: item.seq, linkId: item.linkId, itemId: item.itemId }, {
-        url: column.ref,
-        label: column.label,
-        scoreMaximum: column.scoreMaximum,
-        created,
-      }, now());
+      recordColumn(
+        db,
+        { runId, seq: item.seq, linkId: item.linkId, itemId: item.itemId },
+        {
+          url: column.ref,
+          label: column.label,
+          scoreMaximum: column.scoreMaximum,
+          created,
+        },
+        now(),
+      );
     } catch (error) {
       if (isFatal(error)) throw error;
       failItem(db, runId, item.seq, (error as Error).message, now());

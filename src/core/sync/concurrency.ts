@@ -72,6 +72,7 @@ export class AdaptiveLimiter {
     if (value === this.current) return;
     this.current = value;
     this.history.push(value);
-    for (let free = this.current - this.active; free > 0 && this.waiters.length > 0; free--) this.waiters.shift()?.();
+    for (let free = this.current - this.active; free > 0 && this.waiters.length > 0; free--)
+      this.waiters.shift()?.();
   }
 }

@@ -41,13 +41,19 @@ export function acquireLease(ctx: Context, tenant: TenantRow): Lease {
     const { held } = result;
     throw new ConflictError(
       `a sync for tenant "${tenant.slug}" is already running: held by ${held.holder} on ${held.host} (pid ${held.pid}) since ${held.acquiredAt}`,
-      { hint: `wait for it to finish (gg4l sync runs); a lease of a process that died expires by ${new Date(held.expiresAt).toISOString()}` },
+      {
+        hint: `wait for it to finish (gg4l sync runs); a lease of a process that died expires by ${new Date(held.expiresAt).toISOString()}`,
+      },
     );
   }
   const abandoned = markAbandonedRuns(db, tenant.id, ctx.now().toISOString());
-  if (abandoned > 0) ctx.logger.warn(`${abandoned} earlier run(s) of tenant ${tenant.slug} ended without finishing; this run picks up what they left`);
+  if (abandoned > 0)
+    ctx.logger.warn(
+      `${abandoned} earlier run(s) of tenant ${tenant.slug} ended without finishing; this run picks up what they left`,
+    );
   const timer = setInterval(() => {
-    if (!renewLock(db, tenant.id, pid, host, Date.now() + LEASE_MS)) ctx.logger.warn("the sync lease was taken over");
+    if (!renewLock(db, tenant.id, pid, host, Date.now() + LEASE_MS))
+      ctx.logger.warn("the sync lease was taken over");
   }, RENEW_MS);
   timer.unref();
   return {

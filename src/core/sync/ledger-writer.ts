@@ -4,8 +4,9 @@
  * not yet hold never outnumber the posts in flight (R9) — while acknowledgements that arrive
  * together share one transaction.
  */
-import { type AckedScore, recordScores } from "../../store/sync.js";
+
 import type { Db } from "../../store/db.js";
+import { type AckedScore, recordScores } from "../../store/sync.js";
 
 export class LedgerWriter {
   private batch: Array<{ score: AckedScore; done: () => void; failed: (error: unknown) => void }> = [];

@@ -36,7 +36,9 @@ export function writePlanFile(ctx: Context, path: string, summary: PlanSummary):
   try {
     fd = openSync(path, "w", 0o600);
   } catch (error) {
-    throw new UsageError(`cannot write the plan to ${path}: ${(error as Error).message}`, { hint: "pass a writable path to --plan-out" });
+    throw new UsageError(`cannot write the plan to ${path}: ${(error as Error).message}`, {
+      hint: "pass a writable path to --plan-out",
+    });
   }
   try {
     const head = JSON.stringify(header, null, 2);
@@ -58,23 +60,37 @@ export function readPlanFile(path: string): PlanFileHeader {
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
-    throw new UsageError(`cannot read the plan ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
-      hint: "make one with `gg4l sync grades --dry-run --plan-out <file>`",
-    });
+    throw new UsageError(
+      `cannot read the plan ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      {
+        hint: "make one with `gg4l sync grades --dry-run --plan-out <file>`",
+      },
+    );
   }
   let parsed: Partial<PlanFileHeader>;
   try {
     parsed = JSON.parse(text) as Partial<PlanFileHeader>;
   } catch {
-    throw new ConfigError(`${path} is not a gg4l sync plan (not valid JSON)`, { hint: "make a new one with `gg4l sync grades --dry-run --plan-out <file>`" });
+    throw new ConfigError(`${path} is not a gg4l sync plan (not valid JSON)`, {
+      hint: "make a new one with `gg4l sync grades --dry-run --plan-out <file>`",
+    });
   }
-  if (parsed.format !== PLAN_FORMAT || typeof parsed.fingerprint !== "string" || typeof parsed.tenant !== "string") {
-    throw new ConfigError(`${path} is not a gg4l sync plan`, { hint: "make one with `gg4l sync grades --dry-run --plan-out <file>`" });
+  if (
+    parsed.format !== PLAN_FORMAT ||
+    typeof parsed.fingerprint !== "string" ||
+    typeof parsed.tenant !== "string"
+  ) {
+    throw new ConfigError(`${path} is not a gg4l sync plan`, {
+      hint: "make one with `gg4l sync grades --dry-run --plan-out <file>`",
+    });
   }
   if (parsed.version !== PLAN_VERSION) {
-    throw new ConfigError(`${path} is a version ${parsed.version} plan; this gg4l reads version ${PLAN_VERSION}`, {
-      hint: "make the plan again with this gg4l",
-    });
+    throw new ConfigError(
+      `${path} is a version ${parsed.version} plan; this gg4l reads version ${PLAN_VERSION}`,
+      {
+        hint: "make the plan again with this gg4l",
+      },
+    );
   }
   return parsed as PlanFileHeader;
 }

@@ -3,13 +3,13 @@
  * incremental settings and test flags (R6, R7), and why each grade that is not sent is not.
  */
 import { createHash } from "node:crypto";
-import { buildPlan, planColumns, planCounts, type PlanQuery, planRows } from "../../store/plan.js";
+import { findLearners } from "../../store/learners.js";
 import type { LmsRegistrationRow } from "../../store/lms.js";
+import { buildPlan, type PlanQuery, planColumns, planCounts, planRows } from "../../store/plan.js";
 import type { TenantRow } from "../../store/tenants.js";
 import type { Context } from "../context.js";
 import { resolveCourse } from "../courses.js";
 import { NotFoundError, UsageError } from "../errors.js";
-import { findLearners } from "../../store/learners.js";
 import { requireRegistration } from "../lms.js";
 import { resolveProgram } from "../programs.js";
 
@@ -19,13 +19,18 @@ export const skipReasons = {
   "link-stale": "the link was published under another grade-sync option: republish it in the LMS",
   "no-grade": "no grade on Coursera yet (not attempted)",
   "not-completed": "course not completed on Coursera: the final grade is sent once it is",
-  "no-launch-in-course": "no launch yet in this course, so Option B columns cannot be created: someone must open the course link once",
-  "link-not-connected": "the link carries no gradebook column (no AGS line item in its launch): check the tool's grade services in the LMS",
-  "never-launched-link": "the learner never launched this link and no-SSO sync is off: ask them to open it once, or turn no-SSO on",
+  "no-launch-in-course":
+    "no launch yet in this course, so Option B columns cannot be created: someone must open the course link once",
+  "link-not-connected":
+    "the link carries no gradebook column (no AGS line item in its launch): check the tool's grade services in the LMS",
+  "never-launched-link":
+    "the learner never launched this link and no-SSO sync is off: ask them to open it once, or turn no-SSO on",
   "not-joined": "no-SSO sync: the learner has not joined the program (no license, no launch)",
-  "not-in-lms-roster": "no-SSO sync: the learner is not in the LMS course roster (NRPS) under the same e-mail",
+  "not-in-lms-roster":
+    "no-SSO sync: the learner is not in the LMS course roster (NRPS) under the same e-mail",
   unchanged: "unchanged since the LMS acknowledged it, and incremental sync is on",
-  "no-connected-link": "no launched link in the LMS points at this course or item: not published, or nobody opened it yet",
+  "no-connected-link":
+    "no launched link in the LMS points at this course or item: not published, or nobody opened it yet",
 } as const;
 export type SkipReason = keyof typeof skipReasons;
 
@@ -57,14 +62,24 @@ export interface PreparedPlan {
   summary: PlanSummary;
 }
 
-function resolveFilters(ctx: Context, tenant: TenantRow, filters: SyncFilters): Pick<PlanQuery, "programId" | "courseId" | "externalId"> {
+function resolveFilters(
+  ctx: Context,
+  tenant: TenantRow,
+  filters: SyncFilters,
+): Pick<PlanQuery, "programId" | "courseId" | "externalId"> {
   const out: Pick<PlanQuery, "programId" | "courseId" | "externalId"> = {};
   if (filters.program) out.programId = resolveProgram(ctx, tenant, filters.program).programId;
   if (filters.course) out.courseId = resolveCourse(ctx, tenant, filters.course).id;
   if (filters.learner) {
     const found = findLearners(ctx.state().db, tenant.id, filters.learner);
-    if (found.length === 0) throw new NotFoundError(`no learner "${filters.learner}"`, { hint: "`gg4l learners show` explains why a learner is missing" });
-    if (found.length > 1) throw new UsageError(`"${filters.learner}" matches several learners`, { hint: "name the learner by external id" });
+    if (found.length === 0)
+      throw new NotFoundError(`no learner "${filters.learner}"`, {
+        hint: "`gg4l learners show` explains why a learner is missing",
+      });
+    if (found.length > 1)
+      throw new UsageError(`"${filters.learner}" matches several learners`, {
+        hint: "name the learner by external id",
+      });
     out.externalId = found[0]!.externalId;
   }
   return out;
@@ -74,9 +89,12 @@ function resolveFilters(ctx: Context, tenant: TenantRow, filters: SyncFilters): 
 function fingerprintOf(ctx: Context): string {
   const { db } = ctx.state();
   const hash = createHash("sha256");
-  for (const c of planColumns(db)) hash.update(`c\u001f${c.linkId}\u001f${c.itemId}\u001f${c.containerUrl}\n`);
+  for (const c of planColumns(db))
+    hash.update(`c\u001f${c.linkId}\u001f${c.itemId}\u001f${c.containerUrl}\n`);
   for (const r of planRows(db, true)) {
-    hash.update(`p\u001f${r.decision}\u001f${r.linkId}\u001f${r.itemId}\u001f${r.externalId}\u001f${r.lmsUserId}\u001f${r.columnUrl}\u001f${r.scoreGiven}\u001f${r.comment}\n`);
+    hash.update(
+      `p\u001f${r.decision}\u001f${r.linkId}\u001f${r.itemId}\u001f${r.externalId}\u001f${r.lmsUserId}\u001f${r.columnUrl}\u001f${r.scoreGiven}\u001f${r.comment}\n`,
+    );
   }
   return hash.digest("hex").slice(0, 32);
 }
@@ -140,7 +158,14 @@ export interface PlanEntry {
 export function* planEntries(ctx: Context): Generator<PlanEntry> {
   const { db } = ctx.state();
   for (const c of planColumns(db)) {
-    yield { action: "create-column", programId: null, courseId: c.courseId, itemId: c.itemId || null, column: null, label: c.label };
+    yield {
+      action: "create-column",
+      programId: null,
+      courseId: c.courseId,
+      itemId: c.itemId || null,
+      column: null,
+      label: c.label,
+    };
   }
   for (const r of planRows(db)) {
     const base = {
@@ -155,7 +180,14 @@ export function* planEntries(ctx: Context): Generator<PlanEntry> {
       const reason = r.reason as SkipReason;
       yield { action: "skip", reason, because: skipReasons[reason], ...base };
     } else {
-      yield { action: "post", kind: r.decision, lmsUserId: r.lmsUserId, scoreMaximum: r.scoreMaximum, previousScore: r.previousScore, ...base };
+      yield {
+        action: "post",
+        kind: r.decision,
+        lmsUserId: r.lmsUserId,
+        scoreMaximum: r.scoreMaximum,
+        previousScore: r.previousScore,
+        ...base,
+      };
     }
   }
 }

@@ -1,5 +1,5 @@
 /** Pull the gradebooks of every active program into the state, replacing the last pull. */
-import { replaceGrades, type PulledGrade } from "../../store/grades.js";
+import { type PulledGrade, replaceGrades } from "../../store/grades.js";
 import { listProgramSummaries } from "../../store/programs.js";
 import type { TenantRow } from "../../store/tenants.js";
 import type { Context } from "../context.js";
@@ -30,7 +30,14 @@ export async function pullGrades(ctx: Context, tenant: TenantRow): Promise<Grade
             completedAt: row.completedAt,
           });
           for (const item of row.items) {
-            out.push({ ...base, itemId: item.id, grade: item.grade, passed: item.passed, completed: false, completedAt: null });
+            out.push({
+              ...base,
+              itemId: item.id,
+              grade: item.grade,
+              passed: item.passed,
+              completed: false,
+              completedAt: null,
+            });
           }
         }
         yield out;

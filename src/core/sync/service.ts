@@ -1,13 +1,13 @@
 /** The sync commands' services: dry run, plan + apply, apply a saved plan, the daily job, run records. */
 import type { HttpClient } from "../../clients/http.js";
-import { failedItems, findRun, listRuns, type RunRow } from "../../store/sync.js";
 import { dropPlan } from "../../store/plan.js";
+import { listProgramSummaries } from "../../store/programs.js";
+import { failedItems, findRun, listRuns, type RunRow } from "../../store/sync.js";
 import type { Context } from "../context.js";
 import { refreshProgramCourses } from "../courses.js";
 import { ConflictError, NotFoundError, UsageError } from "../errors.js";
 import { requireRegistration } from "../lms.js";
 import { pullPrograms } from "../programs.js";
-import { listProgramSummaries } from "../../store/programs.js";
 import { currentTenant } from "../tenants.js";
 import { type ApplyOptions, applyPlan, type RunResult, type SyncFailure } from "./apply.js";
 import { type PlanSummary, preparePlan, type SyncFilters } from "./plan.js";
@@ -21,7 +21,11 @@ export interface DryRunResult {
 }
 
 /** Plan only: nothing changes anywhere. `entries` runs while the plan is still built (for --verbose/--json). */
-export function dryRun(ctx: Context, filters: SyncFilters, opts: { planOut?: string; entries?: () => void }): DryRunResult {
+export function dryRun(
+  ctx: Context,
+  filters: SyncFilters,
+  opts: { planOut?: string; entries?: () => void },
+): DryRunResult {
   const { summary } = preparePlan(ctx, filters);
   try {
     if (opts.planOut) writePlanFile(ctx, opts.planOut, summary);
@@ -44,7 +48,11 @@ async function rostersIfNoSso(ctx: Context, http?: HttpClient): Promise<SyncResu
   return refreshRosters(ctx, tenant, reg, client);
 }
 
-export async function syncGrades(ctx: Context, filters: SyncFilters, opts: Omit<ApplyOptions, "command" | "options">): Promise<SyncResult> {
+export async function syncGrades(
+  ctx: Context,
+  filters: SyncFilters,
+  opts: Omit<ApplyOptions, "command" | "options">,
+): Promise<SyncResult> {
   const rosters = await rostersIfNoSso(ctx, opts.http);
   const prepared = preparePlan(ctx, filters);
   const result = await applyPlan(ctx, prepared, { ...opts, command: "sync grades", options: { filters } });
@@ -52,20 +60,33 @@ export async function syncGrades(ctx: Context, filters: SyncFilters, opts: Omit<
 }
 
 /** Apply exactly the saved plan: the plan recomputed from the state now must have its fingerprint. */
-export async function applyPlanFile(ctx: Context, path: string, opts: Omit<ApplyOptions, "command" | "options">): Promise<SyncResult> {
+export async function applyPlanFile(
+  ctx: Context,
+  path: string,
+  opts: Omit<ApplyOptions, "command" | "options">,
+): Promise<SyncResult> {
   const file = readPlanFile(path);
   const tenant = currentTenant(ctx);
   if (file.tenant !== tenant.slug) {
-    throw new UsageError(`the plan ${path} is for tenant "${file.tenant}", not "${tenant.slug}"`, { hint: `pass --tenant ${file.tenant}` });
+    throw new UsageError(`the plan ${path} is for tenant "${file.tenant}", not "${tenant.slug}"`, {
+      hint: `pass --tenant ${file.tenant}`,
+    });
   }
   const prepared = preparePlan(ctx, file.filters);
   if (prepared.summary.fingerprint !== file.fingerprint) {
     dropPlan(ctx.state().db);
-    throw new ConflictError(`the plan ${path} is stale: the state changed since it was made at ${file.createdAt}`, {
-      hint: "make a new plan with `gg4l sync grades --dry-run --plan-out <file>` and review it",
-    });
+    throw new ConflictError(
+      `the plan ${path} is stale: the state changed since it was made at ${file.createdAt}`,
+      {
+        hint: "make a new plan with `gg4l sync grades --dry-run --plan-out <file>` and review it",
+      },
+    );
   }
-  const result = await applyPlan(ctx, prepared, { ...opts, command: "sync apply", options: { plan: path, filters: file.filters } });
+  const result = await applyPlan(ctx, prepared, {
+    ...opts,
+    command: "sync apply",
+    options: { plan: path, filters: file.filters },
+  });
   return { ...result, summary: prepared.summary };
 }
 
@@ -80,7 +101,10 @@ export interface DailyResult {
 }
 
 /** R8: pull programs, refresh the courses of active programs, pull gradebooks, plan, post. */
-export async function syncDaily(ctx: Context, opts: Omit<ApplyOptions, "command" | "options"> & { dryRun: boolean }): Promise<DailyResult> {
+export async function syncDaily(
+  ctx: Context,
+  opts: Omit<ApplyOptions, "command" | "options"> & { dryRun: boolean },
+): Promise<DailyResult> {
   const tenant = currentTenant(ctx);
   const pulled = await pullPrograms(ctx);
   const active = listProgramSummaries(ctx.state().db, tenant.id, { active: true })
@@ -92,7 +116,11 @@ export async function syncDaily(ctx: Context, opts: Omit<ApplyOptions, "command"
     tenant: tenant.slug,
     dryRun: opts.dryRun,
     programs: { total: pulled.programs, added: pulled.added.length },
-    courses: { refreshed: courses?.courses ?? 0, added: courses?.added.length ?? 0, removed: courses?.removed.length ?? 0 },
+    courses: {
+      refreshed: courses?.courses ?? 0,
+      added: courses?.added.length ?? 0,
+      removed: courses?.removed.length ?? 0,
+    },
     grades: { pulled: grades.grades },
   };
   if (opts.dryRun) {
@@ -116,7 +144,10 @@ export function syncRun(ctx: Context, idText: string): RunRow & { failures: Sync
   const tenant = currentTenant(ctx);
   const { db } = ctx.state();
   const run = Number.isNaN(id) ? undefined : findRun(db, tenant.id, id);
-  if (!run) throw new NotFoundError(`no sync run ${idText} for tenant "${tenant.slug}"`, { hint: "`gg4l sync runs` lists them" });
+  if (!run)
+    throw new NotFoundError(`no sync run ${idText} for tenant "${tenant.slug}"`, {
+      hint: "`gg4l sync runs` lists them",
+    });
   const failures = failedItems(db, id, 200).map((f) => ({
     externalId: f.externalId,
     courseId: f.courseId,
