@@ -133,7 +133,9 @@ export function linksLaunchedBy(db: Db, tenantId: number, externalId: string): L
 /** A line-items container URL learned from a launch, for `gg4l lms check` when none is given. */
 export function anyLineItemsUrl(db: Db, registrationId: number): string | undefined {
   const row = db
-    .prepare("SELECT lineitems_url AS url FROM links WHERE registration_id = ? AND lineitems_url IS NOT NULL ORDER BY id DESC LIMIT 1")
+    .prepare(
+      "SELECT lineitems_url AS url FROM links WHERE registration_id = ? AND lineitems_url IS NOT NULL ORDER BY id DESC LIMIT 1",
+    )
     .get(registrationId) as { url: string } | undefined;
   return row?.url;
 }
