@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { lmsRegisterArgs } from "../fixtures/fake-lms/registration.js";
 import { startFakeLms } from "../fixtures/fake-lms/server.js";
 import { lineItemServiceUrl } from "../src/clients/lti/ags.js";
 import { ALL_AGS_SCOPES } from "../src/clients/lti/constants.js";
@@ -87,29 +88,7 @@ export async function benchSync(
   });
   try {
     await run(["tenant", "add", "bench", "--name", "Bench", "--coursera-org", "org-bench"], env);
-    await run(
-      [
-        "lms",
-        "register",
-        "--kind",
-        "moodle",
-        "--issuer",
-        lms.issuer,
-        "--client-id",
-        lms.clientId,
-        "--deployment-id",
-        lms.deploymentId,
-        "--auth-url",
-        lms.authUrl,
-        "--token-url",
-        lms.tokenUrl,
-        "--jwks-url",
-        lms.jwksUrl,
-        "--grade-sync",
-        "assignment",
-      ],
-      env,
-    );
+    await run(lmsRegisterArgs(lms, "assignment"), env);
     // The LMS side: learners enrolled in one course, a link with its line item per gradable item.
     const subs: string[] = [];
     for (let l = 0; l < learners; l++)

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
+import { lmsRegisterArgs } from "../../fixtures/fake-lms/registration.js";
 import { type FakeLms, startFakeLms } from "../../fixtures/fake-lms/server.js";
 import { generateToolKeyFile } from "../../src/core/keys.js";
 import { parseJson, sandboxState } from "../helpers/gg4l.js";
@@ -18,28 +19,7 @@ async function registered(kind: "moodle" | "canvas" | "d2l", toolKey: "ours" | "
   const publicJwk = toolKey === "ours" ? ours : (await generateToolKeyFile(new Date())).publicJwk;
   lms = await startFakeLms({ kind, toolPublicJwk: publicJwk });
   expect((await box.gg4l(["tenant", "add", "uni", "--name", "Uni", "--coursera-org", "o"])).code).toBe(0);
-  const reg = await box.gg4l([
-    "lms",
-    "register",
-    "--kind",
-    kind,
-    "--issuer",
-    lms.issuer,
-    "--client-id",
-    lms.clientId,
-    "--deployment-id",
-    lms.deploymentId,
-    "--auth-url",
-    lms.authUrl,
-    "--token-url",
-    lms.tokenUrl,
-    "--jwks-url",
-    lms.jwksUrl,
-    "--token-audience",
-    lms.tokenAudience,
-    "--grade-sync",
-    "assignment",
-  ]);
+  const reg = await box.gg4l(lmsRegisterArgs(lms, "assignment"));
   expect(reg.code).toBe(0);
   return { box, lms };
 }

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import Database from "better-sqlite3";
 import { type FakeCoursera, startFakeCoursera } from "../../fixtures/fake-coursera/server.js";
+import { lmsRegisterArgs } from "../../fixtures/fake-lms/registration.js";
 import { type FakeLms, startFakeLms } from "../../fixtures/fake-lms/server.js";
 import { parseJson, type RunResult, sandboxState } from "./gg4l.js";
 
@@ -82,28 +83,7 @@ export async function syncWorld(opts: WorldOptions): Promise<World> {
     { input: coursera.clientSecret },
   );
   if (r.code !== 0) throw new Error(r.stderr);
-  await ok([
-    "lms",
-    "register",
-    "--kind",
-    lms.kind,
-    "--issuer",
-    lms.issuer,
-    "--client-id",
-    lms.clientId,
-    "--deployment-id",
-    lms.deploymentId,
-    "--auth-url",
-    lms.authUrl,
-    "--token-url",
-    lms.tokenUrl,
-    "--jwks-url",
-    lms.jwksUrl,
-    "--token-audience",
-    lms.tokenAudience,
-    "--grade-sync",
-    opts.gradeSync,
-  ]);
+  await ok(lmsRegisterArgs(lms, opts.gradeSync));
   await ok(["programs", "pull"]);
   const program = opts.program ?? "Data Science";
   await ok(["programs", "activate", program]);
