@@ -2,9 +2,17 @@
 // Runs every vitest test and ends with the one plain line CI reads:
 // `tests: N passed, N failed`. Exits non-zero when a test failed or none ran.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
+// The browser tests drive Debian's chromium; install it the first time, as CI does.
+if (!existsSync("/usr/bin/chromium")) {
+  const install = spawnSync("bash", ["scripts/install-browser.sh"], { stdio: "inherit" });
+  if (install.status !== 0) {
+    console.error("tests: could not install chromium for the browser tests (scripts/install-browser.sh)");
+  }
+}
 
 const dir = mkdtempSync(join(tmpdir(), "gg4l-vitest-"));
 const report = join(dir, "report.json");

@@ -10,6 +10,8 @@ import { registerLearners } from "./commands/learners.js";
 import { registerLicenses } from "./commands/licenses.js";
 import { registerLms } from "./commands/lms.js";
 import { registerPrograms } from "./commands/programs.js";
+import { registerSandbox } from "./commands/sandbox.js";
+import { registerServe } from "./commands/serve.js";
 import { registerSettings } from "./commands/settings.js";
 import { registerSync } from "./commands/sync.js";
 import { registerTenant } from "./commands/tenant.js";
@@ -50,6 +52,8 @@ export function buildProgram(cli: CliEnv): Command {
   registerLicenses(program, cli);
   registerSync(program, cli);
   registerAudit(program, cli);
+  registerSandbox(program, cli);
+  registerServe(program, cli);
 
   program
     .command("completion")

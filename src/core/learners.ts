@@ -12,6 +12,8 @@ import {
   removeMembership,
   setTestFlag,
 } from "../store/learners.js";
+import { type LinkRow, linksLaunchedBy } from "../store/links.js";
+import { type LmsIdentity, lmsUsersOfLearner } from "../store/lms-users.js";
 import { listProgramSummaries, programSummary } from "../store/programs.js";
 import type { TenantRow } from "../store/tenants.js";
 import type { Context } from "./context.js";
@@ -99,10 +101,69 @@ export interface LearnerDetail {
   memberships: MembershipDetail[];
   licenses: number;
   sso: { linked: boolean; launches: LaunchRow[] };
+  /** The LMS users (issuer + sub) linked to this learner by SSO or the NRPS roster. */
+  lmsUsers: LmsIdentity[];
+  /** The links this learner launched, and whether each is connected for grade sync. */
+  links: LearnerLink[];
   grades: LearnerGrade[] | null;
   /** Why grades could not be read live, when they could not. */
   gradesError: string | null;
   diagnosis: string[];
+}
+
+export interface LearnerLink {
+  contextId: string;
+  resourceLinkId: string;
+  title: string | null;
+  programId: string | null;
+  courseId: string | null;
+  itemId: string | null;
+  gradeSync: string;
+  /** Its AGS URLs are known (a launch carried them) and it is not stale. */
+  connected: boolean;
+  connectedAt: string | null;
+  lineItemUrl: string | null;
+  lineItemsUrl: string | null;
+  nrpsUrl: string | null;
+  stale: boolean;
+  staleReason: string | null;
+  lastLaunchAt: string | null;
+}
+
+function toLearnerLink(l: LinkRow): LearnerLink {
+  return {
+    contextId: l.contextId,
+    resourceLinkId: l.resourceLinkId,
+    title: l.title,
+    programId: l.programId,
+    courseId: l.courseId,
+    itemId: l.itemId,
+    gradeSync: l.gradeSync,
+    connected: l.connectedAt !== null && l.staleAt === null,
+    connectedAt: l.connectedAt,
+    lineItemUrl: l.lineitemUrl,
+    lineItemsUrl: l.lineitemsUrl,
+    nrpsUrl: l.nrpsUrl,
+    stale: l.staleAt !== null,
+    staleReason: l.staleReason,
+    lastLaunchAt: l.lastLaunchAt,
+  };
+}
+
+/** What the launched links tell about grade flow: stale or unconnected links explain missing grades. */
+function diagnoseLinks(links: LearnerLink[]): string[] {
+  return links.flatMap((l) => {
+    const name = `link "${l.title ?? l.resourceLinkId}"`;
+    if (l.stale)
+      return [
+        `${name} is stale (${l.staleReason ?? "grade-sync changed"}): it signs learners in but sends no grades — republish it with the content picker`,
+      ];
+    if (!l.connected)
+      return [
+        `${name} is not connected for grade sync: its launches carried no AGS endpoint — the LMS admin should enable grade services for the tool`,
+      ];
+    return [];
+  });
 }
 
 function toGrade(row: CourseGradebook): LearnerGrade {
@@ -160,6 +221,7 @@ export async function showLearner(
   const { db } = ctx.state();
   const memberships = learnerMemberships(db, tenant.id, learner.externalId);
   const launches = learnerLaunches(db, tenant.id, learner.externalId);
+  const links = linksLaunchedBy(db, tenant.id, learner.externalId).map(toLearnerLink);
   let grades: LearnerGrade[] | null = null;
   let gradesError: string | null = null;
   if (!opts.offline) {
@@ -184,9 +246,11 @@ export async function showLearner(
     memberships,
     licenses: memberships.length,
     sso: { linked: launches.length > 0, launches },
+    lmsUsers: lmsUsersOfLearner(db, tenant.id, learner.externalId),
+    links,
     grades,
     gradesError,
-    diagnosis: diagnose(learner, memberships, launches, license),
+    diagnosis: [...diagnose(learner, memberships, launches, license), ...diagnoseLinks(links)],
   };
 }
 

@@ -101,7 +101,28 @@ export function registerLearners(program: Command, cli: CliEnv): void {
             ? `linked, last launch ${l.sso.launches[0]?.launchedAt}`
             : "never launched from the LMS",
         ],
+        ["lms users", l.lmsUsers.map((u) => `${u.sub} (${u.lmsKind} ${u.issuer}, from ${u.source})`)],
       ]);
+      if (l.links.length > 0) {
+        out.line("");
+        await out.table(
+          [
+            { header: "LINK", value: (k: (typeof l.links)[number]) => k.title ?? k.resourceLinkId },
+            { header: "CONTEXT", value: (k) => k.contextId },
+            { header: "COURSE", value: (k) => k.courseId },
+            { header: "ITEM", value: (k) => k.itemId },
+            {
+              header: "GRADE SYNC",
+              value: (k) =>
+                k.stale ? "stale" : k.connected ? `connected (${k.gradeSync})` : "not connected",
+            },
+            { header: "LINE ITEM", value: (k) => k.lineItemUrl ?? k.lineItemsUrl },
+            { header: "LAST LAUNCH", value: (k) => k.lastLaunchAt },
+          ],
+          l.links,
+          "",
+        );
+      }
       if (l.grades && l.grades.length > 0) {
         out.line("");
         await out.table(
