@@ -1,0 +1,220 @@
+/**
+ * `gg4l sandbox demo`: the whole integration in one run on the embedded sandbox — register,
+ * pull and activate, refresh courses, publish through the picker, learners launch and take
+ * licenses, grades appear, dry run, live sync, the gradebook, an incremental re-run that
+ * posts nothing, and a test learner removed with its license freed.
+ */
+import { publishThroughPicker } from "../../fixtures/fake-lms/instructor.js";
+import { refreshCourses } from "../core/courses.js";
+import { markTest, removeLearners } from "../core/learners.js";
+import { listPrograms, pullPrograms, setProgramsActive } from "../core/programs.js";
+import { showSettings } from "../core/settings.js";
+import { skipReasons } from "../core/sync/plan.js";
+import { pullGrades } from "../core/sync/pull.js";
+import { dryRun, syncGrades } from "../core/sync/service.js";
+import { currentTenant } from "../core/tenants.js";
+import { listCourses, listItems } from "../store/courses.js";
+import type { SandboxWorld } from "./world.js";
+
+export interface DemoEvents {
+  step(title: string): void;
+  detail(line: string): void;
+}
+
+export interface DemoLearner {
+  email: string;
+  test: boolean;
+}
+
+export interface DemoResult {
+  lms: string;
+  gradeSync: string;
+  program: { id: string; name: string };
+  course: { id: string; name: string };
+  published: { links: number; lineItems: number };
+  launches: number;
+  licenses: {
+    before: number;
+    afterLaunches: number;
+    afterRemoval: number;
+    taken: number;
+    freed: number;
+    total: number;
+  };
+  sync: { planned: number; posted: number; stale: number; failed: number };
+  gradebook: Array<{ column: string; learner: string; score: number | null }>;
+  rerun: { posted: number; notifications: number; posts: number };
+  removedTestLearners: number;
+  dbPath: string;
+  throwaway: boolean;
+}
+
+const LEARNERS: DemoLearner[] = [
+  { email: "amina.okafor@sandbox.edu", test: false },
+  { email: "lucas.martin@sandbox.edu", test: false },
+  { email: "mei.tanaka@sandbox.edu", test: false },
+  { email: "sofia.rossi@sandbox.edu", test: false },
+  { email: "test.student@sandbox.edu", test: true },
+];
+
+export async function runDemo(world: SandboxWorld, events: DemoEvents): Promise<DemoResult> {
+  const { ctx, coursera, lms } = world;
+  const settings = showSettings(ctx);
+  const tenant = currentTenant(ctx);
+  events.step(`Register the tenant and the LMS`);
+  events.detail(`tenant "${tenant.slug}" → Coursera org ${tenant.courseraOrg} (fake, ${coursera.baseUrl})`);
+  events.detail(
+    `${settings.lms} at ${settings.issuer} (fake), grade-sync ${settings.gradeSync}, incremental ${settings.incremental ? "on" : "off"}`,
+  );
+  events.detail(`gg4l serve: ${world.tool.urls.loginUrl} (login), ${world.tool.urls.launchUrl} (launch)`);
+
+  events.step("Pull programs from Coursera and activate one");
+  const pulled = await pullPrograms(ctx);
+  const chosen = listPrograms(ctx, {})
+    .filter((p) => p.licenses.available !== null && p.licenses.available >= LEARNERS.length)
+    .sort((a, b) => (b.licenses.available ?? 0) - (a.licenses.available ?? 0))[0];
+  if (!chosen) throw new Error("the sandbox dataset has no program with free licenses");
+  await setProgramsActive(ctx, [chosen.id], true);
+  events.detail(`${pulled.programs} programs arrived inactive (R2); activated "${chosen.name}"`);
+
+  events.step("Refresh the courses of the active program");
+  const refreshed = await refreshCourses(ctx, { all: true });
+  const { db } = ctx.state();
+  const course = listCourses(db, tenant.id, chosen.id).find((c) => c.itemsKnown && c.itemCount >= 2);
+  if (!course) throw new Error(`no course of "${chosen.name}" has known gradable items`);
+  events.detail(`${refreshed.courses} courses, ${refreshed.itemsAdded.length} gradable items`);
+
+  events.step("An instructor publishes content through the picker (deep linking)");
+  const published = await publishThroughPicker(lms, { program: chosen.name, course: course.name, items: 2 });
+  events.detail(`picker steps: ${published.headings.join(" → ")}`);
+  events.detail(
+    `${published.links.length} link(s) and ${published.lineItems.length} gradebook column(s) created in the LMS`,
+  );
+
+  events.step("Learners open the links from the LMS (SSO) and take licenses");
+  const licensesOf = () => coursera.control.licenses().find((l) => l.programId === chosen.id)!;
+  const before = licensesOf();
+  let launches = 0;
+  for (const learner of LEARNERS) {
+    const name = learner.email.split("@")[0]!.replace(".", " ");
+    const user = lms.addUser({
+      email: learner.email,
+      name,
+      contextId: lms.contextId,
+      roles: ["Learner"],
+    }).user;
+    for (const link of published.links) {
+      const launched = await lms.launch({ userId: user.id, contextId: lms.contextId, linkId: link.id });
+      if (launched.status >= 400)
+        throw new Error(`${learner.email}'s launch was refused: HTTP ${launched.status}`);
+      launches += 1;
+    }
+  }
+  const afterLaunches = licensesOf();
+  events.detail(
+    `${launches} signed launches through gg4l serve; licenses ${before.used} → ${afterLaunches.used} of ${afterLaunches.licenseCap}`,
+  );
+
+  events.step("Coursera grades appear");
+  const items = listItems(db, tenant.id, course.courseId);
+  LEARNERS.forEach((learner, i) => {
+    coursera.control.setGrades([
+      {
+        externalId: learner.email,
+        courseId: course.courseId,
+        programId: chosen.id,
+        items: items.map((item, j) => ({
+          itemId: item.itemId,
+          grade: 70 + ((i * 7 + j * 5) % 30),
+          passed: true,
+        })),
+        overallCourseGrade: 80 + i * 3,
+        isCompleted: true,
+        completedAt: Date.parse("2026-11-20T12:00:00Z"),
+      },
+    ]);
+  });
+  const grades = await pullGrades(ctx, tenant);
+  events.detail(`${grades.grades} grades pulled from the gradebook reports of "${chosen.name}"`);
+
+  events.step("A dry run: what the sync would do, and why");
+  const plan = dryRun(ctx, {}, {}).summary;
+  events.detail(`${plan.posts.total} score(s) to post, ${plan.columnsToCreate} column(s) to create`);
+  for (const [reason, count] of Object.entries(plan.skipped)) {
+    events.detail(`${count} not sent: ${skipReasons[reason as keyof typeof skipReasons] ?? reason}`);
+  }
+
+  events.step("A live sync");
+  const run = await syncGrades(ctx, {}, {});
+  events.detail(
+    `run ${run.runId} ${run.status}: ${run.counts.posted} posted, ${run.counts.stale} already newer, ${run.counts.failed} failed`,
+  );
+
+  events.step("The LMS gradebook, as the LMS holds it");
+  const subs = new Map([...lms.state.users.values()].map((u) => [u.id, u.email ?? u.id]));
+  const gradebook = lms
+    .gradebook(lms.contextId)
+    .lineItems.filter((li) => li.grades.length > 0)
+    .flatMap((li) =>
+      li.grades.map((g) => ({
+        column: li.label,
+        learner: subs.get(g.userId) ?? g.userId,
+        score: g.scoreGiven,
+      })),
+    );
+  for (const row of gradebook)
+    events.detail(`${row.column.padEnd(32)} ${row.learner.padEnd(28)} ${row.score}`);
+
+  events.step("The next day's sync, incremental on: nothing unchanged is sent again");
+  const postsBefore = lms.posts().length;
+  const notificationsBefore = lms.notifications().total;
+  const rerun = await syncGrades(ctx, {}, {});
+  const rerunResult = {
+    posted: rerun.counts.posted,
+    posts: lms.posts().length - postsBefore,
+    notifications: lms.notifications().total - notificationsBefore,
+  };
+  events.detail(`${rerunResult.posted} posted, ${rerunResult.notifications} student notification(s)`);
+
+  events.step("A test learner is removed and the license freed");
+  await pullPrograms(ctx);
+  const tests = LEARNERS.filter((l) => l.test).map((l) => l.email);
+  markTest(ctx, tests, true);
+  const removal = await removeLearners(
+    ctx,
+    { keys: [], test: true, program: chosen.id, dryRun: false, confirm: chosen.id },
+    () => {},
+  );
+  const afterRemoval = licensesOf();
+  events.detail(
+    `${removal.freed} test learner(s) removed; licenses ${afterLaunches.used} → ${afterRemoval.used} of ${afterRemoval.licenseCap}`,
+  );
+
+  return {
+    lms: settings.lms,
+    gradeSync: settings.gradeSync,
+    program: { id: chosen.id, name: chosen.name },
+    course: { id: course.courseId, name: course.name },
+    published: { links: published.links.length, lineItems: published.lineItems.length },
+    launches,
+    licenses: {
+      before: before.used,
+      afterLaunches: afterLaunches.used,
+      afterRemoval: afterRemoval.used,
+      taken: afterLaunches.used - before.used,
+      freed: afterLaunches.used - afterRemoval.used,
+      total: afterRemoval.licenseCap,
+    },
+    sync: {
+      planned: plan.posts.total,
+      posted: run.counts.posted,
+      stale: run.counts.stale,
+      failed: run.counts.failed,
+    },
+    gradebook,
+    rerun: rerunResult,
+    removedTestLearners: removal.freed,
+    dbPath: world.dbPath,
+    throwaway: world.throwaway,
+  };
+}
