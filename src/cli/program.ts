@@ -4,6 +4,7 @@ import { exitCodeTable, UsageError } from "../core/errors.js";
 import type { CliEnv } from "./command.js";
 import { registerAudit } from "./commands/audit.js";
 import { registerCourses } from "./commands/courses.js";
+import { registerDoctor } from "./commands/doctor.js";
 import { examples } from "./commands/examples.js";
 import { registerInit } from "./commands/init.js";
 import { registerLearners } from "./commands/learners.js";
@@ -43,6 +44,7 @@ export function buildProgram(cli: CliEnv): Command {
     );
 
   registerInit(program, cli);
+  registerDoctor(program, cli);
   registerTenant(program, cli);
   registerLms(program, cli);
   registerSettings(program, cli);
