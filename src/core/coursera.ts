@@ -1,11 +1,20 @@
 /** The Coursera client for a tenant, built from its stored settings and secret. */
 import type { CourseraClient } from "../clients/coursera/client.js";
+import type { HttpClient } from "../clients/http.js";
 import type { TenantRow } from "../store/tenants.js";
 import type { Context } from "./context.js";
 import { ConfigError } from "./errors.js";
 import { courseraSecret } from "./secrets.js";
 
-export async function courseraFor(ctx: Context, tenant: TenantRow): Promise<CourseraClient> {
+export interface CourseraCredentials {
+  clientId: string;
+  secret: string;
+  /** Where the secret came from, in words. */
+  source: string;
+}
+
+/** The tenant's Coursera client id and secret; ConfigError (with the fix) when one is missing. */
+export function courseraCredentials(ctx: Context, tenant: TenantRow): CourseraCredentials {
   if (!tenant.courseraClientId) {
     throw new ConfigError(`tenant "${tenant.slug}" has no Coursera client id`, {
       hint: `remove and re-add the tenant with --coursera-client-id, e.g. \`gg4l tenant add ${tenant.slug} … --coursera-client-id <id> --coursera-secret-stdin\``,
@@ -17,6 +26,16 @@ export async function courseraFor(ctx: Context, tenant: TenantRow): Promise<Cour
       hint: "set GG4L_COURSERA_CLIENT_SECRET, or store it with `gg4l tenant add … --coursera-secret-stdin`",
     });
   }
+  const source = secret.source === "env" ? "GG4L_COURSERA_CLIENT_SECRET" : "the secrets file";
+  return { clientId: tenant.courseraClientId, secret: secret.value, source };
+}
+
+export async function courseraFor(
+  ctx: Context,
+  tenant: TenantRow,
+  opts: { http?: HttpClient } = {},
+): Promise<CourseraClient> {
+  const { clientId, secret } = courseraCredentials(ctx, tenant);
   const [{ CourseraClient }, { HttpClient }] = await Promise.all([
     import("../clients/coursera/client.js"),
     import("../clients/http.js"),
@@ -24,9 +43,9 @@ export async function courseraFor(ctx: Context, tenant: TenantRow): Promise<Cour
   return new CourseraClient({
     baseUrl: tenant.courseraUrl,
     orgId: tenant.courseraOrg,
-    clientId: tenant.courseraClientId,
-    clientSecret: secret.value,
+    clientId,
+    clientSecret: secret,
     tenant: `tenant ${tenant.slug}`,
-    http: new HttpClient({ logger: ctx.logger, userAgent: "gg4l" }),
+    http: opts.http ?? new HttpClient({ logger: ctx.logger, userAgent: "gg4l" }),
   });
 }

@@ -29,6 +29,29 @@ function tsvCell(value: unknown): string {
   return cell(value).replace(/[\t\r\n]+/g, " ");
 }
 
+function longestLine(text: string): number {
+  return Math.max(...text.split("\n").map((line) => line.length));
+}
+
+/**
+ * Column widths that fit a terminal of `columns` characters: the widest columns give way
+ * first (their cells wrap); undefined when the table fits as it is or the width is unknown.
+ */
+export function fitWidths(natural: number[], columns: number): number[] | undefined {
+  const borders = natural.length + 1;
+  const available = columns - borders;
+  const total = natural.reduce((a, b) => a + b, 0);
+  if (columns <= 0 || total <= available) return undefined;
+  const widths = [...natural];
+  const floor = 8;
+  while (widths.reduce((a, b) => a + b, 0) > available) {
+    const widest = widths.indexOf(Math.max(...widths));
+    if (widths[widest]! <= floor) break;
+    widths[widest] = widths[widest]! - 1;
+  }
+  return widths;
+}
+
 export class Output {
   readonly json: boolean;
   readonly style: Style;
@@ -60,12 +83,19 @@ export class Output {
       return;
     }
     const { default: Table } = await import("cli-table3");
+    const cells = rows.map((row) => columns.map((c) => cell(c.value(row))));
+    const widths = fitWidths(
+      columns.map((c, i) => Math.max(c.header.length, ...cells.map((r) => longestLine(r[i]!))) + 2),
+      this.io.columns,
+    );
     const table = new Table({
       head: columns.map((c) => this.style.bold(c.header)),
       style: { head: [], border: [] },
       wordWrap: true,
+      wrapOnWordBoundary: true,
+      ...(widths ? { colWidths: widths } : {}),
     });
-    for (const row of rows) table.push(columns.map((c) => cell(c.value(row))));
+    for (const row of cells) table.push(row);
     this.io.stdout.write(`${table.toString()}\n`);
   }
 

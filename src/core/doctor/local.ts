@@ -1,9 +1,7 @@
 /** Checks of what lives on this machine: the state file, the tool key, the secrets file, the Coursera credentials. */
 import { existsSync, statSync } from "node:fs";
 import { integrityProblems, schemaVersion } from "../../store/doctor.js";
-import type { TenantRow } from "../../store/tenants.js";
-import type { Context } from "../context.js";
-import { ConfigError } from "../errors.js";
+import { courseraCredentials } from "../coursera.js";
 import { keyPathFor, loadToolKey } from "../keys.js";
 import { courseraSecret, secretsPathFor } from "../secrets.js";
 import { type Check, need, row } from "./basis.js";
@@ -60,26 +58,6 @@ export const secretsFileCheck: Check = {
     return [row("secrets-file", "pass", `mode ${mode(path)}, ${path}`)];
   },
 };
-
-/** The tenant's Coursera client id and secret; ConfigError (with the fix) when one is missing. */
-export function courseraCredentials(
-  ctx: Context,
-  tenant: TenantRow,
-): { clientId: string; secret: string; source: string } {
-  if (!tenant.courseraClientId) {
-    throw new ConfigError(`tenant "${tenant.slug}" has no Coursera client id`, {
-      hint: `remove and re-add the tenant with --coursera-client-id, e.g. \`gg4l tenant add ${tenant.slug} … --coursera-client-id <id> --coursera-secret-stdin\``,
-    });
-  }
-  const secret = courseraSecret(ctx.dbPath, ctx.env, tenant.slug);
-  if (!secret.value) {
-    throw new ConfigError(`no Coursera client secret for tenant "${tenant.slug}"`, {
-      hint: "set GG4L_COURSERA_CLIENT_SECRET, or store it with `gg4l tenant add … --coursera-secret-stdin`",
-    });
-  }
-  const source = secret.source === "env" ? "GG4L_COURSERA_CLIENT_SECRET" : "the secrets file";
-  return { clientId: tenant.courseraClientId, secret: secret.value, source };
-}
 
 export const courseraCredentialsCheck: Check = {
   names: ["coursera-credentials"],

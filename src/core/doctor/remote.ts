@@ -1,25 +1,16 @@
 /** Checks that ask the servers: a Coursera token, and the LMS's JWKS, service token and scopes. */
 import type { LmsCheckName } from "../../clients/lti/check.js";
 import { anyLineItemsUrl } from "../../store/links.js";
+import { courseraFor } from "../coursera.js";
 import { keyPathFor, loadToolKey } from "../keys.js";
 import { ltiRegistration } from "../lti.js";
 import { type Check, type CheckRow, DOCTOR_RETRY, need, row } from "./basis.js";
-import { courseraCredentials } from "./local.js";
 
 export const courseraTokenCheck: Check = {
   names: ["coursera-token"],
   async run({ ctx, http, tenant: t }) {
     const tenant = need(t, "fail");
-    const { clientId, secret } = courseraCredentials(ctx, tenant);
-    const { CourseraClient } = await import("../../clients/coursera/client.js");
-    const client = new CourseraClient({
-      baseUrl: tenant.courseraUrl,
-      orgId: tenant.courseraOrg,
-      clientId,
-      clientSecret: secret,
-      tenant: `tenant ${tenant.slug}`,
-      http,
-    });
+    const client = await courseraFor(ctx, tenant, { http });
     const org = await client.getOrg();
     return [
       row(
