@@ -3,6 +3,7 @@ import { Argument, Command } from "commander";
 import { exitCodeTable, UsageError } from "../core/errors.js";
 import type { CliEnv } from "./command.js";
 import { registerAudit } from "./commands/audit.js";
+import { registerClassroom } from "./commands/classroom.js";
 import { registerCourses } from "./commands/courses.js";
 import { registerDoctor } from "./commands/doctor.js";
 import { examples } from "./commands/examples.js";
@@ -47,6 +48,7 @@ export function buildProgram(cli: CliEnv): Command {
   registerDoctor(program, cli);
   registerTenant(program, cli);
   registerLms(program, cli);
+  registerClassroom(program, cli);
   registerSettings(program, cli);
   registerPrograms(program, cli);
   registerCourses(program, cli);

@@ -16,6 +16,7 @@ import { type LinkRow, linksLaunchedBy } from "../store/links.js";
 import { type LmsIdentity, lmsUsersOfLearner } from "../store/lms-users.js";
 import { listProgramSummaries, programSummary } from "../store/programs.js";
 import type { TenantRow } from "../store/tenants.js";
+import { type LearnerClassroomMatch, learnerClassroomMatch, NOT_IN_ROSTER } from "./classroom-roster.js";
 import type { Context } from "./context.js";
 import { courseraFor } from "./coursera.js";
 import { ExitCode, GgError, NotFoundError, PartialFailureError, UsageError } from "./errors.js";
@@ -105,6 +106,8 @@ export interface LearnerDetail {
   lmsUsers: LmsIdentity[];
   /** The links this learner launched, and whether each is connected for grade sync. */
   links: LearnerLink[];
+  /** Google Classroom: the roster match by e-mail (null when the LMS is not Classroom). */
+  classroom: LearnerClassroomMatch | null;
   grades: LearnerGrade[] | null;
   /** Why grades could not be read live, when they could not. */
   gradesError: string | null;
@@ -211,6 +214,16 @@ export function diagnose(
   return out;
 }
 
+function diagnoseClassroom(match: LearnerClassroomMatch): string {
+  if (match.status === "matched") {
+    const courses = match.entries
+      .filter((e) => e.matched)
+      .map((e) => `${e.classroomCourseId} (user ${e.userId})`);
+    return `matched by e-mail to the Classroom roster of course ${courses.join(", ")}: grades of published columns flow to Classroom`;
+  }
+  return match.diagnosis ?? NOT_IN_ROSTER;
+}
+
 export async function showLearner(
   ctx: Context,
   key: string,
@@ -222,6 +235,7 @@ export async function showLearner(
   const memberships = learnerMemberships(db, tenant.id, learner.externalId);
   const launches = learnerLaunches(db, tenant.id, learner.externalId);
   const links = linksLaunchedBy(db, tenant.id, learner.externalId).map(toLearnerLink);
+  const classroom = learnerClassroomMatch(ctx, tenant, learner);
   let grades: LearnerGrade[] | null = null;
   let gradesError: string | null = null;
   if (!opts.offline) {
@@ -248,9 +262,17 @@ export async function showLearner(
     sso: { linked: launches.length > 0, launches },
     lmsUsers: lmsUsersOfLearner(db, tenant.id, learner.externalId),
     links,
+    classroom,
     grades,
     gradesError,
-    diagnosis: [...diagnose(learner, memberships, launches, license), ...diagnoseLinks(links)],
+    // Classroom has no launches: its roster, not SSO, decides whether grades reach the learner.
+    diagnosis: [
+      ...diagnose(learner, memberships, launches, license).filter(
+        (d) => !(classroom && d === NEVER_LAUNCHED),
+      ),
+      ...diagnoseLinks(links),
+      ...(classroom ? [diagnoseClassroom(classroom)] : []),
+    ],
   };
 }
 

@@ -1,3 +1,4 @@
+import { saveClassroomSettings } from "../store/classroom.js";
 import {
   findRegistrationByTenant,
   findRegistrationsByIssuer,
@@ -9,22 +10,90 @@ import {
   upsertRegistration,
 } from "../store/lms.js";
 import type { TenantRow } from "../store/tenants.js";
+import {
+  CLASSROOM_KIND,
+  type ClassroomRegisterInput,
+  type ClassroomView,
+  classroomView,
+  isClassroom,
+  type PreparedClassroom,
+  prepareClassroomRegistration,
+  storeClassroomKey,
+} from "./classroom.js";
 import type { Context } from "./context.js";
-import { ConflictError, NotFoundError } from "./errors.js";
+import { ConflictError, NotFoundError, UsageError } from "./errors.js";
 import { keyPathFor, publicJwks, readToolKeyFile } from "./keys.js";
 import { currentTenant } from "./tenants.js";
 import { oneOf, validateUrl } from "./validate.js";
 
-export interface RegisterLmsInput {
+/** The LTI settings are required for the LTI kinds; google-classroom takes the Classroom ones instead. */
+export interface RegisterLmsInput extends ClassroomRegisterInput {
   kind: string;
-  issuer: string;
-  clientId: string;
-  deploymentId: string;
-  authUrl: string;
-  tokenUrl: string;
-  jwksUrl: string;
+  issuer?: string;
+  clientId?: string;
+  deploymentId?: string;
+  authUrl?: string;
+  tokenUrl?: string;
+  jwksUrl?: string;
   tokenAudience?: string;
   gradeSync: string;
+}
+
+const LTI_FLAGS = [
+  ["issuer", "--issuer <url>"],
+  ["clientId", "--client-id <id>"],
+  ["deploymentId", "--deployment-id <id>"],
+  ["authUrl", "--auth-url <url>"],
+  ["tokenUrl", "--token-url <url>"],
+  ["jwksUrl", "--jwks-url <url>"],
+] as const;
+const LTI_ONLY_FLAGS = [
+  ["clientId", "--client-id"],
+  ["deploymentId", "--deployment-id"],
+  ["authUrl", "--auth-url"],
+  ["jwksUrl", "--jwks-url"],
+  ["tokenAudience", "--token-audience"],
+] as const;
+const CLASSROOM_ONLY_FLAGS = [
+  ["serviceAccountKey", "--service-account-key"],
+  ["teacher", "--teacher"],
+  ["courseTeacher", "--course-teacher"],
+  ["apiUrl", "--api-url"],
+] as const;
+
+/** The flags that belong to the kind, or a usage error naming what is missing or out of place. */
+function checkFlagsForKind(kind: string, input: RegisterLmsInput): void {
+  const given = (name: keyof RegisterLmsInput) => {
+    const v = input[name];
+    return Array.isArray(v) ? v.length > 0 : v !== undefined;
+  };
+  if (kind === CLASSROOM_KIND) {
+    const stray = LTI_ONLY_FLAGS.filter(([name]) => given(name)).map(([, flag]) => flag);
+    if (stray.length > 0) {
+      throw new UsageError(
+        `${stray.join(", ")} ${stray.length > 1 ? "are" : "is"} for LTI 1.3 kinds, not --kind google-classroom`,
+        {
+          hint: "Google Classroom takes --service-account-key <file> --teacher <e-mail> [--course-teacher <id>=<e-mail>] [--api-url <url>] [--token-url <url>]",
+        },
+      );
+    }
+    return;
+  }
+  const stray = CLASSROOM_ONLY_FLAGS.filter(([name]) => given(name)).map(([, flag]) => flag);
+  if (stray.length > 0) {
+    throw new UsageError(
+      `${stray.join(", ")} ${stray.length > 1 ? "are" : "is"} for --kind google-classroom only`,
+      {
+        hint: "an LTI 1.3 registration takes --issuer, --client-id, --deployment-id, --auth-url, --token-url and --jwks-url",
+      },
+    );
+  }
+  const missing = LTI_FLAGS.filter(([name]) => !given(name)).map(([, flag]) => flag);
+  if (missing.length > 0) {
+    throw new UsageError(`--kind ${kind} needs ${missing.join(", ")}`, {
+      hint: "an LTI 1.3 registration takes the values the LMS shows for the tool; see `gg4l lms register --help`",
+    });
+  }
 }
 
 export interface LmsView {
@@ -41,9 +110,15 @@ export interface LmsView {
   incremental: boolean;
   noSso: boolean;
   updatedAt: string;
+  /** Google Classroom settings (google-classroom only; null for the LTI kinds). */
+  classroom?: ClassroomView | null;
 }
 
-export function lmsView(tenant: TenantRow, reg: LmsRegistrationRow): LmsView {
+export function lmsView(
+  tenant: TenantRow,
+  reg: LmsRegistrationRow,
+  classroom?: ClassroomView | null,
+): LmsView {
   return {
     tenant: tenant.slug,
     kind: reg.kind,
@@ -58,16 +133,25 @@ export function lmsView(tenant: TenantRow, reg: LmsRegistrationRow): LmsView {
     incremental: reg.incremental,
     noSso: reg.noSso,
     updatedAt: reg.updatedAt,
+    ...(classroom !== undefined ? { classroom } : {}),
   };
 }
 
 export function registerLms(ctx: Context, input: RegisterLmsInput): LmsView & { updated: boolean } {
   const kind = oneOf(input.kind, lmsKinds, "--kind");
   const gradeSync = oneOf(input.gradeSync, gradeSyncOptions, "--grade-sync");
-  const issuer = validateUrl(input.issuer, "--issuer").replace(/\/+$/, "");
-  validateUrl(input.authUrl, "--auth-url");
-  validateUrl(input.tokenUrl, "--token-url");
-  validateUrl(input.jwksUrl, "--jwks-url");
+  checkFlagsForKind(kind, input);
+  let classroom: PreparedClassroom | undefined;
+  let issuer: string;
+  if (kind === CLASSROOM_KIND) {
+    classroom = prepareClassroomRegistration(input);
+    issuer = classroom.issuer;
+  } else {
+    issuer = validateUrl(input.issuer!, "--issuer").replace(/\/+$/, "");
+    validateUrl(input.authUrl!, "--auth-url");
+    validateUrl(input.tokenUrl!, "--token-url");
+    validateUrl(input.jwksUrl!, "--jwks-url");
+  }
   const tenant = currentTenant(ctx);
   const { db } = ctx.state();
   const existing = findRegistrationByTenant(db, tenant.id);
@@ -85,21 +169,61 @@ export function registerLms(ctx: Context, input: RegisterLmsInput): LmsView & { 
       },
     );
   }
+  const now = ctx.now().toISOString();
+  if (classroom) {
+    const prepared = classroom;
+    // The key file first: a registration whose key is missing would fail every call.
+    storeClassroomKey(ctx.dbPath, tenant.slug, prepared.keyText);
+    const row = db.transaction(() => {
+      const saved = upsertRegistration(
+        db,
+        {
+          tenantId: tenant.id,
+          kind,
+          issuer,
+          // The LTI columns hold their Classroom counterparts: the service account, its project, the token URL.
+          clientId: prepared.key.client_email,
+          deploymentId: prepared.key.project_id,
+          authUrl: "",
+          tokenUrl: prepared.tokenUrl,
+          jwksUrl: "",
+          tokenAudience: null,
+          gradeSync,
+        },
+        now,
+      );
+      saveClassroomSettings(
+        db,
+        {
+          registrationId: saved.id,
+          apiUrl: prepared.apiUrl,
+          serviceAccount: prepared.key.client_email,
+          projectId: prepared.key.project_id,
+          keyId: prepared.key.private_key_id,
+          defaultTeacher: prepared.defaultTeacher,
+          teachers: prepared.teachers,
+        },
+        now,
+      );
+      return saved;
+    })();
+    return { ...lmsView(tenant, row, classroomView(ctx, tenant, row)), updated: existing !== undefined };
+  }
   const row = upsertRegistration(
     db,
     {
       tenantId: tenant.id,
       kind,
       issuer,
-      clientId: input.clientId,
-      deploymentId: input.deploymentId,
-      authUrl: input.authUrl,
-      tokenUrl: input.tokenUrl,
-      jwksUrl: input.jwksUrl,
+      clientId: input.clientId!,
+      deploymentId: input.deploymentId!,
+      authUrl: input.authUrl!,
+      tokenUrl: input.tokenUrl!,
+      jwksUrl: input.jwksUrl!,
       tokenAudience: input.tokenAudience ?? null,
       gradeSync,
     },
-    ctx.now().toISOString(),
+    now,
   );
   return { ...lmsView(tenant, row), updated: existing !== undefined };
 }
@@ -117,7 +241,7 @@ export function requireRegistration(ctx: Context): { tenant: TenantRow; reg: Lms
 
 export function showLms(ctx: Context): LmsView {
   const { tenant, reg } = requireRegistration(ctx);
-  return lmsView(tenant, reg);
+  return isClassroom(reg) ? lmsView(tenant, reg, classroomView(ctx, tenant, reg)) : lmsView(tenant, reg);
 }
 
 /** The tool's public JWKS; needs only the key file, not a tenant. */
@@ -142,9 +266,33 @@ export interface LmsCheckResult {
 }
 
 /** Platform JWKS, a service token with the AGS scopes, and the line items of a context. */
-export async function checkLms(ctx: Context, contextUrl: string | undefined): Promise<LmsCheckResult> {
+export async function checkLms(
+  ctx: Context,
+  contextUrl: string | undefined,
+  opts: { classroomCourse?: string } = {},
+): Promise<LmsCheckResult> {
   const { tenant, reg } = requireRegistration(ctx);
   if (contextUrl) validateUrl(contextUrl, "--context-url");
+  if (isClassroom(reg)) {
+    const [{ checkClassroom }, { parseContainerRef }, { HttpClient }] = await Promise.all([
+      import("./classroom-check.js"),
+      import("../clients/classroom/gradebook.js"),
+      import("../clients/http.js"),
+    ]);
+    const courses = [
+      ...(opts.classroomCourse ? [opts.classroomCourse] : []),
+      ...(contextUrl ? [parseContainerRef(contextUrl)] : []),
+    ];
+    return checkClassroom(ctx, tenant, reg, {
+      courses,
+      http: new HttpClient({ logger: ctx.logger, retry: { retries: 2 } }),
+    });
+  }
+  if (opts.classroomCourse) {
+    throw new UsageError("--classroom-course is for a google-classroom registration", {
+      hint: `this tenant's LMS is ${reg.kind}: pass --context-url <line-items URL> instead`,
+    });
+  }
   const { anyLineItemsUrl } = await import("../store/links.js");
   const lineItemsUrl = contextUrl ?? anyLineItemsUrl(ctx.state().db, reg.id);
   const [{ checkLmsRegistration }, { loadToolKey }, { ltiRegistration }, { HttpClient }] = await Promise.all([

@@ -5,6 +5,7 @@ import type { NrpsClient } from "../clients/lti/nrps.js";
 import type { LtiRegistration } from "../clients/lti/registration.js";
 import type { LmsRegistrationRow } from "../store/lms.js";
 import type { Context } from "./context.js";
+import type { GradebookAdapter } from "./gradebook.js";
 import { keyPathFor, loadToolKey } from "./keys.js";
 
 export function ltiRegistration(reg: LmsRegistrationRow): LtiRegistration {
@@ -42,4 +43,23 @@ export async function ltiServicesFor(
     gradebook: new AgsGradebook(new AgsClient(registration, tokens, { http })),
     nrps: new NrpsClient(registration, tokens, { http }),
   };
+}
+
+/**
+ * The gradebook adapter of a registration: LTI AGS for the LTI kinds, the Classroom API for
+ * google-classroom (course work and student submissions).
+ */
+export async function gradebookFor(
+  ctx: Context,
+  reg: LmsRegistrationRow,
+  http: HttpClient,
+): Promise<GradebookAdapter> {
+  if (reg.kind === "google-classroom") {
+    const [{ classroomGradebook }, { currentTenant }] = await Promise.all([
+      import("./classroom.js"),
+      import("./tenants.js"),
+    ]);
+    return classroomGradebook(ctx, currentTenant(ctx), reg, http);
+  }
+  return (await ltiServicesFor(ctx, reg, http)).gradebook;
 }

@@ -8,6 +8,7 @@ import {
 } from "../store/lms.js";
 import { confirmOrRefuse } from "./confirm.js";
 import type { Context } from "./context.js";
+import { UsageError } from "./errors.js";
 import { requireRegistration } from "./lms.js";
 import { oneOf } from "./validate.js";
 
@@ -18,6 +19,8 @@ export interface SettingsView {
   gradeSync: GradeSyncOption;
   incremental: boolean;
   noSso: boolean;
+  /** Google Classroom: graded submissions are returned to students (always false for the other kinds). */
+  classroomReturn: boolean;
 }
 
 export function showSettings(ctx: Context): SettingsView {
@@ -29,27 +32,41 @@ export function showSettings(ctx: Context): SettingsView {
     gradeSync: reg.gradeSync,
     incremental: reg.incremental,
     noSso: reg.noSso,
+    classroomReturn: reg.kind === "google-classroom" && reg.classroomReturn,
   };
 }
 
 export interface FlagChange {
   tenant: string;
-  setting: "incremental" | "no-sso";
+  setting: "incremental" | "no-sso" | "classroom-return";
   value: boolean;
   changed: boolean;
 }
 
-export function setSyncFlag(ctx: Context, setting: "incremental" | "no-sso", value: boolean): FlagChange {
+const FLAG_COLUMNS = {
+  incremental: "incremental",
+  "no-sso": "no_sso",
+  "classroom-return": "classroom_return",
+} as const;
+
+export function setSyncFlag(
+  ctx: Context,
+  setting: "incremental" | "no-sso" | "classroom-return",
+  value: boolean,
+): FlagChange {
   const { tenant, reg } = requireRegistration(ctx);
-  const current = setting === "incremental" ? reg.incremental : reg.noSso;
-  if (current !== value) {
-    setFlag(
-      ctx.state().db,
-      reg.id,
-      setting === "incremental" ? "incremental" : "no_sso",
-      value,
-      ctx.now().toISOString(),
+  if (setting === "classroom-return" && reg.kind !== "google-classroom") {
+    throw new UsageError(
+      `classroom-return is a Google Classroom setting; tenant "${tenant.slug}" uses ${reg.kind}`,
+      {
+        hint: "LTI LMSs release grades themselves; nothing to set",
+      },
     );
+  }
+  const current =
+    setting === "incremental" ? reg.incremental : setting === "no-sso" ? reg.noSso : reg.classroomReturn;
+  if (current !== value) {
+    setFlag(ctx.state().db, reg.id, FLAG_COLUMNS[setting], value, ctx.now().toISOString());
   }
   return { tenant: tenant.slug, setting, value, changed: current !== value };
 }

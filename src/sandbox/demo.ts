@@ -4,7 +4,6 @@
  * licenses, grades appear, dry run, live sync, the gradebook, an incremental re-run that
  * posts nothing, and a test learner removed with its license freed.
  */
-import { publishThroughPicker } from "../../fixtures/fake-lms/instructor.js";
 import { refreshCourses } from "../core/courses.js";
 import { markTest, removeLearners } from "../core/learners.js";
 import { listPrograms, pullPrograms, setProgramsActive } from "../core/programs.js";
@@ -14,16 +13,12 @@ import { pullGrades } from "../core/sync/pull.js";
 import { dryRun, syncGrades } from "../core/sync/service.js";
 import { currentTenant } from "../core/tenants.js";
 import { listCourses, listItems } from "../store/courses.js";
-import type { SandboxWorld } from "./world.js";
+import { classroomSide, ltiSide } from "./sides.js";
+import { SANDBOX_LEARNERS, type SandboxWorld } from "./world.js";
 
 export interface DemoEvents {
   step(title: string): void;
   detail(line: string): void;
-}
-
-export interface DemoLearner {
-  email: string;
-  test: boolean;
 }
 
 export interface DemoResult {
@@ -49,29 +44,22 @@ export interface DemoResult {
   throwaway: boolean;
 }
 
-const LEARNERS: DemoLearner[] = [
-  { email: "amina.okafor@sandbox.edu", test: false },
-  { email: "lucas.martin@sandbox.edu", test: false },
-  { email: "mei.tanaka@sandbox.edu", test: false },
-  { email: "sofia.rossi@sandbox.edu", test: false },
-  { email: "test.student@sandbox.edu", test: true },
-];
-
 export async function runDemo(world: SandboxWorld, events: DemoEvents): Promise<DemoResult> {
-  const { ctx, coursera, lms } = world;
+  const { ctx, coursera } = world;
+  const side = world.classroom ? classroomSide(world) : ltiSide(world);
   const settings = showSettings(ctx);
   const tenant = currentTenant(ctx);
-  events.step(`Register the tenant and the LMS`);
+  events.step("Register the tenant and the LMS");
   events.detail(`tenant "${tenant.slug}" → Coursera org ${tenant.courseraOrg} (fake, ${coursera.baseUrl})`);
   events.detail(
     `${settings.lms} at ${settings.issuer} (fake), grade-sync ${settings.gradeSync}, incremental ${settings.incremental ? "on" : "off"}`,
   );
-  events.detail(`gg4l serve: ${world.tool.urls.loginUrl} (login), ${world.tool.urls.launchUrl} (launch)`);
+  for (const line of side.describe()) events.detail(line);
 
   events.step("Pull programs from Coursera and activate one");
   const pulled = await pullPrograms(ctx);
   const chosen = listPrograms(ctx, {})
-    .filter((p) => p.licenses.available !== null && p.licenses.available >= LEARNERS.length)
+    .filter((p) => p.licenses.available !== null && p.licenses.available >= SANDBOX_LEARNERS.length)
     .sort((a, b) => (b.licenses.available ?? 0) - (a.licenses.available ?? 0))[0];
   if (!chosen) throw new Error("the sandbox dataset has no program with free licenses");
   await setProgramsActive(ctx, [chosen.id], true);
@@ -82,42 +70,29 @@ export async function runDemo(world: SandboxWorld, events: DemoEvents): Promise<
   const { db } = ctx.state();
   const course = listCourses(db, tenant.id, chosen.id).find((c) => c.itemsKnown && c.itemCount >= 2);
   if (!course) throw new Error(`no course of "${chosen.name}" has known gradable items`);
+  const items = listItems(db, tenant.id, course.courseId);
   events.detail(`${refreshed.courses} courses, ${refreshed.itemsAdded.length} gradable items`);
 
-  events.step("An instructor publishes content through the picker (deep linking)");
-  const published = await publishThroughPicker(lms, { program: chosen.name, course: course.name, items: 2 });
-  events.detail(`picker steps: ${published.headings.join(" → ")}`);
-  events.detail(
-    `${published.links.length} link(s) and ${published.lineItems.length} gradebook column(s) created in the LMS`,
+  events.step(side.publishTitle);
+  const published = await side.publish(
+    { id: chosen.id, name: chosen.name },
+    course,
+    items,
+    settings.gradeSync,
   );
+  for (const line of published.details) events.detail(line);
 
-  events.step("Learners open the links from the LMS (SSO) and take licenses");
+  events.step(side.visitTitle);
   const licensesOf = () => coursera.control.licenses().find((l) => l.programId === chosen.id)!;
   const before = licensesOf();
-  let launches = 0;
-  for (const learner of LEARNERS) {
-    const name = learner.email.split("@")[0]!.replace(".", " ");
-    const user = lms.addUser({
-      email: learner.email,
-      name,
-      contextId: lms.contextId,
-      roles: ["Learner"],
-    }).user;
-    for (const link of published.links) {
-      const launched = await lms.launch({ userId: user.id, contextId: lms.contextId, linkId: link.id });
-      if (launched.status >= 400)
-        throw new Error(`${learner.email}'s launch was refused: HTTP ${launched.status}`);
-      launches += 1;
-    }
-  }
+  const launches = await side.visit(chosen.id);
   const afterLaunches = licensesOf();
   events.detail(
-    `${launches} signed launches through gg4l serve; licenses ${before.used} → ${afterLaunches.used} of ${afterLaunches.licenseCap}`,
+    `${launches} visit(s); licenses ${before.used} → ${afterLaunches.used} of ${afterLaunches.licenseCap}`,
   );
 
   events.step("Coursera grades appear");
-  const items = listItems(db, tenant.id, course.courseId);
-  LEARNERS.forEach((learner, i) => {
+  SANDBOX_LEARNERS.forEach((learner, i) => {
     coursera.control.setGrades([
       {
         externalId: learner.email,
@@ -151,34 +126,24 @@ export async function runDemo(world: SandboxWorld, events: DemoEvents): Promise<
   );
 
   events.step("The LMS gradebook, as the LMS holds it");
-  const subs = new Map([...lms.state.users.values()].map((u) => [u.id, u.email ?? u.id]));
-  const gradebook = lms
-    .gradebook(lms.contextId)
-    .lineItems.filter((li) => li.grades.length > 0)
-    .flatMap((li) =>
-      li.grades.map((g) => ({
-        column: li.label,
-        learner: subs.get(g.userId) ?? g.userId,
-        score: g.scoreGiven,
-      })),
-    );
+  const gradebook = side.gradebook();
   for (const row of gradebook)
-    events.detail(`${row.column.padEnd(32)} ${row.learner.padEnd(28)} ${row.score}`);
+    events.detail(`${row.column.padEnd(40)} ${row.learner.padEnd(28)} ${row.score}`);
 
   events.step("The next day's sync, incremental on: nothing unchanged is sent again");
-  const postsBefore = lms.posts().length;
-  const notificationsBefore = lms.notifications().total;
+  const countersBefore = side.counters();
   const rerun = await syncGrades(ctx, {}, {});
+  const countersAfter = side.counters();
   const rerunResult = {
     posted: rerun.counts.posted,
-    posts: lms.posts().length - postsBefore,
-    notifications: lms.notifications().total - notificationsBefore,
+    posts: countersAfter.posts - countersBefore.posts,
+    notifications: countersAfter.notifications - countersBefore.notifications,
   };
   events.detail(`${rerunResult.posted} posted, ${rerunResult.notifications} student notification(s)`);
 
   events.step("A test learner is removed and the license freed");
   await pullPrograms(ctx);
-  const tests = LEARNERS.filter((l) => l.test).map((l) => l.email);
+  const tests = SANDBOX_LEARNERS.filter((l) => l.test).map((l) => l.email);
   markTest(ctx, tests, true);
   const removal = await removeLearners(
     ctx,
@@ -195,7 +160,7 @@ export async function runDemo(world: SandboxWorld, events: DemoEvents): Promise<
     gradeSync: settings.gradeSync,
     program: { id: chosen.id, name: chosen.name },
     course: { id: course.courseId, name: course.name },
-    published: { links: published.links.length, lineItems: published.lineItems.length },
+    published: { links: published.links, lineItems: published.columns },
     launches,
     licenses: {
       before: before.used,

@@ -5,7 +5,8 @@
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { type FakeClassroom, startFakeClassroom } from "../../fixtures/fake-classroom/server.js";
 import { type FakeCoursera, startFakeCoursera } from "../../fixtures/fake-coursera/server.js";
 import { type FakeLms, startFakeLms } from "../../fixtures/fake-lms/server.js";
 import type { FakeLmsKind } from "../../fixtures/fake-lms/types.js";
@@ -23,8 +24,19 @@ import type { GradeSyncOption } from "../store/lms.js";
 
 export const SANDBOX_TENANT = "sandbox";
 
+export type SandboxLms = FakeLmsKind | "google-classroom";
+
+/** The sandbox's learners: new to the program, so their first visit takes a license. */
+export const SANDBOX_LEARNERS = [
+  { email: "amina.okafor@sandbox.edu", test: false },
+  { email: "lucas.martin@sandbox.edu", test: false },
+  { email: "mei.tanaka@sandbox.edu", test: false },
+  { email: "sofia.rossi@sandbox.edu", test: false },
+  { email: "test.student@sandbox.edu", test: true },
+] as const;
+
 export interface SandboxOptions {
-  lms: FakeLmsKind;
+  lms: SandboxLms;
   gradeSync: GradeSyncOption;
   /** Keep the state here; a throw-away folder otherwise. */
   dbPath?: string;
@@ -39,8 +51,11 @@ export interface SandboxWorld {
   dbPath: string;
   throwaway: boolean;
   coursera: FakeCoursera;
-  lms: FakeLms;
-  tool: ToolServer;
+  /** The fake LMS and gg4l serve's endpoints, for the LTI kinds. */
+  lms?: FakeLms;
+  tool?: ToolServer;
+  /** The fake Classroom API, for google-classroom. */
+  classroom?: FakeClassroom;
   close(): Promise<void>;
 }
 
@@ -73,6 +88,32 @@ export async function startSandbox(opts: SandboxOptions): Promise<SandboxWorld> 
     await init(ctx);
     const coursera = await startFakeCoursera({ dataset: opts.dataset });
     started.push(() => coursera.close());
+    await addTenant(ctx, {
+      slug: SANDBOX_TENANT,
+      name: "Sandbox University",
+      courseraOrg: coursera.orgId,
+      courseraUrl: coursera.baseUrl,
+      courseraClientId: coursera.clientId,
+      secretFromStdin: false,
+    });
+    storeCourseraSecret(dbPath, SANDBOX_TENANT, coursera.clientSecret);
+    if (opts.lms === "google-classroom") {
+      const keyFile = join(dirname(dbPath), "sandbox-classroom-sa.json");
+      const classroom = await startFakeClassroom({ keyFile, students: SANDBOX_LEARNERS.map((l) => l.email) });
+      started.push(async () => {
+        await classroom.close();
+        rmSync(keyFile, { force: true });
+      });
+      registerLms(ctx, {
+        kind: "google-classroom",
+        serviceAccountKey: keyFile,
+        teacher: classroom.teacher,
+        apiUrl: classroom.apiUrl,
+        tokenUrl: classroom.tokenUrl,
+        gradeSync: opts.gradeSync,
+      });
+      return { ctx, dbPath, throwaway, coursera, classroom, close };
+    }
     const tool = await startToolServer(ctx, { host: "127.0.0.1", port: 0 });
     started.push(() => tool.close());
     const lms = await startFakeLms({
@@ -84,15 +125,6 @@ export async function startSandbox(opts: SandboxOptions): Promise<SandboxWorld> 
       toolDeepLinkUri: tool.urls.deepLinkUrl,
     });
     started.push(() => lms.close());
-    await addTenant(ctx, {
-      slug: SANDBOX_TENANT,
-      name: "Sandbox University",
-      courseraOrg: coursera.orgId,
-      courseraUrl: coursera.baseUrl,
-      courseraClientId: coursera.clientId,
-      secretFromStdin: false,
-    });
-    storeCourseraSecret(dbPath, SANDBOX_TENANT, coursera.clientSecret);
     registerLms(ctx, {
       kind: opts.lms,
       issuer: lms.issuer,

@@ -27,24 +27,37 @@ export interface LmsRegistrationRow {
   gradeSync: GradeSyncOption;
   incremental: boolean;
   noSso: boolean;
+  /** Google Classroom: return graded submissions to students (releases the grade). */
+  classroomReturn: boolean;
   createdAt: string;
   updatedAt: string;
 }
 
 export type NewLmsRegistration = Omit<
   LmsRegistrationRow,
-  "id" | "createdAt" | "updatedAt" | "incremental" | "noSso"
+  "id" | "createdAt" | "updatedAt" | "incremental" | "noSso" | "classroomReturn"
 >;
 
 const columns = `r.id, r.tenant_id AS tenantId, r.kind, r.issuer, r.client_id AS clientId,
   r.deployment_id AS deploymentId, r.auth_url AS authUrl, r.token_url AS tokenUrl, r.jwks_url AS jwksUrl,
   r.token_audience AS tokenAudience, r.grade_sync AS gradeSync, r.incremental, r.no_sso AS noSso,
-  r.created_at AS createdAt, r.updated_at AS updatedAt`;
+  r.classroom_return AS classroomReturn, r.created_at AS createdAt, r.updated_at AS updatedAt`;
 
-type RawRow = Omit<LmsRegistrationRow, "incremental" | "noSso"> & { incremental: number; noSso: number };
+type RawRow = Omit<LmsRegistrationRow, "incremental" | "noSso" | "classroomReturn"> & {
+  incremental: number;
+  noSso: number;
+  classroomReturn: number;
+};
 
 function fromRaw(raw: RawRow | undefined): LmsRegistrationRow | undefined {
-  return raw && { ...raw, incremental: raw.incremental === 1, noSso: raw.noSso === 1 };
+  return (
+    raw && {
+      ...raw,
+      incremental: raw.incremental === 1,
+      noSso: raw.noSso === 1,
+      classroomReturn: raw.classroomReturn === 1,
+    }
+  );
 }
 
 export function findRegistrationByTenant(db: Db, tenantId: number): LmsRegistrationRow | undefined {
@@ -91,7 +104,7 @@ export function setGradeSync(db: Db, issuer: string, option: GradeSyncOption, no
 export function setFlag(
   db: Db,
   registrationId: number,
-  flag: "incremental" | "no_sso",
+  flag: "incremental" | "no_sso" | "classroom_return",
   on: boolean,
   now: string,
 ): void {

@@ -269,6 +269,53 @@ export const migrations: ReadonlyArray<string> = [
     expires_at  INTEGER NOT NULL
   );
   `,
+  // 5: Google Classroom — its settings per registration (API URL, service account, teachers to
+  // impersonate per Classroom course or by default), the classroom-return setting, the course
+  // work gg4l published per (Classroom course, Coursera course, item), and the Classroom
+  // rosters with the Coursera learner each student is matched to by e-mail.
+  `
+  ALTER TABLE lms_registrations ADD COLUMN classroom_return INTEGER NOT NULL DEFAULT 0 CHECK (classroom_return IN (0,1));
+  CREATE TABLE classroom_settings (
+    registration_id INTEGER PRIMARY KEY REFERENCES lms_registrations(id) ON DELETE CASCADE,
+    api_url         TEXT NOT NULL,
+    service_account TEXT NOT NULL,
+    project_id      TEXT NOT NULL,
+    key_id          TEXT NOT NULL,
+    default_teacher TEXT,
+    updated_at      TEXT NOT NULL
+  );
+  CREATE TABLE classroom_teachers (
+    registration_id     INTEGER NOT NULL REFERENCES lms_registrations(id) ON DELETE CASCADE,
+    classroom_course_id TEXT NOT NULL,
+    teacher             TEXT NOT NULL,
+    PRIMARY KEY (registration_id, classroom_course_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE classroom_course_work (
+    registration_id     INTEGER NOT NULL REFERENCES lms_registrations(id) ON DELETE CASCADE,
+    classroom_course_id TEXT NOT NULL,
+    course_id           TEXT NOT NULL,
+    item_id             TEXT NOT NULL,
+    course_work_id      TEXT NOT NULL,
+    column_ref          TEXT NOT NULL,
+    link_id             INTEGER REFERENCES links(id) ON DELETE SET NULL,
+    title               TEXT NOT NULL,
+    max_points          REAL NOT NULL,
+    created             INTEGER NOT NULL DEFAULT 0 CHECK (created IN (0,1)),
+    published_at        TEXT NOT NULL,
+    PRIMARY KEY (registration_id, classroom_course_id, course_id, item_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE classroom_roster (
+    registration_id     INTEGER NOT NULL REFERENCES lms_registrations(id) ON DELETE CASCADE,
+    classroom_course_id TEXT NOT NULL,
+    user_id             TEXT NOT NULL,
+    email               TEXT,
+    name                TEXT,
+    external_id         TEXT,
+    seen_at             TEXT NOT NULL,
+    PRIMARY KEY (registration_id, classroom_course_id, user_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX classroom_roster_learner ON classroom_roster(registration_id, external_id);
+  `,
 ];
 
 export const latestSchemaVersion = migrations.length;

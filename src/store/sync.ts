@@ -153,12 +153,27 @@ export function pendingItems(
     .all(runId, action, afterSeq, limit) as PlanItemRow[];
 }
 
-export function failedItems(db: Db, runId: number, limit: number): PlanItemRow[] {
-  return db
+export interface ItemFailure {
+  externalId: string | null;
+  courseId: string;
+  itemId: string | null;
+  message: string;
+}
+
+/** The failed items of a run: who, which course or item, and what the LMS said. */
+export function failedItems(db: Db, runId: number, limit: number): ItemFailure[] {
+  const rows = db
     .prepare(
-      `SELECT ${itemColumns} FROM plan_items WHERE run_id = ? AND status = 'failed' ORDER BY seq LIMIT ?`,
+      `SELECT external_id AS externalId, course_id AS courseId, item_id AS itemId, message FROM plan_items
+       WHERE run_id = ? AND status = 'failed' ORDER BY seq LIMIT ?`,
     )
-    .all(runId, limit) as PlanItemRow[];
+    .all(runId, limit) as Array<{
+    externalId: string | null;
+    courseId: string;
+    itemId: string;
+    message: string | null;
+  }>;
+  return rows.map((r) => ({ ...r, itemId: r.itemId || null, message: r.message ?? "" }));
 }
 
 export function itemStatusCounts(db: Db, runId: number): Record<string, number> {

@@ -66,7 +66,7 @@ describe("gg4l init", () => {
       kid: string;
       schemaVersion: number;
     }>(first);
-    expect(result).toMatchObject({ dbPath: box.db, created: true, keyCreated: true, schemaVersion: 4 });
+    expect(result).toMatchObject({ dbPath: box.db, created: true, keyCreated: true, schemaVersion: 5 });
     expect(mode(box.db)).toBe(0o600);
     expect(mode(result.keyPath)).toBe(0o600);
     const again = parseJson<typeof result>(await box.gg4l(["init", "--json"]));
@@ -147,7 +147,7 @@ describe("refusing state files that are not ours, unchanged", () => {
     const before = sha(box.db);
     for (const args of commands) {
       const result = await box.gg4l(args);
-      expectExit(result, 4, /written by a newer gg4l \(schema version 99; this gg4l knows up to 4\)/);
+      expectExit(result, 4, /written by a newer gg4l \(schema version 99; this gg4l knows up to 5\)/);
       expect(result.stderr).toMatch(/upgrade gg4l/);
       expect(sha(box.db)).toBe(before);
     }

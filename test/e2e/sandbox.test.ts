@@ -13,7 +13,7 @@ interface Demo {
 }
 
 describe("gg4l sandbox demo", () => {
-  for (const lms of ["canvas", "moodle", "blackboard", "d2l", "schoology", "buzz"]) {
+  for (const lms of ["canvas", "moodle", "blackboard", "d2l", "schoology", "buzz", "google-classroom"]) {
     it(`tells the whole story on a fake ${lms}`, async () => {
       const result = await runGg4l(["sandbox", "demo", "--lms", lms, "--json"]);
       expect(result.code, result.stderr).toBe(0);
@@ -30,16 +30,22 @@ describe("gg4l sandbox demo", () => {
     }, 60_000);
   }
 
-  it("Option B and final grades too, keeping the state with --db", async () => {
+  it("Option B and final grades too, on an LTI LMS and on Classroom, keeping the state with --db", async () => {
     const box = sandboxState();
+    const cases = [
+      ["moodle", "course"],
+      ["moodle", "final"],
+      ["google-classroom", "course"],
+      ["google-classroom", "final"],
+    ] as const;
     try {
-      for (const gradeSync of ["course", "final"]) {
-        const db = `${box.dir}/${gradeSync}.db`;
+      for (const [lms, gradeSync] of cases) {
+        const db = `${box.dir}/${lms}-${gradeSync}.db`;
         const result = await runGg4l([
           "sandbox",
           "demo",
           "--lms",
-          "moodle",
+          lms,
           "--grade-sync",
           gradeSync,
           "--db",

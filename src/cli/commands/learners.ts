@@ -102,6 +102,16 @@ export function registerLearners(program: Command, cli: CliEnv): void {
             : "never launched from the LMS",
         ],
         ["lms users", l.lmsUsers.map((u) => `${u.sub} (${u.lmsKind} ${u.issuer}, from ${u.source})`)],
+        ...(l.classroom
+          ? ([
+              [
+                "classroom",
+                l.classroom.status === "matched"
+                  ? `matched: ${l.classroom.entries.map((e) => `course ${e.classroomCourseId} user ${e.userId}`).join(", ")}`
+                  : "not in any Classroom roster read",
+              ],
+            ] as Array<[string, string]>)
+          : []),
       ]);
       if (l.links.length > 0) {
         out.line("");

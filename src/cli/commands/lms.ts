@@ -7,6 +7,25 @@ import { examples } from "./examples.js";
 const loadLms = () => import("../../core/lms.js");
 
 function renderLms(out: Output, v: LmsView): void {
+  if (v.classroom) {
+    const c = v.classroom;
+    out.record([
+      ["tenant", v.tenant],
+      ["kind", v.kind],
+      ["instance", v.issuer],
+      ["api url", c.apiUrl],
+      ["token url", c.tokenUrl],
+      ["service account", c.serviceAccount],
+      ["project", c.projectId],
+      ["key", `${c.keyId ?? "-"} (${c.keyFile}, mode 0600)`],
+      ["teacher", c.defaultTeacher ?? "(per course only)"],
+      ["course teachers", Object.entries(c.courseTeachers).map(([id, t]) => `${id}=${t}`)],
+      ["grade sync", v.gradeSync],
+      ["incremental", v.incremental ? "on" : "off"],
+      ["classroom-return", c.classroomReturn ? "on" : "off"],
+    ]);
+    return;
+  }
   out.record([
     ["tenant", v.tenant],
     ["kind", v.kind],
@@ -37,18 +56,40 @@ export function registerLms(program: Command, cli: CliEnv): void {
 
   const register = lms
     .command("register")
-    .description("register (or update) the LTI 1.3 tool registration of the current tenant")
+    .description(
+      "register (or update) the LMS of the current tenant: an LTI 1.3 tool registration, or Google Classroom over its API",
+    )
     .requiredOption("--kind <kind>", "moodle|blackboard|canvas|d2l|google-classroom|schoology|buzz")
-    .requiredOption("--issuer <url>", "the platform issuer (iss)")
-    .requiredOption("--client-id <id>", "the client_id the LMS assigned to the tool")
-    .requiredOption("--deployment-id <id>", "the deployment id")
-    .requiredOption("--auth-url <url>", "the platform's OIDC authorization URL")
-    .requiredOption("--token-url <url>", "the platform's OAuth2 token URL")
-    .requiredOption("--jwks-url <url>", "the platform's public key set URL")
+    .option(
+      "--issuer <url>",
+      "LTI: the platform issuer (iss); Classroom: the instance id (default https://classroom.google.com/a/<domain>)",
+    )
+    .option("--client-id <id>", "LTI: the client_id the LMS assigned to the tool")
+    .option("--deployment-id <id>", "LTI: the deployment id")
+    .option("--auth-url <url>", "LTI: the platform's OIDC authorization URL")
+    .option(
+      "--token-url <url>",
+      "the OAuth2 token URL (LTI: the platform's; Classroom default: the key file's token_uri)",
+    )
+    .option("--jwks-url <url>", "LTI: the platform's public key set URL")
     .option(
       "--token-audience <aud>",
-      "the aud of client assertions when the LMS wants another than the token URL",
+      "LTI: the aud of client assertions when the LMS wants another than the token URL",
     )
+    .option(
+      "--service-account-key <file>",
+      "Classroom: the service account's JSON key (stored 0600 beside the state, never printed)",
+    )
+    .option(
+      "--teacher <email>",
+      "Classroom: the teacher gg4l acts as (domain-wide delegation), for every course",
+    )
+    .option(
+      "--course-teacher <id=email>",
+      "Classroom: the teacher to act as in one Classroom course (repeatable)",
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
+    .option("--api-url <url>", "Classroom: the API base URL (default https://classroom.googleapis.com/v1)")
     .requiredOption("--grade-sync <option>", "assignment|course|final — one option per LMS instance (R1)")
     .addHelpText(
       "after",
@@ -61,17 +102,25 @@ export function registerLms(program: Command, cli: CliEnv): void {
           "register D2L, which wants a fixed token audience",
           "gg4l lms register --tenant uni-x --kind d2l --issuer https://uni.brightspace.com --client-id c1 --deployment-id d1 --auth-url https://uni.brightspace.com/d2l/lti/authenticate --token-url https://auth.brightspace.com/core/connect/token --jwks-url https://uni.brightspace.com/d2l/.well-known/jwks --token-audience https://api.brightspace.com/auth/token --grade-sync assignment",
         ],
+        [
+          "register Google Classroom: a service account with domain-wide delegation, acting as a teacher",
+          "gg4l lms register --kind google-classroom --service-account-key ./gg4l-sa.json --teacher ms.diaz@school.edu --grade-sync assignment",
+        ],
       ]),
     );
   defineAction<{
     kind: string;
-    issuer: string;
-    clientId: string;
-    deploymentId: string;
-    authUrl: string;
-    tokenUrl: string;
-    jwksUrl: string;
+    issuer?: string;
+    clientId?: string;
+    deploymentId?: string;
+    authUrl?: string;
+    tokenUrl?: string;
+    jwksUrl?: string;
     tokenAudience?: string;
+    serviceAccountKey?: string;
+    teacher?: string;
+    courseTeacher?: string[];
+    apiUrl?: string;
     gradeSync: string;
   }>(register, cli, { audit: true }, async ({ ctx, out, opts }) => {
     const { registerLms } = await loadLms();
@@ -81,7 +130,11 @@ export function registerLms(program: Command, cli: CliEnv): void {
         `${result.updated ? "Updated" : "Registered"} the ${result.kind} LMS for tenant ${result.tenant}`,
       );
       renderLms(out, result);
-      out.note("Next: give the LMS admin the tool's public key set: gg4l lms show --jwks");
+      if (result.classroom)
+        out.note(
+          "Next: check it with `gg4l lms check`, then create the columns with `gg4l classroom publish --classroom-course <id> --course <course>`",
+        );
+      else out.note("Next: give the LMS admin the tool's public key set: gg4l lms show --jwks");
     });
   });
 
@@ -111,15 +164,24 @@ export function registerLms(program: Command, cli: CliEnv): void {
   });
 }
 
+interface CheckOptions {
+  contextUrl?: string;
+  classroomCourse?: string;
+}
+
 export function registerLmsCheck(lms: Command, cli: CliEnv): void {
   const check = lms
     .command("check")
     .description(
-      "check the LMS registration: platform JWKS, a service token with the AGS scopes, the line items of a context",
+      "check the LMS registration: platform JWKS, a service token with the AGS scopes, the line items of a context (Classroom: key, delegated tokens, teachers, rosters, course work)",
     )
     .option(
       "--context-url <lineitems url>",
       "a line-items container URL (default: one learned from a launch)",
+    )
+    .option(
+      "--classroom-course <id>",
+      "Google Classroom: check this course (default: the courses gg4l published into)",
     )
     .addHelpText(
       "after",
@@ -129,11 +191,16 @@ export function registerLmsCheck(lms: Command, cli: CliEnv): void {
           "check a given course context, for a script",
           "gg4l lms check --context-url https://moodle.uni.edu/mod/lti/services.php/2/lineitems?type_id=1 --json",
         ],
+        ["check one Google Classroom course", "gg4l lms check --classroom-course 612345678901"],
       ]),
     );
-  defineAction<{ contextUrl?: string }>(check, cli, { audit: false }, async ({ ctx, out, opts }) => {
+  defineAction<CheckOptions>(check, cli, { audit: false }, async ({ ctx, out, opts }) => {
     const { checkLms } = await loadLms();
-    const result = await checkLms(ctx, opts.contextUrl);
+    const result = await checkLms(
+      ctx,
+      opts.contextUrl,
+      opts.classroomCourse ? { classroomCourse: opts.classroomCourse } : {},
+    );
     await out.emit(result, async () => {
       await out.table(
         [

@@ -4,7 +4,7 @@ import { type CliEnv, defineAction } from "../command.js";
 import type { Output } from "../io/output.js";
 import { examples } from "./examples.js";
 
-const LMS_KINDS = ["canvas", "moodle", "blackboard", "d2l", "schoology", "buzz"] as const;
+const LMS_KINDS = ["canvas", "moodle", "blackboard", "d2l", "schoology", "buzz", "google-classroom"] as const;
 
 interface SandboxOpts {
   lms: string;
@@ -27,7 +27,12 @@ function summary(out: Output, r: DemoResult): void {
     ["lms", `${r.lms} (fake), grade-sync ${r.gradeSync}`],
     ["program", `${r.program.name} (${r.program.id})`],
     ["published", `${r.published.links} link(s), ${r.published.lineItems} column(s) in "${r.course.name}"`],
-    ["launches", `${r.launches} SSO launches through gg4l serve`],
+    [
+      "visits",
+      r.lms === "google-classroom"
+        ? `${r.launches} learners joined from the course work`
+        : `${r.launches} SSO launches through gg4l serve`,
+    ],
     [
       "licenses",
       `${r.licenses.taken} taken by first launches, ${r.licenses.freed} freed by removing test learners (${r.licenses.afterRemoval}/${r.licenses.total} used)`,
@@ -149,8 +154,8 @@ export function registerSandbox(program: Command, cli: CliEnv): void {
       const info = {
         env: { GG4L_DB: world.dbPath, GG4L_TENANT: SANDBOX_TENANT },
         coursera: world.coursera.baseUrl,
-        lms: { kind: choice.lms, issuer: world.lms.issuer },
-        tool: world.tool.urls,
+        lms: { kind: choice.lms, url: world.lms?.issuer ?? world.classroom!.apiUrl },
+        tool: world.tool?.urls ?? null,
         try: ["gg4l learners list", "gg4l sync daily --dry-run", "gg4l sync daily"],
       };
       await out.emit(info, () => {
@@ -159,9 +164,8 @@ export function registerSandbox(program: Command, cli: CliEnv): void {
         out.line(`  export GG4L_TENANT=${info.env.GG4L_TENANT}\n`);
         out.line("Then try:");
         for (const command of info.try) out.line(`  ${command}`);
-        out.line(
-          `\nFake Coursera: ${info.coursera}\nFake ${choice.lms}: ${info.lms.issuer}\ngg4l serve: ${info.tool.baseUrl}`,
-        );
+        out.line(`\nFake Coursera: ${info.coursera}\nFake ${choice.lms}: ${info.lms.url}`);
+        if (info.tool) out.line(`gg4l serve: ${info.tool.baseUrl}`);
       });
       out.note("Ctrl-C stops the sandbox.");
       await new Promise<void>((resolve) => {

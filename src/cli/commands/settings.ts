@@ -36,13 +36,20 @@ export function registerSettings(program: Command, cli: CliEnv): void {
         ["grade-sync", view.gradeSync],
         ["incremental", view.incremental ? "on" : "off"],
         ["no-sso", view.noSso ? "on" : "off"],
+        ...(view.lms === "google-classroom"
+          ? ([["classroom-return", view.classroomReturn ? "on" : "off"]] as Array<[string, string]>)
+          : []),
       ]),
     );
   });
 
   const set = settings
     .command("set")
-    .description("change a setting")
+    .description(
+      "change a setting; Google Classroom also takes `classroom-return <on|off>` (on: return graded work to students, which releases the grade)",
+    )
+    .argument("[setting]", "classroom-return (the other settings are the commands below)")
+    .argument("[value]", "on or off")
     .addHelpText(
       "after",
       examples([
@@ -51,8 +58,34 @@ export function registerSettings(program: Command, cli: CliEnv): void {
           "switch to one column per course (asks first; --yes in scripts)",
           "gg4l settings set grade-sync course --yes",
         ],
+        ["Google Classroom: release grades by returning the work", "gg4l settings set classroom-return on"],
       ]),
     );
+  // classroom-return is handled here rather than as a subcommand of its own, so the completion of
+  // `settings set` keeps offering the settings every LMS has.
+  defineAction(set, cli, { audit: true }, async ({ ctx, out, args }) => {
+    const { UsageError } = await import("../../core/errors.js");
+    const [name, value] = args;
+    if (name !== "classroom-return") {
+      throw new UsageError(name ? `no setting "${name}"` : "name the setting to change", {
+        hint: "settings: grade-sync, incremental, no-sso, classroom-return (gg4l settings set --help)",
+      });
+    }
+    if (value === undefined)
+      throw new UsageError("classroom-return takes on or off", {
+        hint: "e.g. gg4l settings set classroom-return on",
+      });
+    const { setSyncFlag } = await loadSettings();
+    const { onOff } = await import("../../core/validate.js");
+    const result = setSyncFlag(ctx, "classroom-return", onOff(value, "classroom-return"));
+    await out.emit(result, () => {
+      const state = result.value ? "on" : "off";
+      if (result.changed) out.success(`classroom-return is now ${state} for tenant ${result.tenant}`);
+      else out.note(`classroom-return is already ${state} for tenant ${result.tenant}`);
+      if (result.value)
+        out.note("Classroom returns only work a student turned in; other grades stay written, not released");
+    });
+  });
 
   const gradeSync = set
     .command("grade-sync")

@@ -12,6 +12,7 @@ import {
   failedItems,
   failItem,
   finishRun,
+  type ItemFailure,
   itemStatusCounts,
   type PlanItemRow,
   pendingItems,
@@ -23,7 +24,7 @@ import {
 import type { Context } from "../context.js";
 import { ConfigError, GgError, RemoteError } from "../errors.js";
 import type { GradebookAdapter } from "../gradebook.js";
-import { ltiServicesFor } from "../lti.js";
+import { gradebookFor } from "../lti.js";
 import { AdaptiveLimiter } from "./concurrency.js";
 import { acquireLease } from "./lease.js";
 import { LedgerWriter } from "./ledger-writer.js";
@@ -49,12 +50,7 @@ export interface ApplyOptions {
   concurrency?: { initial: number; max: number };
 }
 
-export interface SyncFailure {
-  externalId: string | null;
-  courseId: string;
-  itemId: string | null;
-  message: string;
-}
+export type SyncFailure = ItemFailure;
 
 export interface RunResult {
   runId: number;
@@ -128,7 +124,7 @@ export async function applyPlan(
       calmPerStep: 5,
     });
     const http = opts.http ?? (await defaultHttp(ctx, limiter));
-    const { gradebook } = await ltiServicesFor(ctx, reg, http);
+    const gradebook = await gradebookFor(ctx, reg, http);
     const progress: SyncProgress = {
       total,
       done: 0,
@@ -260,12 +256,7 @@ export async function applyPlan(
         : counts.failed > 0
           ? "partial"
           : "ok";
-    const failures = failedItems(db, runId, 50).map((f) => ({
-      externalId: f.externalId,
-      courseId: f.courseId,
-      itemId: f.itemId || null,
-      message: f.message ?? "",
-    }));
+    const failures = failedItems(db, runId, 50);
     finishRun(
       db,
       runId,

@@ -106,7 +106,8 @@ export function preparePlan(ctx: Context, filters: SyncFilters): PreparedPlan {
     tenantId: tenant.id,
     registrationId: reg.id,
     option: reg.gradeSync,
-    noSso: reg.noSso,
+    // Classroom has no launches: eligibility comes from its rosters, as with no-SSO sync.
+    noSso: reg.noSso || reg.kind === "google-classroom",
     incremental: reg.incremental,
     ...resolveFilters(ctx, tenant, filters),
   };

@@ -43,8 +43,11 @@ export interface SyncResult extends RunResult {
 
 async function rostersIfNoSso(ctx: Context, http?: HttpClient): Promise<SyncResult["rosters"]> {
   const { tenant, reg } = requireRegistration(ctx);
-  if (!reg.noSso) return undefined;
+  const classroom = reg.kind === "google-classroom";
+  if (!reg.noSso && !classroom) return undefined;
   const client = http ?? new (await import("../../clients/http.js")).HttpClient({ logger: ctx.logger });
+  if (classroom)
+    return (await import("../classroom-roster.js")).refreshClassroomRosters(ctx, tenant, reg, client);
   return refreshRosters(ctx, tenant, reg, client);
 }
 
@@ -148,11 +151,5 @@ export function syncRun(ctx: Context, idText: string): RunRow & { failures: Sync
     throw new NotFoundError(`no sync run ${idText} for tenant "${tenant.slug}"`, {
       hint: "`gg4l sync runs` lists them",
     });
-  const failures = failedItems(db, id, 200).map((f) => ({
-    externalId: f.externalId,
-    courseId: f.courseId,
-    itemId: f.itemId || null,
-    message: f.message ?? "",
-  }));
-  return { ...run, failures };
+  return { ...run, failures: failedItems(db, id, 200) };
 }

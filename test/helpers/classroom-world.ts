@@ -1,0 +1,171 @@
+/**
+ * A whole Classroom integration for tests: the fake Coursera (small dataset), the fake
+ * Classroom whose seeded course holds some program members (by their Coursera e-mail) and a
+ * stranger, and a gg4l state with the tenant registered as google-classroom and an active
+ * program whose courses are refreshed.
+ */
+import Database from "better-sqlite3";
+import {
+  type FakeClassroom,
+  type StartFakeClassroomOptions,
+  startFakeClassroom,
+} from "../../fixtures/fake-classroom/index.js";
+import { type FakeCoursera, startFakeCoursera } from "../../fixtures/fake-coursera/server.js";
+import { parseJson, type RunResult, sandboxState } from "./gg4l.js";
+
+export interface ClassroomWorldOptions {
+  gradeSync: "assignment" | "course" | "final";
+  program?: string;
+  /** How many program members are Classroom students (default 3). */
+  students?: number;
+  fake?: Omit<StartFakeClassroomOptions, "students" | "keyFile">;
+}
+
+export interface Course {
+  id: string;
+  name: string;
+  items: Array<{ id: string; name: string }>;
+}
+
+export interface ClassroomWorld {
+  coursera: FakeCoursera;
+  classroom: FakeClassroom;
+  box: ReturnType<typeof sandboxState>;
+  keyFile: string;
+  programId: string;
+  courses: Course[];
+  /** Program members enrolled in the Classroom course (their Coursera externalId = e-mail). */
+  students: string[];
+  /** A Classroom student who is no Coursera learner. */
+  stranger: string;
+  gg4l(args: string[], env?: Record<string, string>): Promise<RunResult>;
+  ok(args: string[]): Promise<RunResult>;
+  /** The Classroom user id of a student. */
+  userId(email: string): string;
+  setGrade(
+    externalId: string,
+    courseId: string,
+    grades: { items?: Record<string, number | null>; course?: number; completed?: boolean },
+  ): void;
+  /** The grade Classroom holds for a student on the course work with this title (assigned, draft). */
+  gradeOf(
+    email: string,
+    title: string,
+  ): { assignedGrade: number | null; draftGrade: number | null; state: string } | undefined;
+  db(): Database.Database;
+  close(): Promise<void>;
+}
+
+/** A course of the program with two or more gradable items. */
+export const gradedCourse = (w: ClassroomWorld): Course => w.courses.find((c) => c.items.length >= 2)!;
+
+export async function classroomWorld(opts: ClassroomWorldOptions): Promise<ClassroomWorld> {
+  const coursera = await startFakeCoursera({ dataset: "small" });
+  const box = sandboxState();
+  const gg4l = (args: string[], env?: Record<string, string>) => box.gg4l(args, env ? { env } : {});
+  const ok = async (args: string[]) => {
+    const r = await gg4l(args);
+    if (r.code !== 0) throw new Error(`gg4l ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
+    return r;
+  };
+  await ok(["init"]);
+  const added = await box.gg4l(
+    [
+      "tenant",
+      "add",
+      "uni",
+      "--name",
+      "Uni",
+      "--coursera-org",
+      coursera.orgId,
+      "--coursera-url",
+      coursera.baseUrl,
+      "--coursera-client-id",
+      coursera.clientId,
+      "--coursera-secret-stdin",
+    ],
+    { input: coursera.clientSecret },
+  );
+  if (added.code !== 0) throw new Error(added.stderr);
+  const programName = opts.program ?? "Data Science";
+  const program = coursera.control.store.programs.find((p: { name: string }) => p.name === programName) as {
+    id: string;
+  };
+  const members = coursera.control.members(program.id).filter((m) => !m.isTest);
+  const students = members.slice(0, opts.students ?? 3).map((m) => m.externalId);
+  const stranger = "not.on.coursera@school.test";
+  const keyFile = `${box.dir}/service-account.json`;
+  const classroom = await startFakeClassroom({ ...opts.fake, students: [...students, stranger], keyFile });
+  await ok(["lms", "register", ...classroom.registerArgs(keyFile, opts.gradeSync)]);
+  await ok(["programs", "pull"]);
+  await ok(["programs", "activate", programName]);
+  await ok(["courses", "refresh", "--all"]);
+  const programId = parseJson<{ id: string }>(await ok(["programs", "show", programName, "--json"])).id;
+  const db = new Database(box.db);
+  const courses = (
+    db
+      .prepare(
+        "SELECT c.course_id AS id, c.name FROM courses c JOIN program_courses pc ON pc.course_id = c.course_id WHERE pc.program_id = ? ORDER BY c.name",
+      )
+      .all(programId) as Array<{ id: string; name: string }>
+  ).map((c) => ({
+    ...c,
+    items: db
+      .prepare("SELECT item_id AS id, name FROM items WHERE course_id = ? ORDER BY item_order, item_id")
+      .all(c.id) as Array<{ id: string; name: string }>,
+  }));
+  return {
+    coursera,
+    classroom,
+    box,
+    keyFile,
+    programId,
+    courses,
+    students,
+    stranger,
+    gg4l,
+    ok,
+    db: () => db,
+    userId(email) {
+      const user = classroom.state.userByEmail(email);
+      if (!user) throw new Error(`no Classroom user ${email}`);
+      return user.id;
+    },
+    setGrade(externalId, courseId, grades) {
+      coursera.control.setGrades([
+        {
+          externalId,
+          courseId,
+          programId,
+          ...(grades.items
+            ? {
+                items: Object.entries(grades.items).map(([itemId, grade]) => ({
+                  itemId,
+                  grade,
+                  passed: (grade ?? 0) >= 60,
+                })),
+              }
+            : {}),
+          ...(grades.course !== undefined ? { overallCourseGrade: grades.course } : {}),
+          ...(grades.completed !== undefined
+            ? {
+                isCompleted: grades.completed,
+                completedAt: grades.completed ? Date.parse("2026-11-20T10:00:00Z") : null,
+              }
+            : {}),
+        },
+      ]);
+    },
+    gradeOf(email, title) {
+      const cw = classroom.gradebook().courseWork.find((w) => w.title === title && w.state !== "DELETED");
+      const g = cw?.grades.find((x) => x.email === email);
+      return g ? { assignedGrade: g.assignedGrade, draftGrade: g.draftGrade, state: g.state } : undefined;
+    },
+    async close() {
+      db.close();
+      box.cleanup();
+      await classroom.close();
+      await coursera.close();
+    },
+  };
+}
