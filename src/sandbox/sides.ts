@@ -81,15 +81,13 @@ export function ltiSide(world: SandboxWorld): SandboxSide {
     },
     gradebook() {
       const emails = new Map([...lms.state.users.values()].map((u) => [u.id, u.email ?? u.id]));
-      return lms
-        .gradebook(lms.contextId)
-        .lineItems.flatMap((li) =>
-          li.grades.map((g) => ({
-            column: li.label,
-            learner: emails.get(g.userId) ?? g.userId,
-            score: g.scoreGiven,
-          })),
-        );
+      return lms.gradebook(lms.contextId).lineItems.flatMap((li) =>
+        li.grades.map((g) => ({
+          column: li.label,
+          learner: emails.get(g.userId) ?? g.userId,
+          score: g.scoreGiven,
+        })),
+      );
     },
     counters: () => ({ posts: lms.posts().length, notifications: lms.notifications().total }),
   };

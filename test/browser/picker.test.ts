@@ -68,7 +68,10 @@ afterAll(async () => {
   rmSync(profile, { recursive: true, force: true });
 });
 
-async function setup(template: Box, gradeSync: string): Promise<{ box: Box; lms: FakeLms; serve: Serve }> {
+async function setup(
+  template: Box,
+  gradeSync: "assignment" | "course" | "final",
+): Promise<{ box: Box; lms: FakeLms; serve: Serve }> {
   fake.reset();
   const box = copyState(template);
   const lms = await startFakeLms({ kind: "canvas" });

@@ -16,6 +16,7 @@ import {
   type Published,
   publishThroughPicker,
 } from "../../fixtures/fake-lms/instructor.js";
+import { lmsRegisterArgs } from "../../fixtures/fake-lms/registration.js";
 import type { FakeLms } from "../../fixtures/fake-lms/server.js";
 import { binPath, type RunResult, runGg4l } from "../helpers/gg4l.js";
 import { makeToolKey, serveJwks, type TestToolKey } from "../helpers/tool-key.js";
@@ -87,33 +88,10 @@ export function copyState(template: Box): Box {
 export async function registerLms(
   box: Box,
   lms: FakeLms,
-  gradeSync: string,
+  gradeSync: "assignment" | "course" | "final",
   deploymentId = lms.deploymentId,
 ) {
-  expectOk(
-    await box.gg4l([
-      "lms",
-      "register",
-      "--kind",
-      lms.kind,
-      "--issuer",
-      lms.issuer,
-      "--client-id",
-      lms.clientId,
-      "--deployment-id",
-      deploymentId,
-      "--auth-url",
-      lms.authUrl,
-      "--token-url",
-      lms.tokenUrl,
-      "--jwks-url",
-      lms.jwksUrl,
-      "--token-audience",
-      lms.tokenAudience,
-      "--grade-sync",
-      gradeSync,
-    ]),
-  );
+  expectOk(await box.gg4l(lmsRegisterArgs({ ...lms, deploymentId }, gradeSync)));
 }
 
 export interface ToolUrlsJson {

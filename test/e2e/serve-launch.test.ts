@@ -41,7 +41,7 @@ const used = (name: string) => fake.control.licenses().find((p) => p.name === na
 
 async function setup(
   kind: FakeLmsKind,
-  gradeSync: string,
+  gradeSync: "assignment" | "course" | "final",
 ): Promise<{ box: Box; lms: FakeLms; serve: Serve }> {
   fake.reset();
   const box = copyState(template);
