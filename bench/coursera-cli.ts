@@ -4,12 +4,14 @@
  * fetching the same endpoints (programs, the roster, contents, one gradebook row per course
  * for its items) in the same run.
  */
+
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Agent, request } from "undici";
 import { startFakeCoursera } from "../fixtures/fake-coursera/server.js";
+import { tenantAddArgs } from "../fixtures/fake-coursera/tenant.js";
 import { MAX_PAGE_SIZE, paths, type WireEnvelope } from "../src/clients/coursera/wire.js";
 import { repoRoot } from "./measure.js";
 
@@ -131,24 +133,7 @@ export async function benchCourseraCli(dataset = "large"): Promise<CourseraCliBe
   const env = { ...process.env, GG4L_DB: join(dir, "state.db"), GG4L_BENCH_DIR: dir, NO_COLOR: "1" };
   try {
     await gg4l(["init"], env);
-    await gg4l(
-      [
-        "tenant",
-        "add",
-        "bench",
-        "--name",
-        "Bench",
-        "--coursera-org",
-        fake.orgId,
-        "--coursera-url",
-        fake.baseUrl,
-        "--coursera-client-id",
-        fake.clientId,
-        "--coursera-secret-stdin",
-      ],
-      env,
-      fake.clientSecret,
-    );
+    await gg4l(tenantAddArgs(fake, "bench", "Bench"), env, fake.clientSecret);
     const bareStarted = performance.now();
     const counts = await bareLoop({ ...fake });
     const bareMs = performance.now() - bareStarted;

@@ -2,9 +2,7 @@ import { saveClassroomSettings } from "../store/classroom.js";
 import {
   findRegistrationByTenant,
   findRegistrationsByIssuer,
-  type GradeSyncOption,
   gradeSyncOptions,
-  type LmsKind,
   type LmsRegistrationRow,
   lmsKinds,
   upsertRegistration,
@@ -96,23 +94,11 @@ function checkFlagsForKind(kind: string, input: RegisterLmsInput): void {
   }
 }
 
-export interface LmsView {
+export type LmsView = Omit<LmsRegistrationRow, "id" | "tenantId" | "createdAt" | "classroomReturn"> & {
   tenant: string;
-  kind: LmsKind;
-  issuer: string;
-  clientId: string;
-  deploymentId: string;
-  authUrl: string;
-  tokenUrl: string;
-  jwksUrl: string;
-  tokenAudience: string | null;
-  gradeSync: GradeSyncOption;
-  incremental: boolean;
-  noSso: boolean;
-  updatedAt: string;
   /** Google Classroom settings (google-classroom only; null for the LTI kinds). */
   classroom?: ClassroomView | null;
-}
+};
 
 export function lmsView(
   tenant: TenantRow,

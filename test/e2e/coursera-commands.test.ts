@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type FakeCoursera, startFakeCoursera } from "../../fixtures/fake-coursera/server.js";
+import { tenantAddArgs } from "../../fixtures/fake-coursera/tenant.js";
 import { CourseraClient } from "../../src/clients/coursera/client.js";
 import { parseJson, type RunResult, sandboxState } from "../helpers/gg4l.js";
 
@@ -18,26 +19,7 @@ beforeEach(async () => {
   fake.reset();
   box = sandboxState();
   expectExit(await box.gg4l(["init"]), 0);
-  expectExit(
-    await box.gg4l(
-      [
-        "tenant",
-        "add",
-        "fsu",
-        "--name",
-        "FSU",
-        "--coursera-org",
-        fake.orgId,
-        "--coursera-url",
-        fake.baseUrl,
-        "--coursera-client-id",
-        fake.clientId,
-        "--coursera-secret-stdin",
-      ],
-      { input: fake.clientSecret },
-    ),
-    0,
-  );
+  expectExit(await box.gg4l(tenantAddArgs(fake, "fsu", "FSU"), { input: fake.clientSecret }), 0);
 });
 afterEach(() => box.cleanup());
 

@@ -3,6 +3,7 @@
  * courses) copied per test, the fake LMS registered on both sides, the `gg4l serve --json`
  * process, the content picker driven over plain HTTP, and readings of the state.
  */
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,6 +12,7 @@ import Database from "better-sqlite3";
 import { SignJWT } from "jose";
 import { request } from "undici";
 import type { FakeCoursera } from "../../fixtures/fake-coursera/server.js";
+import { tenantAddArgs } from "../../fixtures/fake-coursera/tenant.js";
 import {
   type PickerChoices,
   type Published,
@@ -47,25 +49,7 @@ export function expectOk(result: RunResult): RunResult {
 export async function prepareState(fake: FakeCoursera, active: string[]): Promise<Box> {
   const box = boxAt(mkdtempSync(join(tmpdir(), "gg4l-serve-")));
   expectOk(await box.gg4l(["init"]));
-  expectOk(
-    await box.gg4l(
-      [
-        "tenant",
-        "add",
-        "fsu",
-        "--name",
-        "FSU",
-        "--coursera-org",
-        fake.orgId,
-        "--coursera-url",
-        fake.baseUrl,
-        "--coursera-client-id",
-        fake.clientId,
-        "--coursera-secret-stdin",
-      ],
-      fake.clientSecret,
-    ),
-  );
+  expectOk(await box.gg4l(tenantAddArgs(fake, "fsu", "FSU"), fake.clientSecret));
   expectOk(await box.gg4l(["programs", "pull"]));
   expectOk(await box.gg4l(["programs", "activate", ...active]));
   expectOk(await box.gg4l(["courses", "refresh", "--all"]));

@@ -4,6 +4,7 @@
  * stranger, and a gg4l state with the tenant registered as google-classroom and an active
  * program whose courses are refreshed.
  */
+
 import Database from "better-sqlite3";
 import {
   type FakeClassroom,
@@ -11,7 +12,9 @@ import {
   startFakeClassroom,
 } from "../../fixtures/fake-classroom/index.js";
 import { type FakeCoursera, startFakeCoursera } from "../../fixtures/fake-coursera/server.js";
+import { tenantAddArgs } from "../../fixtures/fake-coursera/tenant.js";
 import { parseJson, type RunResult, sandboxState } from "./gg4l.js";
+import { gradeInput } from "./grades.js";
 
 export interface ClassroomWorldOptions {
   gradeSync: "assignment" | "course" | "final";
@@ -69,23 +72,7 @@ export async function classroomWorld(opts: ClassroomWorldOptions): Promise<Class
     return r;
   };
   await ok(["init"]);
-  const added = await box.gg4l(
-    [
-      "tenant",
-      "add",
-      "uni",
-      "--name",
-      "Uni",
-      "--coursera-org",
-      coursera.orgId,
-      "--coursera-url",
-      coursera.baseUrl,
-      "--coursera-client-id",
-      coursera.clientId,
-      "--coursera-secret-stdin",
-    ],
-    { input: coursera.clientSecret },
-  );
+  const added = await box.gg4l(tenantAddArgs(coursera, "uni", "Uni"), { input: coursera.clientSecret });
   if (added.code !== 0) throw new Error(added.stderr);
   const programName = opts.program ?? "Data Science";
   const program = coursera.control.store.programs.find((p: { name: string }) => p.name === programName) as {
@@ -132,29 +119,7 @@ export async function classroomWorld(opts: ClassroomWorldOptions): Promise<Class
       return user.id;
     },
     setGrade(externalId, courseId, grades) {
-      coursera.control.setGrades([
-        {
-          externalId,
-          courseId,
-          programId,
-          ...(grades.items
-            ? {
-                items: Object.entries(grades.items).map(([itemId, grade]) => ({
-                  itemId,
-                  grade,
-                  passed: (grade ?? 0) >= 60,
-                })),
-              }
-            : {}),
-          ...(grades.course !== undefined ? { overallCourseGrade: grades.course } : {}),
-          ...(grades.completed !== undefined
-            ? {
-                isCompleted: grades.completed,
-                completedAt: grades.completed ? Date.parse("2026-11-20T10:00:00Z") : null,
-              }
-            : {}),
-        },
-      ]);
+      coursera.control.setGrades([gradeInput(externalId, courseId, programId, grades)]);
     },
     gradeOf(email, title) {
       const cw = classroom.gradebook().courseWork.find((w) => w.title === title && w.state !== "DELETED");

@@ -3,12 +3,15 @@
  * personality, and a gg4l state with the tenant, its LMS registration and an active program
  * whose courses are refreshed. `launch` records what a learner's launch of a link tells gg4l.
  */
+
 import { readFileSync } from "node:fs";
 import Database from "better-sqlite3";
 import { type FakeCoursera, startFakeCoursera } from "../../fixtures/fake-coursera/server.js";
+import { tenantAddArgs } from "../../fixtures/fake-coursera/tenant.js";
 import { lmsRegisterArgs } from "../../fixtures/fake-lms/registration.js";
 import { type FakeLms, startFakeLms } from "../../fixtures/fake-lms/server.js";
 import { parseJson, type RunResult, sandboxState } from "./gg4l.js";
+import { gradeInput } from "./grades.js";
 
 export type LmsKind = "moodle" | "canvas" | "blackboard" | "d2l" | "schoology" | "buzz";
 
@@ -65,23 +68,7 @@ export async function syncWorld(opts: WorldOptions): Promise<World> {
     publicJwk: Record<string, string>;
   };
   const lms = await startFakeLms({ kind: opts.kind ?? "moodle", toolPublicJwk: key.publicJwk });
-  const r = await box.gg4l(
-    [
-      "tenant",
-      "add",
-      "uni",
-      "--name",
-      "Uni",
-      "--coursera-org",
-      coursera.orgId,
-      "--coursera-url",
-      coursera.baseUrl,
-      "--coursera-client-id",
-      coursera.clientId,
-      "--coursera-secret-stdin",
-    ],
-    { input: coursera.clientSecret },
-  );
+  const r = await box.gg4l(tenantAddArgs(coursera, "uni", "Uni"), { input: coursera.clientSecret });
   if (r.code !== 0) throw new Error(r.stderr);
   await ok(lmsRegisterArgs(lms, opts.gradeSync));
   await ok(["programs", "pull"]);
@@ -186,29 +173,7 @@ export async function syncWorld(opts: WorldOptions): Promise<World> {
       })();
     },
     setGrade(externalId, courseId, grades) {
-      coursera.control.setGrades([
-        {
-          externalId,
-          courseId,
-          programId,
-          ...(grades.items
-            ? {
-                items: Object.entries(grades.items).map(([itemId, grade]) => ({
-                  itemId,
-                  grade,
-                  passed: (grade ?? 0) >= 60,
-                })),
-              }
-            : {}),
-          ...(grades.course !== undefined ? { overallCourseGrade: grades.course } : {}),
-          ...(grades.completed !== undefined
-            ? {
-                isCompleted: grades.completed,
-                completedAt: grades.completed ? Date.parse("2026-11-20T10:00:00Z") : null,
-              }
-            : {}),
-        },
-      ]);
+      coursera.control.setGrades([gradeInput(externalId, courseId, programId, grades)]);
     },
     async close() {
       db.close();
