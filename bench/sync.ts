@@ -43,9 +43,11 @@ function run(args: string[], env: NodeJS.ProcessEnv, node = true): Promise<Child
   const rssFile = join(env.GG4L_BENCH_DIR!, `rss-${Math.random()}`);
   return new Promise((resolve, reject) => {
     const started = performance.now();
+    // GG4L_BENCH_PROF_DIR: write a V8 CPU profile of every measured process there.
+    const prof = env.GG4L_BENCH_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${env.GG4L_BENCH_PROF_DIR}`] : [];
     const argv = node
-      ? ["--import", join(repoRoot, "bench/rss-report.mjs"), join(repoRoot, "bin/gg4l.js"), ...args]
-      : args;
+      ? [...prof, "--import", join(repoRoot, "bench/rss-report.mjs"), join(repoRoot, "bin/gg4l.js"), ...args]
+      : [...prof, ...args];
     const child = spawn(process.execPath, argv, {
       env: { ...env, GG4L_BENCH_RSS_FILE: rssFile },
       stdio: ["ignore", "pipe", "pipe"],
@@ -237,6 +239,8 @@ export async function benchSync(
     };
   } finally {
     await lms.close();
-    rmSync(dir, { recursive: true, force: true });
+    // GG4L_BENCH_KEEP: leave the generated state behind to study (its path goes to stderr).
+    if (process.env.GG4L_BENCH_KEEP) console.error(`sync bench state kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
