@@ -316,6 +316,22 @@ export const migrations: ReadonlyArray<string> = [
   ) WITHOUT ROWID;
   CREATE INDEX classroom_roster_learner ON classroom_roster(registration_id, external_id);
   `,
+  // 6: the score ledger's journal. An acknowledged score is one appended row that names its plan
+  // item (which holds the column, learner and score) and so also ends it (R9); a per-score
+  // upsert into score_ledger plus an update of plan_items cost six times as much. mergeAcks folds
+  // the journal into score_ledger and plan_items in bulk, at the end of a run and before planning.
+  `
+  CREATE TABLE score_acks (
+    id         INTEGER PRIMARY KEY,
+    run_id     INTEGER NOT NULL REFERENCES sync_runs(id) ON DELETE CASCADE,
+    seq        INTEGER NOT NULL,
+    column_url TEXT,
+    sent_at_ms INTEGER NOT NULL,
+    outcome    TEXT NOT NULL CHECK (outcome IN ('accepted','stale')),
+    message    TEXT,
+    acked_at   TEXT NOT NULL
+  );
+  `,
 ];
 
 export const latestSchemaVersion = migrations.length;

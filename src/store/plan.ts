@@ -86,19 +86,27 @@ const FILTERS = `AND (@programId IS NULL OR g.program_id = @programId)
 const COMMENT = `CASE WHEN t.item_id = '' AND g.completed = 1 AND g.completed_at IS NOT NULL
   THEN 'Completed on Coursera on ' || date(g.completed_at / 1000, 'unixepoch') END`;
 
+/**
+ * The plan table's row order, fixed when it is built so nothing sorts it again: posts before
+ * skips, then column by column in LMS user order, the score ledger's key order, so the ledger
+ * rows that acknowledgements write together sit on neighbouring pages.
+ */
+const PLAN_ORDER = "decision = 'skip', linkId, itemId, lmsUserId, externalId";
+
 export function buildPlan(db: Db, q: PlanQuery): void {
   db.exec("DROP TABLE IF EXISTS temp.plan; DROP TABLE IF EXISTS temp.plan_columns;");
   db.prepare(
     `CREATE TEMP TABLE plan AS
     WITH ${TARGETS},
-    candidates AS (
+    -- Materialized: the launch and roster look-ups below run once per grade, not once per use.
+    candidates AS MATERIALIZED (
       SELECT t.link_id, t.context_id, t.resource_link_id, t.program_id, t.course_id, t.item_id, t.grade_sync,
         t.stale_at, t.lineitems_url, coalesce(t.lineitem_url, li.url) AS column_url,
         g.external_id, g.grade, g.completed, ${COMMENT} AS comment,
         coalesce(le.is_test, 0) AS is_test, coalesce(p.active, 0) AS program_active,
         (SELECT x.lms_sub FROM launches x WHERE x.tenant_id = @tenantId AND x.resource_link_id = t.resource_link_id
            AND x.context_id = t.context_id AND x.external_id = g.external_id LIMIT 1) AS launched_sub,
-        CASE WHEN @noSso = 1 THEN (SELECT u.sub FROM lms_users u WHERE u.registration_id = @registrationId
+        CASE WHEN @noSso = 1 THEN (SELECT u.sub FROM lms_users u INDEXED BY lms_users_learner WHERE u.registration_id = @registrationId
            AND u.external_id = g.external_id ORDER BY u.source = 'launch' DESC LIMIT 1) END AS known_sub,
         CASE WHEN @noSso = 1 THEN
           EXISTS (SELECT 1 FROM memberships m WHERE m.tenant_id = @tenantId AND m.program_id = t.program_id
@@ -128,6 +136,7 @@ export function buildPlan(db: Db, q: PlanQuery): void {
         END AS reason
       FROM candidates c
     )
+    SELECT * FROM (
     SELECT
       CASE WHEN d.reason IS NOT NULL THEN 'skip'
            WHEN sl.column_url IS NULL THEN 'new'
@@ -150,7 +159,8 @@ export function buildPlan(db: Db, q: PlanQuery): void {
     WHERE g.tenant_id = @tenantId
       AND CASE WHEN @option = 'final' THEN g.item_id = '' ELSE g.item_id != '' END
       AND NOT EXISTS (SELECT 1 FROM targets t WHERE t.course_id = g.course_id AND t.item_id = g.item_id)
-      ${FILTERS}`,
+      ${FILTERS})
+    ORDER BY ${PLAN_ORDER}`,
   ).run(params(q));
   // Columns to create: connected, current links whose column gg4l does not know yet.
   db.prepare(
@@ -191,17 +201,35 @@ export function planColumns(db: Db): PlanColumnRow[] {
   return db.prepare("SELECT * FROM temp.plan_columns ORDER BY linkId, itemId").all() as PlanColumnRow[];
 }
 
-/** Every plan row (skips included), for --verbose and --json. */
-export function planRows(db: Db, actionableOnly = false): IterableIterator<PlanRow> {
+/** Every plan row (skips included), for --verbose and --json: by column, then by learner. */
+export function planRows(db: Db): IterableIterator<PlanRow> {
   return db
-    .prepare(
-      `SELECT * FROM temp.plan ${actionableOnly ? "WHERE decision != 'skip'" : ""}
-       ORDER BY decision = 'skip', linkId, itemId, externalId`,
-    )
+    .prepare("SELECT * FROM temp.plan ORDER BY decision = 'skip', linkId, itemId, externalId")
     .iterate() as IterableIterator<PlanRow>;
 }
 
-/** Copy the actionable part of the plan into plan_items of a run: columns first, then posts. */
+/**
+ * The plan's actionable rows as text, in plan order, a few thousand rows per string: what the
+ * fingerprint hashes. SQLite builds the text so JavaScript handles a few hundred strings, not a
+ * million row objects.
+ */
+export function* planDigestText(db: Db): Generator<string> {
+  const chunk = db.prepare(
+    `SELECT group_concat(decision || char(31) || linkId || char(31) || itemId || char(31) || externalId || char(31)
+        || coalesce(lmsUserId, '') || char(31) || coalesce(columnUrl, '') || char(31) || coalesce(scoreGiven, '')
+        || char(31) || coalesce(comment, ''), char(10) ORDER BY rowid)
+     FROM temp.plan WHERE decision != 'skip' AND rowid > ? AND rowid <= ?`,
+  );
+  const last = db.prepare("SELECT max(rowid) FROM temp.plan WHERE decision != 'skip'").pluck().get() as
+    | number
+    | null;
+  for (let from = 0; last !== null && from < last; from += DIGEST_CHUNK)
+    yield (chunk.pluck().get(from, from + DIGEST_CHUNK) as string | null) ?? "";
+}
+
+const DIGEST_CHUNK = 4096;
+
+/** Copy the actionable part of the plan into plan_items of a run: columns first, then posts in plan order. */
 export function savePlanItems(db: Db, runId: number): number {
   return db.transaction(() => {
     const columns = db
@@ -217,9 +245,9 @@ export function savePlanItems(db: Db, runId: number): number {
       .prepare(
         `INSERT INTO plan_items (run_id, seq, action, kind, link_id, course_id, item_id, external_id, lms_user_id,
            column_url, score_given, score_maximum, comment, comment_changed, last_sent_ms)
-         SELECT @runId, @offset + row_number() OVER (ORDER BY linkId, itemId, externalId), 'post', decision, linkId,
+         SELECT @runId, @offset + row_number() OVER (ORDER BY rowid), 'post', decision, linkId,
            courseId, itemId, externalId, lmsUserId, columnUrl, scoreGiven, scoreMaximum, comment, commentChanged, lastSentMs
-         FROM temp.plan WHERE decision != 'skip'`,
+         FROM temp.plan WHERE decision != 'skip' ORDER BY rowid`,
       )
       .run({ runId, offset: columns }).changes;
     return columns + posts;

@@ -137,20 +137,40 @@ const itemColumns = `run_id AS runId, seq, action, kind, link_id AS linkId, cour
   resource_link_id AS resourceLinkId, label, score_given AS scoreGiven, score_maximum AS scoreMaximum, comment,
   comment_changed AS commentChanged, last_sent_ms AS lastSentMs, status, message`;
 
-/** The next pending items of a run after `afterSeq`, in order. */
-export function pendingItems(
-  db: Db,
-  runId: number,
-  action: "create-column" | "post",
-  afterSeq: number,
-  limit: number,
-): PlanItemRow[] {
+/** The pending column creations of a run, in order. */
+export function pendingColumns(db: Db, runId: number): PlanItemRow[] {
   return db
     .prepare(
-      `SELECT ${itemColumns} FROM plan_items WHERE run_id = ? AND action = ? AND status = 'pending' AND seq > ?
-       ORDER BY seq LIMIT ?`,
+      `SELECT ${itemColumns} FROM plan_items WHERE run_id = ? AND action = 'create-column' AND status = 'pending'
+       ORDER BY seq`,
     )
-    .all(runId, action, afterSeq, limit) as PlanItemRow[];
+    .all(runId) as PlanItemRow[];
+}
+
+/** What posting a score needs of its plan item. */
+export type PostItem = Pick<
+  PlanItemRow,
+  | "seq"
+  | "linkId"
+  | "itemId"
+  | "lmsUserId"
+  | "columnUrl"
+  | "scoreGiven"
+  | "scoreMaximum"
+  | "comment"
+  | "commentChanged"
+  | "lastSentMs"
+>;
+
+/** The next pending score posts of a run after `afterSeq`, in order. */
+export function pendingPosts(db: Db, runId: number, afterSeq: number, limit: number): PostItem[] {
+  return stmt(
+    db,
+    `SELECT seq, link_id AS linkId, item_id AS itemId, lms_user_id AS lmsUserId, column_url AS columnUrl,
+       score_given AS scoreGiven, score_maximum AS scoreMaximum, comment, comment_changed AS commentChanged,
+       last_sent_ms AS lastSentMs
+     FROM plan_items WHERE run_id = ? AND seq > ? AND action = 'post' AND status = 'pending' ORDER BY seq LIMIT ?`,
+  ).all(runId, afterSeq, limit) as PostItem[];
 }
 
 export interface ItemFailure {
@@ -227,57 +247,62 @@ export function columnUrlFor(db: Db, linkId: number, itemId: string): string | u
 export interface AckedScore {
   runId: number;
   seq: number;
-  columnUrl: string;
-  lmsUserId: string;
-  scoreGiven: number | null;
-  scoreMaximum: number;
-  comment: string | null;
+  /** The column posted to, when its plan item does not name it (a column created during the run). */
+  columnUrl: string | null;
   sentAtMs: number;
   outcome: "accepted" | "stale";
   message: string | null;
 }
 
 /**
- * R9: scores go into the ledger only once the LMS acknowledged them, each written in the same
- * transaction that ends its plan item. One transaction may carry several acknowledgements.
+ * R9: a score goes into the ledger only once the LMS acknowledged it. Its journal row, naming
+ * the plan item, is both the ledger record and the end of that plan item, so one insert per
+ * score does both in one transaction; one transaction may carry several acknowledgements.
  */
-export function recordScores(db: Db, tenantId: number, scores: readonly AckedScore[], now: string): void {
-  const ledger = stmt(
+export function recordAcks(db: Db, acks: readonly AckedScore[], now: string): void {
+  const insert = stmt(
     db,
-    `INSERT INTO score_ledger (column_url, lms_user_id, tenant_id, score_given, score_maximum, comment, sent_at_ms, outcome,
-       run_id, acked_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT(column_url, lms_user_id) DO UPDATE SET score_given = excluded.score_given,
-       score_maximum = excluded.score_maximum, comment = excluded.comment,
-       sent_at_ms = max(score_ledger.sent_at_ms, excluded.sent_at_ms), outcome = excluded.outcome,
-       run_id = excluded.run_id, acked_at = excluded.acked_at`,
-  );
-  const item = stmt(
-    db,
-    "UPDATE plan_items SET status = ?, message = ?, done_at = ? WHERE run_id = ? AND seq = ?",
+    `INSERT INTO score_acks (run_id, seq, column_url, sent_at_ms, outcome, message, acked_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
   );
   db.exec("BEGIN");
   try {
-    for (const s of scores) {
-      ledger.run(
-        s.columnUrl,
-        s.lmsUserId,
-        tenantId,
-        s.scoreGiven,
-        s.scoreMaximum,
-        s.comment,
-        s.sentAtMs,
-        s.outcome,
-        s.runId,
-        now,
-      );
-      item.run(s.outcome === "accepted" ? "done" : "stale", s.message, now, s.runId, s.seq);
-    }
+    for (const a of acks) insert.run(a.runId, a.seq, a.columnUrl, a.sentAtMs, a.outcome, a.message, now);
     db.exec("COMMIT");
   } catch (error) {
     if (db.inTransaction) db.exec("ROLLBACK");
     throw error;
   }
+}
+
+/**
+ * Fold the journal into score_ledger (latest acknowledgement per column and learner) and mark
+ * the plan items it ended, in one transaction. Idempotent; returns the acknowledgements folded.
+ */
+export function mergeAcks(db: Db): number {
+  if (db.prepare("SELECT 1 FROM score_acks LIMIT 1").get() === undefined) return 0;
+  return db
+    .transaction(() => {
+      db.prepare(
+        `INSERT INTO score_ledger (column_url, lms_user_id, tenant_id, score_given, score_maximum, comment, sent_at_ms,
+           outcome, run_id, acked_at)
+         SELECT coalesce(a.column_url, p.column_url), p.lms_user_id, r.tenant_id, p.score_given, p.score_maximum,
+           p.comment, a.sent_at_ms, a.outcome, a.run_id, a.acked_at
+         FROM score_acks a JOIN plan_items p ON p.run_id = a.run_id AND p.seq = a.seq JOIN sync_runs r ON r.id = a.run_id
+         WHERE true ORDER BY a.id
+         ON CONFLICT(column_url, lms_user_id) DO UPDATE SET score_given = excluded.score_given,
+           score_maximum = excluded.score_maximum, comment = excluded.comment,
+           sent_at_ms = max(score_ledger.sent_at_ms, excluded.sent_at_ms), outcome = excluded.outcome,
+           run_id = excluded.run_id, acked_at = excluded.acked_at`,
+      ).run();
+      db.prepare(
+        `UPDATE plan_items SET status = CASE a.outcome WHEN 'accepted' THEN 'done' ELSE 'stale' END,
+           message = a.message, done_at = a.acked_at
+         FROM score_acks a WHERE plan_items.run_id = a.run_id AND plan_items.seq = a.seq`,
+      ).run();
+      return db.prepare("DELETE FROM score_acks").run().changes;
+    })
+    .immediate();
 }
 
 export interface LockRow {

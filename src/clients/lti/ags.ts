@@ -126,6 +126,8 @@ function matches(item: LineItem, key: LineItemQuery): boolean {
 export class AgsClient {
   readonly registration: LtiRegistration & { kind: AgsPlatformKind };
   private readonly caller: LtiServiceCaller;
+  /** Line item URL → its /scores URL: a sync posts many scores to few line items. */
+  private readonly scoresUrls = new Map<string, string>();
 
   constructor(registration: LtiRegistration, tokens: ServiceTokenProvider, options: AgsClientOptions = {}) {
     assertAgsPlatform(registration);
@@ -256,7 +258,7 @@ export class AgsClient {
         what: "post a score",
         route: "scores",
         method: "POST",
-        url: lineItemServiceUrl(lineItemUrl, "scores"),
+        url: this.scoresUrlOf(lineItemUrl),
         anyOf: [AGS_SCOPE.score],
         contentType: MEDIA_TYPE.score,
         body: JSON.stringify(body),
@@ -289,6 +291,16 @@ export class AgsClient {
       // a success body is optional and not always JSON
     }
     return { outcome: "accepted", status: res.status, message: "", ...(resultUrl ? { resultUrl } : {}) };
+  }
+
+  private scoresUrlOf(lineItemUrl: string): string {
+    let url = this.scoresUrls.get(lineItemUrl);
+    if (url === undefined) {
+      if (this.scoresUrls.size >= 10_000) this.scoresUrls.clear();
+      url = lineItemServiceUrl(lineItemUrl, "scores");
+      this.scoresUrls.set(lineItemUrl, url);
+    }
+    return url;
   }
 
   async getResults(

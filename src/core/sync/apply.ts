@@ -5,6 +5,7 @@
  * what was in flight.
  */
 import type { HttpClient } from "../../clients/http.js";
+import type { Db } from "../../store/db.js";
 import { dropPlan, savePlanItems } from "../../store/plan.js";
 import {
   columnOutcomes,
@@ -14,8 +15,10 @@ import {
   finishRun,
   type ItemFailure,
   itemStatusCounts,
-  type PlanItemRow,
-  pendingItems,
+  mergeAcks,
+  type PostItem,
+  pendingColumns,
+  pendingPosts,
   type RunStatus,
   recordColumn,
   runStatus,
@@ -139,19 +142,22 @@ export async function applyPlan(
       opts.onProgress?.(progress);
     };
     const now = () => ctx.now().toISOString();
-    const ledger = new LedgerWriter(db, tenant.id, now);
+    const ledger = new LedgerWriter(db, now, {
+      batchSize: () => Math.max(1, Math.floor(limiter.current / 2)),
+      maxWaitMs: 1,
+    });
 
     await createColumns(ctx, gradebook, runId, progress, report, now);
     let fatal: unknown;
     let lastSeq = 0;
     const columnCache = new Map<string, string | undefined>();
-    const columnOf = (item: PlanItemRow) => {
+    const columnOf = (item: PostItem) => {
       if (item.columnUrl) return item.columnUrl;
       const key = `${item.linkId}\u001f${item.itemId}`;
       if (!columnCache.has(key)) columnCache.set(key, columnUrlFor(db, item.linkId, item.itemId));
       return columnCache.get(key);
     };
-    const postOne = async (item: PlanItemRow): Promise<void> => {
+    const postOne = async (item: PostItem): Promise<void> => {
       const columnUrl = columnOf(item);
       if (!columnUrl) {
         failItem(
@@ -180,11 +186,7 @@ export async function applyPlan(
             await ledger.record({
               runId,
               seq: item.seq,
-              columnUrl,
-              lmsUserId: item.lmsUserId!,
-              scoreGiven: item.scoreGiven,
-              scoreMaximum: item.scoreMaximum,
-              comment: item.comment,
+              columnUrl: item.columnUrl === null ? columnUrl : null,
               sentAtMs,
               outcome: outcome.status,
               message: outcome.status === "stale" ? outcome.message : null,
@@ -213,7 +215,7 @@ export async function applyPlan(
 
     const inFlight = new Set<Promise<void>>();
     outer: for (;;) {
-      const page = pendingItems(db, runId, "post", lastSeq, PAGE);
+      const page = pendingPosts(db, runId, lastSeq, PAGE);
       if (page.length === 0) break;
       for (const item of page) {
         lastSeq = item.seq;
@@ -238,6 +240,7 @@ export async function applyPlan(
     }
     await Promise.all(inFlight);
     report();
+    mergeAcks(db);
 
     const itemCounts = itemStatusCounts(db, runId);
     const columns = columnOutcomes(db, runId);
@@ -269,12 +272,22 @@ export async function applyPlan(
     return { runId, status, counts, failures, durationMs: Date.now() - started };
   } catch (error) {
     if (runId > 0 && ctx.openedState()) {
+      foldAcksQuietly(db);
       if (runStatus(db, runId) === "running")
         finishRun(db, runId, "failed", {}, ctx.now().toISOString(), (error as Error).message);
     }
     throw error;
   } finally {
     lease.release();
+  }
+}
+
+/** On the way out of a failed run: fold what was acknowledged, unless the state itself is what failed. */
+function foldAcksQuietly(db: Db): void {
+  try {
+    mergeAcks(db);
+  } catch {
+    // The next plan folds the journal (preparePlan) and no acknowledgement is lost meanwhile.
   }
 }
 
@@ -293,7 +306,7 @@ async function createColumns(
   now: () => string,
 ): Promise<void> {
   const { db } = ctx.state();
-  for (const item of pendingItems(db, runId, "create-column", 0, Number.MAX_SAFE_INTEGER)) {
+  for (const item of pendingColumns(db, runId)) {
     try {
       const { column, created } = await gradebook.findOrCreateColumn(item.containerUrl!, {
         label: item.label ?? item.itemId,

@@ -5,7 +5,15 @@
 import { createHash } from "node:crypto";
 import { findLearners } from "../../store/learners.js";
 import type { LmsRegistrationRow } from "../../store/lms.js";
-import { buildPlan, type PlanQuery, planColumns, planCounts, planRows } from "../../store/plan.js";
+import {
+  buildPlan,
+  type PlanQuery,
+  planColumns,
+  planCounts,
+  planDigestText,
+  planRows,
+} from "../../store/plan.js";
+import { mergeAcks } from "../../store/sync.js";
 import type { TenantRow } from "../../store/tenants.js";
 import type { Context } from "../context.js";
 import { resolveCourse } from "../courses.js";
@@ -91,11 +99,7 @@ function fingerprintOf(ctx: Context): string {
   const hash = createHash("sha256");
   for (const c of planColumns(db))
     hash.update(`c\u001f${c.linkId}\u001f${c.itemId}\u001f${c.containerUrl}\n`);
-  for (const r of planRows(db, true)) {
-    hash.update(
-      `p\u001f${r.decision}\u001f${r.linkId}\u001f${r.itemId}\u001f${r.externalId}\u001f${r.lmsUserId}\u001f${r.columnUrl}\u001f${r.scoreGiven}\u001f${r.comment}\n`,
-    );
-  }
+  for (const text of planDigestText(db)) hash.update(`p\n${text}\n`);
   return hash.digest("hex").slice(0, 32);
 }
 
@@ -112,6 +116,8 @@ export function preparePlan(ctx: Context, filters: SyncFilters): PreparedPlan {
     ...resolveFilters(ctx, tenant, filters),
   };
   const { db } = ctx.state();
+  // Scores acknowledged by a run that was killed before it folded its journal count as sent.
+  mergeAcks(db);
   buildPlan(db, query);
   const posts = { new: 0, changed: 0, resend: 0, total: 0 };
   const skipped: PlanSummary["skipped"] = {};
