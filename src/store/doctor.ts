@@ -81,8 +81,10 @@ export function recentResends(db: Db, tenantId: number, runs: number): { runs: n
     .prepare(
       `WITH recent AS (SELECT id FROM sync_runs WHERE tenant_id = ? AND status != 'running' ORDER BY id DESC LIMIT ?)
        SELECT (SELECT count(*) FROM recent) AS runs,
-         (SELECT count(*) FROM plan_items i JOIN recent r ON r.id = i.run_id
-          WHERE i.action = 'post' AND i.kind = 'resend' AND i.status = 'done') AS resent`,
+         (SELECT coalesce(sum(json_extract(s.counts, '$.resent')), 0) FROM sync_runs s JOIN recent r ON r.id = s.id)
+         -- runs before the score journal kept their posts as plan items
+         + (SELECT count(*) FROM plan_items i JOIN recent r ON r.id = i.run_id
+            WHERE i.action = 'post' AND i.kind = 'resend' AND i.status = 'done') AS resent`,
     )
     .get(tenantId, runs) as { runs: number; resent: number };
 }

@@ -316,20 +316,25 @@ export const migrations: ReadonlyArray<string> = [
   ) WITHOUT ROWID;
   CREATE INDEX classroom_roster_learner ON classroom_roster(registration_id, external_id);
   `,
-  // 6: the score ledger's journal. An acknowledged score is one appended row that names its plan
-  // item (which holds the column, learner and score) and so also ends it (R9); a per-score
-  // upsert into score_ledger plus an update of plan_items cost six times as much. mergeAcks folds
-  // the journal into score_ledger and plan_items in bulk, at the end of a run and before planning.
+  // 6: the score ledger's journal. An acknowledged score is one appended row holding the whole
+  // ledger record; a per-score upsert into score_ledger plus a plan-item update cost six times
+  // as much. mergeAcks folds the journal into score_ledger in bulk, at the end of a run and
+  // before every plan. Posts are read from the run's plan as it was built; only the ones that
+  // fail become plan_items rows (with what the LMS said), next to the column creations.
   `
   CREATE TABLE score_acks (
-    id         INTEGER PRIMARY KEY,
-    run_id     INTEGER NOT NULL REFERENCES sync_runs(id) ON DELETE CASCADE,
-    seq        INTEGER NOT NULL,
-    column_url TEXT,
-    sent_at_ms INTEGER NOT NULL,
-    outcome    TEXT NOT NULL CHECK (outcome IN ('accepted','stale')),
-    message    TEXT,
-    acked_at   TEXT NOT NULL
+    id            INTEGER PRIMARY KEY,
+    run_id        INTEGER NOT NULL REFERENCES sync_runs(id) ON DELETE CASCADE,
+    column_url    TEXT NOT NULL,
+    lms_user_id   TEXT NOT NULL,
+    kind          TEXT NOT NULL CHECK (kind IN ('new','changed','resend')),
+    score_given   REAL,
+    score_maximum REAL NOT NULL,
+    comment       TEXT,
+    sent_at_ms    INTEGER NOT NULL,
+    outcome       TEXT NOT NULL CHECK (outcome IN ('accepted','stale')),
+    message       TEXT,
+    acked_at      TEXT NOT NULL
   );
   `,
 ];

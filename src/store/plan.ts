@@ -6,6 +6,7 @@
  */
 import type { Db } from "./db.js";
 import type { GradeSyncOption } from "./lms.js";
+import { stmt } from "./statements.js";
 
 export interface PlanQuery {
   tenantId: number;
@@ -229,29 +230,48 @@ export function* planDigestText(db: Db): Generator<string> {
 
 const DIGEST_CHUNK = 4096;
 
-/** Copy the actionable part of the plan into plan_items of a run: columns first, then posts in plan order. */
-export function savePlanItems(db: Db, runId: number): number {
-  return db.transaction(() => {
-    const columns = db
-      .prepare(
-        `INSERT INTO plan_items (run_id, seq, action, link_id, course_id, item_id, container_url, resource_link_id, label,
-           score_maximum)
-         SELECT @runId, row_number() OVER (ORDER BY linkId, itemId), 'create-column', linkId, courseId, itemId,
-           containerUrl, resourceLinkId, label, 100
-         FROM temp.plan_columns`,
-      )
-      .run({ runId }).changes;
-    const posts = db
-      .prepare(
-        `INSERT INTO plan_items (run_id, seq, action, kind, link_id, course_id, item_id, external_id, lms_user_id,
-           column_url, score_given, score_maximum, comment, comment_changed, last_sent_ms)
-         SELECT @runId, @offset + row_number() OVER (ORDER BY rowid), 'post', decision, linkId,
-           courseId, itemId, externalId, lmsUserId, columnUrl, scoreGiven, scoreMaximum, comment, commentChanged, lastSentMs
-         FROM temp.plan WHERE decision != 'skip' ORDER BY rowid`,
-      )
-      .run({ runId, offset: columns }).changes;
-    return columns + posts;
-  })();
+/** Record the columns a run will create as its first plan items (seq 1…n); returns n. */
+export function savePlanColumns(db: Db, runId: number): number {
+  return db
+    .prepare(
+      `INSERT INTO plan_items (run_id, seq, action, link_id, course_id, item_id, container_url, resource_link_id, label,
+         score_maximum)
+       SELECT @runId, row_number() OVER (ORDER BY linkId, itemId), 'create-column', linkId, courseId, itemId,
+         containerUrl, resourceLinkId, label, 100
+       FROM temp.plan_columns`,
+    )
+    .run({ runId }).changes;
+}
+
+/** A score the plan posts: `seq` is its place in the plan (posts come first, from 1). */
+export interface PlanPost {
+  seq: number;
+  kind: PostKind;
+  linkId: number;
+  courseId: string;
+  itemId: string;
+  externalId: string;
+  lmsUserId: string | null;
+  columnUrl: string | null;
+  scoreGiven: number | null;
+  scoreMaximum: number;
+  comment: string | null;
+  commentChanged: number;
+  lastSentMs: number | null;
+}
+
+/** The plan's posts after `afterSeq`, in plan order, at most `limit`. */
+export function planPosts(db: Db, afterSeq: number, limit: number): PlanPost[] {
+  return stmt(
+    db,
+    `SELECT rowid AS seq, decision AS kind, linkId, courseId, itemId, externalId, lmsUserId, columnUrl, scoreGiven,
+       scoreMaximum, comment, commentChanged, lastSentMs
+     FROM temp.plan WHERE rowid > ? AND decision != 'skip' ORDER BY rowid LIMIT ?`,
+  ).all(afterSeq, limit) as PlanPost[];
+}
+
+export function planPostCount(db: Db): number {
+  return db.prepare("SELECT count(*) FROM temp.plan WHERE decision != 'skip'").pluck().get() as number;
 }
 
 export function dropPlan(db: Db): void {

@@ -147,32 +147,6 @@ export function pendingColumns(db: Db, runId: number): PlanItemRow[] {
     .all(runId) as PlanItemRow[];
 }
 
-/** What posting a score needs of its plan item. */
-export type PostItem = Pick<
-  PlanItemRow,
-  | "seq"
-  | "linkId"
-  | "itemId"
-  | "lmsUserId"
-  | "columnUrl"
-  | "scoreGiven"
-  | "scoreMaximum"
-  | "comment"
-  | "commentChanged"
-  | "lastSentMs"
->;
-
-/** The next pending score posts of a run after `afterSeq`, in order. */
-export function pendingPosts(db: Db, runId: number, afterSeq: number, limit: number): PostItem[] {
-  return stmt(
-    db,
-    `SELECT seq, link_id AS linkId, item_id AS itemId, lms_user_id AS lmsUserId, column_url AS columnUrl,
-       score_given AS scoreGiven, score_maximum AS scoreMaximum, comment, comment_changed AS commentChanged,
-       last_sent_ms AS lastSentMs
-     FROM plan_items WHERE run_id = ? AND seq > ? AND action = 'post' AND status = 'pending' ORDER BY seq LIMIT ?`,
-  ).all(runId, afterSeq, limit) as PostItem[];
-}
-
 export interface ItemFailure {
   externalId: string | null;
   courseId: string;
@@ -201,6 +175,49 @@ export function itemStatusCounts(db: Db, runId: number): Record<string, number> 
     .prepare("SELECT action || ':' || status AS k, count(*) AS n FROM plan_items WHERE run_id = ? GROUP BY k")
     .all(runId) as Array<{ k: string; n: number }>;
   return Object.fromEntries(rows.map((r) => [r.k, r.n]));
+}
+
+/** A post the LMS refused or that could not be sent: kept as a failed plan item of its run. */
+export function failPost(
+  db: Db,
+  runId: number,
+  seq: number,
+  post: {
+    kind: string;
+    linkId: number;
+    courseId: string;
+    itemId: string;
+    externalId: string;
+    lmsUserId: string | null;
+    columnUrl: string | null;
+    scoreGiven: number | null;
+    scoreMaximum: number;
+    comment: string | null;
+  },
+  message: string,
+  now: string,
+): void {
+  stmt(
+    db,
+    `INSERT INTO plan_items (run_id, seq, action, kind, link_id, course_id, item_id, external_id, lms_user_id, column_url,
+       score_given, score_maximum, comment, status, message, done_at)
+     VALUES (?, ?, 'post', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'failed', ?, ?)`,
+  ).run(
+    runId,
+    seq,
+    post.kind,
+    post.linkId,
+    post.courseId,
+    post.itemId,
+    post.externalId,
+    post.lmsUserId,
+    post.columnUrl,
+    post.scoreGiven,
+    post.scoreMaximum,
+    post.comment,
+    message,
+    now,
+  );
 }
 
 export function failItem(db: Db, runId: number, seq: number, message: string, now: string): void {
@@ -246,28 +263,45 @@ export function columnUrlFor(db: Db, linkId: number, itemId: string): string | u
 
 export interface AckedScore {
   runId: number;
-  seq: number;
-  /** The column posted to, when its plan item does not name it (a column created during the run). */
-  columnUrl: string | null;
+  columnUrl: string;
+  lmsUserId: string;
+  kind: "new" | "changed" | "resend";
+  scoreGiven: number | null;
+  scoreMaximum: number;
+  comment: string | null;
   sentAtMs: number;
   outcome: "accepted" | "stale";
   message: string | null;
 }
 
 /**
- * R9: a score goes into the ledger only once the LMS acknowledged it. Its journal row, naming
- * the plan item, is both the ledger record and the end of that plan item, so one insert per
- * score does both in one transaction; one transaction may carry several acknowledgements.
+ * R9: a score goes into the ledger only once the LMS acknowledged it. Its journal row is the
+ * ledger record and the end of its plan item at once, so one append per score is all an
+ * acknowledgement writes; one transaction may carry several acknowledgements.
  */
 export function recordAcks(db: Db, acks: readonly AckedScore[], now: string): void {
   const insert = stmt(
     db,
-    `INSERT INTO score_acks (run_id, seq, column_url, sent_at_ms, outcome, message, acked_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO score_acks (run_id, column_url, lms_user_id, kind, score_given, score_maximum, comment, sent_at_ms,
+       outcome, message, acked_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   db.exec("BEGIN");
   try {
-    for (const a of acks) insert.run(a.runId, a.seq, a.columnUrl, a.sentAtMs, a.outcome, a.message, now);
+    for (const a of acks)
+      insert.run(
+        a.runId,
+        a.columnUrl,
+        a.lmsUserId,
+        a.kind,
+        a.scoreGiven,
+        a.scoreMaximum,
+        a.comment,
+        a.sentAtMs,
+        a.outcome,
+        a.message,
+        now,
+      );
     db.exec("COMMIT");
   } catch (error) {
     if (db.inTransaction) db.exec("ROLLBACK");
@@ -276,8 +310,8 @@ export function recordAcks(db: Db, acks: readonly AckedScore[], now: string): vo
 }
 
 /**
- * Fold the journal into score_ledger (latest acknowledgement per column and learner) and mark
- * the plan items it ended, in one transaction. Idempotent; returns the acknowledgements folded.
+ * Fold the journal into score_ledger, the latest acknowledgement per column and learner
+ * winning, in one transaction. Idempotent; returns the acknowledgements folded.
  */
 export function mergeAcks(db: Db): number {
   if (db.prepare("SELECT 1 FROM score_acks LIMIT 1").get() === undefined) return 0;
@@ -286,19 +320,14 @@ export function mergeAcks(db: Db): number {
       db.prepare(
         `INSERT INTO score_ledger (column_url, lms_user_id, tenant_id, score_given, score_maximum, comment, sent_at_ms,
            outcome, run_id, acked_at)
-         SELECT coalesce(a.column_url, p.column_url), p.lms_user_id, r.tenant_id, p.score_given, p.score_maximum,
-           p.comment, a.sent_at_ms, a.outcome, a.run_id, a.acked_at
-         FROM score_acks a JOIN plan_items p ON p.run_id = a.run_id AND p.seq = a.seq JOIN sync_runs r ON r.id = a.run_id
+         SELECT a.column_url, a.lms_user_id, r.tenant_id, a.score_given, a.score_maximum, a.comment, a.sent_at_ms,
+           a.outcome, a.run_id, a.acked_at
+         FROM score_acks a JOIN sync_runs r ON r.id = a.run_id
          WHERE true ORDER BY a.id
          ON CONFLICT(column_url, lms_user_id) DO UPDATE SET score_given = excluded.score_given,
            score_maximum = excluded.score_maximum, comment = excluded.comment,
            sent_at_ms = max(score_ledger.sent_at_ms, excluded.sent_at_ms), outcome = excluded.outcome,
            run_id = excluded.run_id, acked_at = excluded.acked_at`,
-      ).run();
-      db.prepare(
-        `UPDATE plan_items SET status = CASE a.outcome WHEN 'accepted' THEN 'done' ELSE 'stale' END,
-           message = a.message, done_at = a.acked_at
-         FROM score_acks a WHERE plan_items.run_id = a.run_id AND plan_items.seq = a.seq`,
       ).run();
       return db.prepare("DELETE FROM score_acks").run().changes;
     })

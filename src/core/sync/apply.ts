@@ -1,24 +1,24 @@
 /**
  * The executor: run a prepared plan against the LMS. Columns first, then score posts with
- * adaptive concurrency. Each acknowledged score goes into the ledger in the transaction that
- * ends its plan item (R9), so a crash at any point loses nothing and a re-run re-sends only
- * what was in flight.
+ * adaptive concurrency, read from the plan as it was built. Each acknowledged score is written
+ * to the ledger's journal, which also ends its plan item (R9), in a commit the poster awaits
+ * before taking another score, so a crash at any point loses nothing and a re-run re-sends
+ * only what was in flight.
  */
 import type { HttpClient } from "../../clients/http.js";
 import type { Db } from "../../store/db.js";
-import { dropPlan, savePlanItems } from "../../store/plan.js";
+import { dropPlan, type PlanPost, planPostCount, planPosts, savePlanColumns } from "../../store/plan.js";
 import {
   columnOutcomes,
   columnUrlFor,
   failedItems,
   failItem,
+  failPost,
   finishRun,
   type ItemFailure,
   itemStatusCounts,
   mergeAcks,
-  type PostItem,
   pendingColumns,
-  pendingPosts,
   type RunStatus,
   recordColumn,
   runStatus,
@@ -118,8 +118,8 @@ export async function applyPlan(
       fingerprint: summary.fingerprint,
       now: ctx.now().toISOString(),
     });
-    const total = savePlanItems(db, runId);
-    dropPlan(db);
+    const columnCount = savePlanColumns(db, runId);
+    const postCount = planPostCount(db);
     const limiter = new AdaptiveLimiter({
       initial: opts.concurrency?.initial ?? 4,
       min: 1,
@@ -129,7 +129,7 @@ export async function applyPlan(
     const http = opts.http ?? (await defaultHttp(ctx, limiter));
     const gradebook = await gradebookFor(ctx, reg, http);
     const progress: SyncProgress = {
-      total,
+      total: columnCount + postCount,
       done: 0,
       posted: 0,
       stale: 0,
@@ -150,24 +150,23 @@ export async function applyPlan(
     await createColumns(ctx, gradebook, runId, progress, report, now);
     let fatal: unknown;
     let lastSeq = 0;
+    let resent = 0;
     const columnCache = new Map<string, string | undefined>();
-    const columnOf = (item: PostItem) => {
+    const columnOf = (item: PlanPost) => {
       if (item.columnUrl) return item.columnUrl;
       const key = `${item.linkId}\u001f${item.itemId}`;
       if (!columnCache.has(key)) columnCache.set(key, columnUrlFor(db, item.linkId, item.itemId));
       return columnCache.get(key);
     };
-    const postOne = async (item: PostItem): Promise<void> => {
+    // A failed post becomes a plan item of the run, numbered after its columns.
+    const fail = (item: PlanPost, columnUrl: string | null, message: string) => {
+      failPost(db, runId, columnCount + item.seq, { ...item, columnUrl }, message, now());
+      progress.failed += 1;
+    };
+    const postOne = async (item: PlanPost): Promise<void> => {
       const columnUrl = columnOf(item);
       if (!columnUrl) {
-        failItem(
-          db,
-          runId,
-          item.seq,
-          "its gradebook column could not be created (see the column failures of this run)",
-          now(),
-        );
-        progress.failed += 1;
+        fail(item, null, "its gradebook column could not be created (see the column failures of this run)");
         return;
       }
       const sendComment =
@@ -185,20 +184,22 @@ export async function applyPlan(
           if (outcome.status === "accepted" || outcome.status === "stale") {
             await ledger.record({
               runId,
-              seq: item.seq,
-              columnUrl: item.columnUrl === null ? columnUrl : null,
+              columnUrl,
+              lmsUserId: item.lmsUserId!,
+              kind: item.kind,
+              scoreGiven: item.scoreGiven,
+              scoreMaximum: item.scoreMaximum,
+              comment: item.comment,
               sentAtMs,
               outcome: outcome.status,
               message: outcome.status === "stale" ? outcome.message : null,
             });
             if (outcome.status === "accepted") {
               progress.posted += 1;
+              if (item.kind === "resend") resent += 1;
               limiter.success();
             } else progress.stale += 1;
-          } else {
-            failItem(db, runId, item.seq, outcome.message, now());
-            progress.failed += 1;
-          }
+          } else fail(item, columnUrl, outcome.message);
           return;
         } catch (error) {
           if (isFatal(error)) throw error;
@@ -206,8 +207,7 @@ export async function applyPlan(
             limiter.throttled(1000 * attempt);
             continue;
           }
-          failItem(db, runId, item.seq, (error as Error).message, now());
-          progress.failed += 1;
+          fail(item, columnUrl, (error as Error).message);
           return;
         }
       }
@@ -215,7 +215,7 @@ export async function applyPlan(
 
     const inFlight = new Set<Promise<void>>();
     outer: for (;;) {
-      const page = pendingPosts(db, runId, lastSeq, PAGE);
+      const page = planPosts(db, lastSeq, PAGE);
       if (page.length === 0) break;
       for (const item of page) {
         lastSeq = item.seq;
@@ -242,15 +242,22 @@ export async function applyPlan(
     report();
     mergeAcks(db);
 
+    // Acknowledgements are counted once their commit returned; failures as recorded.
     const itemCounts = itemStatusCounts(db, runId);
     const columns = columnOutcomes(db, runId);
+    const postsFailed = itemCounts["post:failed"] ?? 0;
     const counts: RunResult["counts"] = {
       columnsCreated: columns.created,
       columnsFound: columns.found,
-      posted: itemCounts["post:done"] ?? 0,
-      stale: itemCounts["post:stale"] ?? 0,
-      failed: (itemCounts["post:failed"] ?? 0) + (itemCounts["create-column:failed"] ?? 0),
-      notAttempted: (itemCounts["post:pending"] ?? 0) + (itemCounts["create-column:pending"] ?? 0),
+      posted: progress.posted,
+      stale: progress.stale,
+      failed: postsFailed + (itemCounts["create-column:failed"] ?? 0),
+      notAttempted:
+        postCount -
+        progress.posted -
+        progress.stale -
+        postsFailed +
+        (itemCounts["create-column:pending"] ?? 0),
     };
     const status: RunStatus = fatal
       ? "failed"
@@ -264,7 +271,7 @@ export async function applyPlan(
       db,
       runId,
       status,
-      { ...counts, ...skipCounts(summary) },
+      { ...counts, resent, ...skipCounts(summary) },
       now(),
       fatal ? (fatal as Error).message : undefined,
     );
@@ -278,7 +285,16 @@ export async function applyPlan(
     }
     throw error;
   } finally {
+    dropPlanQuietly(db);
     lease.release();
+  }
+}
+
+function dropPlanQuietly(db: Db): void {
+  try {
+    dropPlan(db);
+  } catch {
+    // A broken state already failed the run; the temporary tables go with the connection.
   }
 }
 
