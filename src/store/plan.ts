@@ -248,9 +248,7 @@ export interface PlanPost {
   seq: number;
   kind: PostKind;
   linkId: number;
-  courseId: string;
   itemId: string;
-  externalId: string;
   lmsUserId: string | null;
   columnUrl: string | null;
   scoreGiven: number | null;
@@ -264,8 +262,8 @@ export interface PlanPost {
 export function planPosts(db: Db, afterSeq: number, limit: number): PlanPost[] {
   return stmt(
     db,
-    `SELECT rowid AS seq, decision AS kind, linkId, courseId, itemId, externalId, lmsUserId, columnUrl, scoreGiven,
-       scoreMaximum, comment, commentChanged, lastSentMs
+    `SELECT rowid AS seq, decision AS kind, linkId, itemId, lmsUserId, columnUrl, scoreGiven, scoreMaximum, comment,
+       commentChanged, lastSentMs
      FROM temp.plan WHERE rowid > ? AND decision != 'skip' ORDER BY rowid LIMIT ?`,
   ).all(afterSeq, limit) as PlanPost[];
 }

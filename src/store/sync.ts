@@ -177,23 +177,11 @@ export function itemStatusCounts(db: Db, runId: number): Record<string, number> 
   return Object.fromEntries(rows.map((r) => [r.k, r.n]));
 }
 
-/** A post the LMS refused or that could not be sent: kept as a failed plan item of its run. */
+/** A post of the current plan the LMS refused or that could not be sent: kept as a failed plan item of its run. */
 export function failPost(
   db: Db,
   runId: number,
-  seq: number,
-  post: {
-    kind: string;
-    linkId: number;
-    courseId: string;
-    itemId: string;
-    externalId: string;
-    lmsUserId: string | null;
-    columnUrl: string | null;
-    scoreGiven: number | null;
-    scoreMaximum: number;
-    comment: string | null;
-  },
+  post: { seq: number; itemSeq: number; columnUrl: string | null },
   message: string,
   now: string,
 ): void {
@@ -201,23 +189,10 @@ export function failPost(
     db,
     `INSERT INTO plan_items (run_id, seq, action, kind, link_id, course_id, item_id, external_id, lms_user_id, column_url,
        score_given, score_maximum, comment, status, message, done_at)
-     VALUES (?, ?, 'post', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'failed', ?, ?)`,
-  ).run(
-    runId,
-    seq,
-    post.kind,
-    post.linkId,
-    post.courseId,
-    post.itemId,
-    post.externalId,
-    post.lmsUserId,
-    post.columnUrl,
-    post.scoreGiven,
-    post.scoreMaximum,
-    post.comment,
-    message,
-    now,
-  );
+     SELECT ?, ?, 'post', decision, linkId, courseId, itemId, externalId, lmsUserId, coalesce(?, columnUrl), scoreGiven,
+       scoreMaximum, comment, 'failed', ?, ?
+     FROM temp.plan WHERE rowid = ?`,
+  ).run(runId, post.itemSeq, post.columnUrl, message, now, post.seq);
 }
 
 export function failItem(db: Db, runId: number, seq: number, message: string, now: string): void {
@@ -262,7 +237,6 @@ export function columnUrlFor(db: Db, linkId: number, itemId: string): string | u
 }
 
 export interface AckedScore {
-  runId: number;
   columnUrl: string;
   lmsUserId: string;
   kind: "new" | "changed" | "resend";
@@ -279,7 +253,7 @@ export interface AckedScore {
  * ledger record and the end of its plan item at once, so one append per score is all an
  * acknowledgement writes; one transaction may carry several acknowledgements.
  */
-export function recordAcks(db: Db, acks: readonly AckedScore[], now: string): void {
+export function recordAcks(db: Db, runId: number, acks: readonly AckedScore[], now: string): void {
   const insert = stmt(
     db,
     `INSERT INTO score_acks (run_id, column_url, lms_user_id, kind, score_given, score_maximum, comment, sent_at_ms,
@@ -290,7 +264,7 @@ export function recordAcks(db: Db, acks: readonly AckedScore[], now: string): vo
   try {
     for (const a of acks)
       insert.run(
-        a.runId,
+        runId,
         a.columnUrl,
         a.lmsUserId,
         a.kind,

@@ -11,7 +11,6 @@ let db: Db;
 let runId: number;
 
 const ack = (over: Partial<AckedScore>): AckedScore => ({
-  runId,
   columnUrl: COLUMN,
   lmsUserId: "u1",
   kind: "new",
@@ -59,6 +58,7 @@ describe("the score ledger's journal", () => {
   it("holds acknowledged scores until they are folded into the ledger, then empties", () => {
     recordAcks(
       db,
+      runId,
       [ack({}), ack({ lmsUserId: "u2", columnUrl: `${COLUMN}9`, outcome: "stale", message: "newer" })],
       "2026-11-27T00:00:00.000Z",
     );
@@ -82,9 +82,14 @@ describe("the score ledger's journal", () => {
   });
 
   it("keeps the latest acknowledgement per column and learner, and never moves a timestamp back", () => {
-    recordAcks(db, [ack({ sentAtMs: 5000 })], "a");
+    recordAcks(db, runId, [ack({ sentAtMs: 5000 })], "a");
     mergeAcks(db);
-    recordAcks(db, [ack({ scoreGiven: 85, sentAtMs: 4000 }), ack({ scoreGiven: 90, sentAtMs: 4500 })], "b");
+    recordAcks(
+      db,
+      runId,
+      [ack({ scoreGiven: 85, sentAtMs: 4000 }), ack({ scoreGiven: 90, sentAtMs: 4500 })],
+      "b",
+    );
     mergeAcks(db);
     expect(ledger()).toEqual([
       { columnUrl: COLUMN, user: "u1", tenantId: 1, score: 90, sentAtMs: 5000, outcome: "accepted", runId },
@@ -92,10 +97,11 @@ describe("the score ledger's journal", () => {
   });
 
   it("writes nothing when a batch fails: the journal and the ledger stay as they were", () => {
-    // A run that does not exist breaks the foreign key: the whole batch rolls back.
-    expect(() => recordAcks(db, [ack({}), ack({ runId: runId + 1, lmsUserId: "u2" })], "now")).toThrow(
-      /FOREIGN KEY/,
-    );
+    // The second acknowledgement breaks a constraint: the first one rolls back with it.
+    const broken = ack({ lmsUserId: "u2", outcome: "lost" as AckedScore["outcome"] });
+    expect(() => recordAcks(db, runId, [ack({}), broken], "now")).toThrow(/CHECK constraint/);
+    // A run that does not exist breaks the foreign key.
+    expect(() => recordAcks(db, runId + 1, [ack({})], "now")).toThrow(/FOREIGN KEY/);
     expect(db.inTransaction).toBe(false);
     expect(journalRows()).toBe(0);
     expect(mergeAcks(db)).toBe(0);

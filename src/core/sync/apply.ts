@@ -142,7 +142,7 @@ export async function applyPlan(
       opts.onProgress?.(progress);
     };
     const now = () => ctx.now().toISOString();
-    const ledger = new LedgerWriter(db, now, {
+    const ledger = new LedgerWriter(db, runId, now, {
       batchSize: () => Math.max(1, Math.floor(limiter.current / 2)),
       maxWaitMs: 1,
     });
@@ -160,7 +160,7 @@ export async function applyPlan(
     };
     // A failed post becomes a plan item of the run, numbered after its columns.
     const fail = (item: PlanPost, columnUrl: string | null, message: string) => {
-      failPost(db, runId, columnCount + item.seq, { ...item, columnUrl }, message, now());
+      failPost(db, runId, { seq: item.seq, itemSeq: columnCount + item.seq, columnUrl }, message, now());
       progress.failed += 1;
     };
     const postOne = async (item: PlanPost): Promise<void> => {
@@ -183,7 +183,6 @@ export async function applyPlan(
           });
           if (outcome.status === "accepted" || outcome.status === "stale") {
             await ledger.record({
-              runId,
               columnUrl,
               lmsUserId: item.lmsUserId!,
               kind: item.kind,

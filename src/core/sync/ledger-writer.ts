@@ -25,6 +25,7 @@ export class LedgerWriter {
 
   constructor(
     private readonly db: Db,
+    private readonly runId: number,
     private readonly now: () => string,
     private readonly options: LedgerWriterOptions,
   ) {}
@@ -46,6 +47,7 @@ export class LedgerWriter {
     try {
       recordAcks(
         this.db,
+        this.runId,
         batch.map((b) => b.score),
         this.now(),
       );
