@@ -122,7 +122,9 @@ export function openState(path: string, options: OpenStateOptions): OpenedState 
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");
-    db.pragma("cache_size = -65536");
+    // 32 MiB of page cache: planning a million grades runs as fast as with 64 MiB, and the
+    // process stays 70 MB smaller (bench/README.md).
+    db.pragma("cache_size = -32768");
     const migratedFrom = migrate(db);
     if (created) chmodSync(path, 0o600);
     return { db, path, created, migratedFrom, schemaVersion: latestSchemaVersion };

@@ -322,6 +322,10 @@ export const migrations: ReadonlyArray<string> = [
   // before every plan. Posts are read from the run's plan as it was built; only the ones that
   // fail become plan_items rows (with what the LMS said), next to the column creations.
   `
+  -- The planner looks up the LMS user of every grade's launch: with lms_sub in the index the
+  -- look-up never reads the table (half the planning time at a million grades).
+  CREATE INDEX launches_link_sub ON launches(tenant_id, resource_link_id, context_id, external_id, lms_sub);
+  DROP INDEX launches_link;
   -- No foreign key or CHECK: they cost a quarter of each append, and the rows are transient
   -- (mergeAcks folds only those of runs that exist, then empties the table).
   CREATE TABLE score_acks (

@@ -104,7 +104,10 @@ export function buildPlan(db: Db, q: PlanQuery): void {
       SELECT t.link_id, t.context_id, t.resource_link_id, t.program_id, t.course_id, t.item_id, t.grade_sync,
         t.stale_at, t.lineitems_url, coalesce(t.lineitem_url, li.url) AS column_url,
         g.external_id, g.grade, g.completed, ${COMMENT} AS comment,
-        coalesce(le.is_test, 0) AS is_test, coalesce(p.active, 0) AS program_active,
+        -- test learners are few: an IN list is built once, where a join would probe per grade
+        g.external_id IN (SELECT le.external_id FROM learners le WHERE le.tenant_id = @tenantId AND le.is_test = 1)
+          AS is_test,
+        coalesce(p.active, 0) AS program_active,
         (SELECT x.lms_sub FROM launches x WHERE x.tenant_id = @tenantId AND x.resource_link_id = t.resource_link_id
            AND x.context_id = t.context_id AND x.external_id = g.external_id LIMIT 1) AS launched_sub,
         CASE WHEN @noSso = 1 THEN (SELECT u.sub FROM lms_users u INDEXED BY lms_users_learner WHERE u.registration_id = @registrationId
@@ -116,7 +119,6 @@ export function buildPlan(db: Db, q: PlanQuery): void {
                   AND x.external_id = g.external_id) END AS joined
       FROM targets t
       JOIN coursera_grades g ON g.tenant_id = @tenantId AND g.course_id = t.course_id AND g.item_id = t.item_id
-      LEFT JOIN learners le ON le.tenant_id = @tenantId AND le.external_id = g.external_id
       LEFT JOIN programs p ON p.tenant_id = @tenantId AND p.program_id = t.program_id
       LEFT JOIN line_items li ON li.link_id = t.link_id AND li.item_id = t.item_id
       WHERE 1 ${FILTERS}

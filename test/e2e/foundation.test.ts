@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { latestSchemaVersion } from "../../src/store/migrations.js";
 import { parseJson, type RunResult, sandboxState } from "../helpers/gg4l.js";
 
 const SECRET = "cs_live_7f3a9c1e5b2d4e6f8a0b";
@@ -66,7 +67,12 @@ describe("gg4l init", () => {
       kid: string;
       schemaVersion: number;
     }>(first);
-    expect(result).toMatchObject({ dbPath: box.db, created: true, keyCreated: true, schemaVersion: 5 });
+    expect(result).toMatchObject({
+      dbPath: box.db,
+      created: true,
+      keyCreated: true,
+      schemaVersion: latestSchemaVersion,
+    });
     expect(mode(box.db)).toBe(0o600);
     expect(mode(result.keyPath)).toBe(0o600);
     const again = parseJson<typeof result>(await box.gg4l(["init", "--json"]));
@@ -147,7 +153,13 @@ describe("refusing state files that are not ours, unchanged", () => {
     const before = sha(box.db);
     for (const args of commands) {
       const result = await box.gg4l(args);
-      expectExit(result, 4, /written by a newer gg4l \(schema version 99; this gg4l knows up to 5\)/);
+      expectExit(
+        result,
+        4,
+        new RegExp(
+          `written by a newer gg4l \\(schema version 99; this gg4l knows up to ${latestSchemaVersion}\\)`,
+        ),
+      );
       expect(result.stderr).toMatch(/upgrade gg4l/);
       expect(sha(box.db)).toBe(before);
     }
