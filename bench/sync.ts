@@ -24,8 +24,9 @@ export interface SyncBench {
   items: number;
   concurrency: number;
   dryRunMs: number;
-  live: { ms: number; posted: number; perSecond: number };
-  bare: { ms: number; posted: number; perSecond: number };
+  /** cpuMs: the process's CPU time (user + system), steadier than wall time on a busy machine. */
+  live: { ms: number; posted: number; perSecond: number; cpuMs: number };
+  bare: { ms: number; posted: number; perSecond: number; cpuMs: number };
   throughputRatio: number;
   incremental: { changed: number; posted: number; ms: number };
   peakRssMb: number;
@@ -36,20 +37,23 @@ export interface SyncBench {
 interface Child {
   ms: number;
   rssKb: number;
+  cpuMs: number;
   stdout: string;
 }
 
 function run(args: string[], env: NodeJS.ProcessEnv, node = true): Promise<Child> {
   const rssFile = join(env.GG4L_BENCH_DIR!, `rss-${Math.random()}`);
+  const cpuFile = `${rssFile}.cpu`;
   return new Promise((resolve, reject) => {
     const started = performance.now();
     // GG4L_BENCH_PROF_DIR: write a V8 CPU profile of every measured process there.
     const prof = env.GG4L_BENCH_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${env.GG4L_BENCH_PROF_DIR}`] : [];
+    const report = ["--import", join(repoRoot, "bench/rss-report.mjs")];
     const argv = node
-      ? [...prof, "--import", join(repoRoot, "bench/rss-report.mjs"), join(repoRoot, "bin/gg4l.js"), ...args]
-      : [...prof, ...args];
+      ? [...prof, ...report, join(repoRoot, "bin/gg4l.js"), ...args]
+      : [...prof, ...report, ...args];
     const child = spawn(process.execPath, argv, {
-      env: { ...env, GG4L_BENCH_RSS_FILE: rssFile },
+      env: { ...env, GG4L_BENCH_RSS_FILE: rssFile, GG4L_BENCH_CPU_FILE: cpuFile },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -63,11 +67,14 @@ function run(args: string[], env: NodeJS.ProcessEnv, node = true): Promise<Child
     child.on("close", (code) => {
       const ms = performance.now() - started;
       if (code !== 0) return reject(new Error(`${args.join(" ")} exited ${code}: ${stderr.slice(-2000)}`));
-      let rssKb = 0;
-      try {
-        rssKb = Number(readFileSync(rssFile, "utf8"));
-      } catch {}
-      resolve({ ms, rssKb, stdout });
+      const read = (file: string) => {
+        try {
+          return Number(readFileSync(file, "utf8"));
+        } catch {
+          return 0;
+        }
+      };
+      resolve({ ms, rssKb: read(rssFile), cpuMs: read(cpuFile), stdout });
     });
   });
 }
@@ -231,8 +238,18 @@ export async function benchSync(
       items,
       concurrency,
       dryRunMs: Math.round(dry.ms),
-      live: { ms: Math.round(live.ms), posted: liveResult.counts.posted, perSecond: Math.round(liveRate) },
-      bare: { ms: Math.round(bare.ms), posted: bare.posted, perSecond: Math.round(bareRate) },
+      live: {
+        ms: Math.round(live.ms),
+        posted: liveResult.counts.posted,
+        perSecond: Math.round(liveRate),
+        cpuMs: live.cpuMs,
+      },
+      bare: {
+        ms: Math.round(bare.ms),
+        posted: bare.posted,
+        perSecond: Math.round(bareRate),
+        cpuMs: bareRun.cpuMs,
+      },
       throughputRatio,
       incremental: { changed, posted: rerunResult.counts.posted, ms: Math.round(rerun.ms) },
       peakRssMb,
