@@ -212,22 +212,19 @@ export function planRows(db: Db): IterableIterator<PlanRow> {
 }
 
 /**
- * The plan's actionable rows as text, in plan order, a few thousand rows per string: what the
- * fingerprint hashes. SQLite builds the text so JavaScript handles a few hundred strings, not a
- * million row objects.
+ * The plan's `posts` actionable rows (they come first) as UTF-8 text, in plan order, a few
+ * thousand rows per chunk: what the fingerprint hashes. SQLite builds the bytes, so JavaScript
+ * handles a few hundred buffers, not a million row objects.
  */
-export function* planDigestText(db: Db): Generator<string> {
+export function* planDigestChunks(db: Db, posts: number): Generator<Buffer> {
   const chunk = db.prepare(
-    `SELECT group_concat(decision || char(31) || linkId || char(31) || itemId || char(31) || externalId || char(31)
-        || coalesce(lmsUserId, '') || char(31) || coalesce(columnUrl, '') || char(31) || coalesce(scoreGiven, '')
-        || char(31) || coalesce(comment, ''), char(10) ORDER BY rowid)
+    `SELECT CAST(group_concat(decision || char(31) || linkId || char(31) || itemId || char(31) || externalId
+        || char(31) || coalesce(lmsUserId, '') || char(31) || coalesce(columnUrl, '') || char(31)
+        || coalesce(scoreGiven, '') || char(31) || coalesce(comment, ''), char(10) ORDER BY rowid) AS BLOB)
      FROM temp.plan WHERE decision != 'skip' AND rowid > ? AND rowid <= ?`,
   );
-  const last = db.prepare("SELECT max(rowid) FROM temp.plan WHERE decision != 'skip'").pluck().get() as
-    | number
-    | null;
-  for (let from = 0; last !== null && from < last; from += DIGEST_CHUNK)
-    yield (chunk.pluck().get(from, from + DIGEST_CHUNK) as string | null) ?? "";
+  for (let from = 0; from < posts; from += DIGEST_CHUNK)
+    yield (chunk.pluck().get(from, from + DIGEST_CHUNK) as Buffer | null) ?? Buffer.alloc(0);
 }
 
 const DIGEST_CHUNK = 4096;

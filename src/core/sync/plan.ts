@@ -10,7 +10,7 @@ import {
   type PlanQuery,
   planColumns,
   planCounts,
-  planDigestText,
+  planDigestChunks,
   planRows,
 } from "../../store/plan.js";
 import { mergeAcks } from "../../store/sync.js";
@@ -94,12 +94,12 @@ function resolveFilters(
 }
 
 /** A hash of exactly what the plan would do: the same state gives the same fingerprint. */
-function fingerprintOf(ctx: Context): string {
+function fingerprintOf(ctx: Context, posts: number): string {
   const { db } = ctx.state();
   const hash = createHash("sha256");
   for (const c of planColumns(db))
     hash.update(`c\u001f${c.linkId}\u001f${c.itemId}\u001f${c.containerUrl}\n`);
-  for (const text of planDigestText(db)) hash.update(`p\n${text}\n`);
+  for (const bytes of planDigestChunks(db, posts)) hash.update("p\n").update(bytes).update("\n");
   return hash.digest("hex").slice(0, 32);
 }
 
@@ -139,7 +139,7 @@ export function preparePlan(ctx: Context, filters: SyncFilters): PreparedPlan {
     posts,
     skipped,
     unchangedResent: posts.resend,
-    fingerprint: fingerprintOf(ctx),
+    fingerprint: fingerprintOf(ctx, posts.total),
   };
   return { tenant, reg, query, summary };
 }
