@@ -92,7 +92,7 @@ export class LtiServiceCaller {
   }
 
   async call(call: ServiceCall): Promise<HttpResponse> {
-    let token = await this.tokens.getToken(this.scopes);
+    let token = this.tokens.freshToken(this.scopes) ?? (await this.tokens.getToken(this.scopes));
     this.requireScope(token, call);
     let refreshed = false;
     let throttled = 0;

@@ -70,10 +70,10 @@ export interface RunResult {
   durationMs: number;
 }
 
-const PAGE = 500;
+const PAGE = 100;
 const MAX_ITEM_ATTEMPTS = 4;
 /** Journal rows folded into the ledger at a time during a run: well under a millisecond. */
-const FOLD_ROWS = 256;
+const FOLD_ROWS = 64;
 
 /** A failure that concerns every learner: stop the run rather than fail each post alike. */
 function isFatal(error: unknown): boolean {
