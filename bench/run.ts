@@ -55,8 +55,8 @@ updateReadmeSection(
 | what | figure | target |
 |---|---:|---:|
 | dry-run plan (\`gg4l sync grades --dry-run\`, whole command) | ${sync.dryRunMs} ms | |
-| bare undici loop posting the same scores (baseline) | ${sync.bare.perSecond} scores/s (${sync.bare.ms} ms) | |
-| \`gg4l sync grades\` (whole command: plan, ledger, posts) | ${sync.live.perSecond} scores/s (${sync.live.ms} ms) | |
+| bare undici loop posting the same scores (baseline) | ${sync.bare.perSecond} scores/s (${sync.bare.ms} ms, ${sync.bare.cpuMs} ms CPU) | |
+| \`gg4l sync grades\` (whole command: plan, ledger, posts) | ${sync.live.perSecond} scores/s (${sync.live.ms} ms, ${sync.live.cpuMs} ms CPU) | |
 | gg4l ÷ bare loop | ${sync.throughputRatio}× | ≥ ${sync.targets.throughputRatio}× |
 | incremental re-run after ${sync.incremental.changed} grades (1%) changed | ${sync.incremental.posted} posted in ${sync.incremental.ms} ms | exactly ${sync.incremental.changed} |
 | gg4l peak RSS (largest of the three runs) | ${sync.peakRssMb} MB | ≤ ${sync.targets.peakRssMb} MB |`,

@@ -96,27 +96,6 @@ describe("the score ledger's journal", () => {
     ]);
   });
 
-  it("folds only the oldest rows when given a limit, and the rest later, with the same result", () => {
-    recordAcks(
-      db,
-      runId,
-      [ack({ sentAtMs: 1000 }), ack({ lmsUserId: "u2" }), ack({ scoreGiven: 95, sentAtMs: 2000 })],
-      "now",
-    );
-    expect(mergeAcks(db, 2)).toBe(2);
-    expect(journalRows()).toBe(1);
-    expect(ledger()).toMatchObject([
-      { user: "u1", score: 80, sentAtMs: 1000 },
-      { user: "u2", score: 80 },
-    ]);
-    expect(mergeAcks(db, 2)).toBe(1);
-    expect(ledger()).toMatchObject([
-      { user: "u1", score: 95, sentAtMs: 2000 },
-      { user: "u2", score: 80 },
-    ]);
-    expect(journalRows()).toBe(0);
-  });
-
   it("writes nothing when a batch fails: the journal and the ledger stay as they were", () => {
     // The second acknowledgement breaks a constraint: the first one rolls back with it.
     const broken = ack({ lmsUserId: null as unknown as string });

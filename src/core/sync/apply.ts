@@ -72,8 +72,6 @@ export interface RunResult {
 
 const PAGE = 100;
 const MAX_ITEM_ATTEMPTS = 4;
-/** Journal rows folded into the ledger at a time during a run: well under a millisecond. */
-const FOLD_ROWS = 64;
 
 /** A failure that concerns every learner: stop the run rather than fail each post alike. */
 function isFatal(error: unknown): boolean {
@@ -221,7 +219,6 @@ export async function applyPlan(
       for (const item of page) {
         lastSeq = item.seq;
         if (fatal || opts.signal?.aborted) break outer;
-        if (limiter.saturated) ledger.foldSome(FOLD_ROWS);
         await limiter.acquire();
         if (fatal || opts.signal?.aborted) {
           limiter.release();

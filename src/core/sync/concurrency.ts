@@ -42,11 +42,6 @@ export class AdaptiveLimiter {
     }
   }
 
-  /** Every slot is taken: the next acquire() waits for a post to finish. */
-  get saturated(): boolean {
-    return this.active >= this.current;
-  }
-
   release(): void {
     this.active -= 1;
     this.waiters.shift()?.();

@@ -11,7 +11,7 @@
  */
 
 import type { Db } from "../../store/db.js";
-import { type AckedScore, mergeAcks, recordAcks } from "../../store/sync.js";
+import { type AckedScore, recordAcks } from "../../store/sync.js";
 
 export interface LedgerWriterOptions {
   /** Acknowledgements that make a batch worth writing at once. */
@@ -22,8 +22,6 @@ export interface LedgerWriterOptions {
 export class LedgerWriter {
   private batch: Array<{ score: AckedScore; done: () => void; failed: (error: unknown) => void }> = [];
   private timer: NodeJS.Timeout | undefined;
-  /** Journal rows this writer committed and no fold has taken yet. */
-  private unfolded = 0;
 
   constructor(
     private readonly db: Db,
@@ -40,16 +38,6 @@ export class LedgerWriter {
     });
   }
 
-  /**
-   * Fold the oldest journal rows into the ledger once enough have gathered: the executor calls
-   * this while every post slot is taken, when the LMS has work queued, so the end of the run
-   * has little left to fold.
-   */
-  foldSome(rows: number): void {
-    if (this.unfolded < rows) return;
-    this.unfolded = Math.max(0, this.unfolded - mergeAcks(this.db, rows));
-  }
-
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
@@ -63,7 +51,6 @@ export class LedgerWriter {
         batch.map((b) => b.score),
         this.now(),
       );
-      this.unfolded += batch.length;
       for (const b of batch) b.done();
     } catch (error) {
       for (const b of batch) b.failed(error);
