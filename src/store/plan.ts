@@ -243,19 +243,17 @@ export function savePlanColumns(db: Db, runId: number): number {
 }
 
 /** A score the plan posts: `seq` is its place in the plan (posts come first, from 1). */
-export interface PlanPost {
-  seq: number;
-  kind: PostKind;
-  linkId: number;
-  itemId: string;
-  lmsUserId: string | null;
-  columnUrl: string | null;
-  scoreGiven: number | null;
-  scoreMaximum: number;
-  comment: string | null;
-  commentChanged: number;
-  lastSentMs: number | null;
-}
+export type PlanPost = { seq: number; kind: PostKind; linkId: number } & Pick<
+  PlanRow,
+  | "itemId"
+  | "lmsUserId"
+  | "columnUrl"
+  | "scoreGiven"
+  | "scoreMaximum"
+  | "comment"
+  | "commentChanged"
+  | "lastSentMs"
+>;
 
 type PlanPostTuple = [
   number,
