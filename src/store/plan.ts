@@ -295,10 +295,6 @@ export function planPosts(db: Db, afterSeq: number, limit: number): PlanPost[] {
   }));
 }
 
-export function planPostCount(db: Db): number {
-  return db.prepare("SELECT count(*) FROM temp.plan WHERE decision != 'skip'").pluck().get() as number;
-}
-
 export function dropPlan(db: Db): void {
   db.exec("DROP TABLE IF EXISTS temp.plan; DROP TABLE IF EXISTS temp.plan_columns;");
 }

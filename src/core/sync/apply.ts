@@ -7,7 +7,7 @@
  */
 import type { HttpClient } from "../../clients/http.js";
 import type { Db } from "../../store/db.js";
-import { dropPlan, type PlanPost, planPostCount, planPosts, savePlanColumns } from "../../store/plan.js";
+import { dropPlan, type PlanPost, planPosts, savePlanColumns } from "../../store/plan.js";
 import {
   columnOutcomes,
   columnUrlFor,
@@ -119,7 +119,7 @@ export async function applyPlan(
       now: ctx.now().toISOString(),
     });
     const columnCount = savePlanColumns(db, runId);
-    const postCount = planPostCount(db);
+    const postCount = summary.posts.total;
     const limiter = new AdaptiveLimiter({
       initial: opts.concurrency?.initial ?? 4,
       min: 1,
