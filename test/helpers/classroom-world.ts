@@ -15,6 +15,7 @@ import { type FakeCoursera, startFakeCoursera } from "../../fixtures/fake-course
 import { tenantAddArgs } from "../../fixtures/fake-coursera/tenant.js";
 import { parseJson, type RunResult, sandboxState } from "./gg4l.js";
 import { gradeInput } from "./grades.js";
+import { type Course, programCourses } from "./program-courses.js";
 
 export interface ClassroomWorldOptions {
   gradeSync: "assignment" | "course" | "final";
@@ -24,11 +25,7 @@ export interface ClassroomWorldOptions {
   fake?: Omit<StartFakeClassroomOptions, "students" | "keyFile">;
 }
 
-export interface Course {
-  id: string;
-  name: string;
-  items: Array<{ id: string; name: string }>;
-}
+export type { Course } from "./program-courses.js";
 
 export interface ClassroomWorld {
   coursera: FakeCoursera;
@@ -89,18 +86,7 @@ export async function classroomWorld(opts: ClassroomWorldOptions): Promise<Class
   await ok(["courses", "refresh", "--all"]);
   const programId = parseJson<{ id: string }>(await ok(["programs", "show", programName, "--json"])).id;
   const db = new Database(box.db);
-  const courses = (
-    db
-      .prepare(
-        "SELECT c.course_id AS id, c.name FROM courses c JOIN program_courses pc ON pc.course_id = c.course_id WHERE pc.program_id = ? ORDER BY c.name",
-      )
-      .all(programId) as Array<{ id: string; name: string }>
-  ).map((c) => ({
-    ...c,
-    items: db
-      .prepare("SELECT item_id AS id, name FROM items WHERE course_id = ? ORDER BY item_order, item_id")
-      .all(c.id) as Array<{ id: string; name: string }>,
-  }));
+  const courses = programCourses(db, programId);
   return {
     coursera,
     classroom,

@@ -12,6 +12,7 @@ import { lmsRegisterArgs } from "../../fixtures/fake-lms/registration.js";
 import { type FakeLms, startFakeLms } from "../../fixtures/fake-lms/server.js";
 import { parseJson, type RunResult, sandboxState } from "./gg4l.js";
 import { gradeInput } from "./grades.js";
+import { type Course, programCourses } from "./program-courses.js";
 
 export type LmsKind = "moodle" | "canvas" | "blackboard" | "d2l" | "schoology" | "buzz";
 
@@ -21,11 +22,7 @@ export interface WorldOptions {
   program?: string;
 }
 
-export interface Course {
-  id: string;
-  name: string;
-  items: Array<{ id: string; name: string }>;
-}
+export type { Course } from "./program-courses.js";
 
 export interface World {
   coursera: FakeCoursera;
@@ -77,18 +74,7 @@ export async function syncWorld(opts: WorldOptions): Promise<World> {
   await ok(["courses", "refresh", "--all"]);
   const programId = parseJson<{ id: string }>(await ok(["programs", "show", program, "--json"])).id;
   const db = new Database(box.db);
-  const courses = (
-    db
-      .prepare(
-        "SELECT c.course_id AS id, c.name FROM courses c JOIN program_courses pc ON pc.course_id = c.course_id WHERE pc.program_id = ? ORDER BY c.name",
-      )
-      .all(programId) as Array<{ id: string; name: string }>
-  ).map((c) => ({
-    ...c,
-    items: db
-      .prepare("SELECT item_id AS id, name FROM items WHERE course_id = ? ORDER BY item_order, item_id")
-      .all(c.id) as Array<{ id: string; name: string }>,
-  }));
+  const courses = programCourses(db, programId);
   const members = coursera.control.members(programId).map((m) => m.externalId);
   const registrationId = (db.prepare("SELECT id FROM lms_registrations").get() as { id: number }).id;
   const tenantId = (db.prepare("SELECT id FROM tenants").get() as { id: number }).id;

@@ -1,31 +1,26 @@
 /** The checks behind `gg4l lms check`: a pass/fail row per check, with the LMS's own message. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FakeLms, type StartFakeLmsOptions, startFakeLms } from "../../fixtures/fake-lms/server.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { FakeLms, StartFakeLmsOptions } from "../../fixtures/fake-lms/server.js";
 import type { FakeLmsKind } from "../../fixtures/fake-lms/types.js";
 import { checkLmsRegistration, type LmsCheckOptions } from "../../src/clients/lti/check.js";
 import { AGS_SCOPE } from "../../src/clients/lti/constants.js";
 import type { ToolKey } from "../../src/core/keys.js";
+import { fakeLmsPool } from "../helpers/fake-lms-pool.js";
 import { fastRetries, makeToolKey, registrationOf, type TestToolKey } from "../helpers/tool-key.js";
 
-let toolKey: TestToolKey;
+const lmsPool = fakeLmsPool();
 let otherKey: TestToolKey;
-const opened: FakeLms[] = [];
 beforeAll(async () => {
-  [toolKey, otherKey] = await Promise.all([makeToolKey(), makeToolKey()]);
-});
-afterAll(async () => {
-  for (const lms of opened) await lms.close();
+  otherKey = await makeToolKey();
 });
 
 async function fake(kind: FakeLmsKind, options: Partial<StartFakeLmsOptions> = {}) {
-  const lms = await startFakeLms({ kind, toolPublicJwk: toolKey.file.publicJwk, ...options });
-  opened.push(lms);
-  return lms;
+  return lmsPool.open(kind, options);
 }
 
 function check(lms: FakeLms, options: LmsCheckOptions & { key?: ToolKey } = {}) {
   const { http, sleep, retry } = fastRetries();
-  return checkLmsRegistration(registrationOf(lms), options.key ?? toolKey.key, {
+  return checkLmsRegistration(registrationOf(lms), options.key ?? lmsPool.key.key, {
     http,
     sleep,
     retry,
@@ -108,7 +103,7 @@ describe("checkLmsRegistration", () => {
     const { http } = fastRetries();
     const rows = await checkLmsRegistration(
       { ...registrationOf(lms), kind: "google-classroom" },
-      toolKey.key,
+      lmsPool.key.key,
       { http },
     );
     expect(rows.slice(1).every((r) => r.status === "skip")).toBe(true);

@@ -1,6 +1,5 @@
 /** The AGS gradebook adapter against the fake LMS: columns, grade outcomes and reading grades back. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FakeLms, startFakeLms } from "../../fixtures/fake-lms/server.js";
+import { describe, expect, it } from "vitest";
 import { FAKE_LMS_KINDS, type FakeLmsKind } from "../../fixtures/fake-lms/types.js";
 import { AgsClient } from "../../src/clients/lti/ags.js";
 import { CANVAS_SUBMISSION_EXTENSION } from "../../src/clients/lti/constants.js";
@@ -9,23 +8,16 @@ import { AgsGradebook } from "../../src/clients/lti/gradebook.js";
 import { ServiceTokenProvider } from "../../src/clients/lti/token.js";
 import { ConfigError } from "../../src/core/errors.js";
 import type { GradeUpdate } from "../../src/core/gradebook.js";
-import { fastRetries, makeToolKey, registrationOf, type TestToolKey } from "../helpers/tool-key.js";
+import { fakeLmsPool } from "../helpers/fake-lms-pool.js";
+import { fastRetries, registrationOf } from "../helpers/tool-key.js";
 
-let toolKey: TestToolKey;
-const opened: FakeLms[] = [];
-beforeAll(async () => {
-  toolKey = await makeToolKey();
-});
-afterAll(async () => {
-  for (const lms of opened) await lms.close();
-});
+const lmsPool = fakeLmsPool();
 
 async function setup(kind: FakeLmsKind) {
-  const lms = await startFakeLms({ kind, toolPublicJwk: toolKey.file.publicJwk });
-  opened.push(lms);
+  const lms = await lmsPool.open(kind);
   const { http, sleep, retry } = fastRetries();
   const reg = registrationOf(lms);
-  const ags = new AgsClient(reg, new ServiceTokenProvider(reg, toolKey.key, { http, sleep, retry }), {
+  const ags = new AgsClient(reg, new ServiceTokenProvider(reg, lmsPool.key.key, { http, sleep, retry }), {
     http,
     sleep,
     retry,
@@ -158,6 +150,6 @@ describe("AgsGradebook", () => {
   it("refuses Google Classroom, whose grades do not travel over AGS", async () => {
     const { lms } = await setup("canvas");
     const reg = { ...registrationOf(lms), kind: "google-classroom" as const };
-    expect(() => new AgsClient(reg, new ServiceTokenProvider(reg, toolKey.key))).toThrow(ConfigError);
+    expect(() => new AgsClient(reg, new ServiceTokenProvider(reg, lmsPool.key.key))).toThrow(ConfigError);
   });
 });

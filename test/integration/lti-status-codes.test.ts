@@ -2,30 +2,23 @@
  * Every status-code path of §4.11 reaching the right client outcome: accepted, stale, or an
  * AgsError whose kind says retry, refresh, learner, not-found, config or invalid request.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FakeLms, type StartFakeLmsOptions, startFakeLms } from "../../fixtures/fake-lms/server.js";
+import { describe, expect, it } from "vitest";
+import type { StartFakeLmsOptions } from "../../fixtures/fake-lms/server.js";
 import type { FakeLmsKind } from "../../fixtures/fake-lms/types.js";
 import { AgsClient, type LineItem, lineItemServiceUrl, type Score } from "../../src/clients/lti/ags.js";
 import { AgsError, classifyServiceStatus } from "../../src/clients/lti/errors.js";
 import { ServiceTokenProvider } from "../../src/clients/lti/token.js";
 import { RemoteError } from "../../src/core/errors.js";
-import { fastRetries, makeToolKey, registrationOf, type TestToolKey } from "../helpers/tool-key.js";
+import { fakeLmsPool } from "../helpers/fake-lms-pool.js";
+import { fastRetries, registrationOf } from "../helpers/tool-key.js";
 
-let toolKey: TestToolKey;
-const opened: FakeLms[] = [];
-beforeAll(async () => {
-  toolKey = await makeToolKey();
-});
-afterAll(async () => {
-  for (const lms of opened) await lms.close();
-});
+const lmsPool = fakeLmsPool();
 
 async function setup(kind: FakeLmsKind, options: Partial<StartFakeLmsOptions> = {}) {
-  const lms = await startFakeLms({ kind, toolPublicJwk: toolKey.file.publicJwk, ...options });
-  opened.push(lms);
+  const lms = await lmsPool.open(kind, options);
   const retries = fastRetries();
   const reg = registrationOf(lms);
-  const tokens = new ServiceTokenProvider(reg, toolKey.key, {
+  const tokens = new ServiceTokenProvider(reg, lmsPool.key.key, {
     http: retries.http,
     sleep: retries.sleep,
     retry: retries.retry,
