@@ -95,19 +95,30 @@ const COMMENT = `CASE WHEN t.item_id = '' AND g.completed = 1 AND g.completed_at
 const PLAN_ORDER = "decision = 'skip', linkId, itemId, lmsUserId, externalId";
 
 export function buildPlan(db: Db, q: PlanQuery): void {
-  db.exec("DROP TABLE IF EXISTS temp.plan; DROP TABLE IF EXISTS temp.plan_columns;");
+  dropPlan(db);
+  // The registration's columns, with what the rules read of their link and program: a few
+  // rows that the per-grade work below joins, instead of carrying them along every grade.
+  db.prepare(
+    `CREATE TEMP TABLE plan_targets AS
+    WITH ${TARGETS}
+    SELECT t.*, coalesce(t.lineitem_url, li.url) AS column_url, coalesce(p.active, 0) AS program_active
+    FROM targets t
+    LEFT JOIN programs p ON p.tenant_id = @tenantId AND p.program_id = t.program_id
+    LEFT JOIN line_items li ON li.link_id = t.link_id AND li.item_id = t.item_id`,
+  ).run(params(q));
+  db.exec(
+    `CREATE UNIQUE INDEX temp.plan_targets_column ON plan_targets(link_id, item_id);
+     CREATE INDEX temp.plan_targets_item ON plan_targets(course_id, item_id);`,
+  );
   db.prepare(
     `CREATE TEMP TABLE plan AS
-    WITH ${TARGETS},
+    WITH
     -- Materialized: the launch and roster look-ups below run once per grade, not once per use.
     candidates AS MATERIALIZED (
-      SELECT t.link_id, t.context_id, t.resource_link_id, t.program_id, t.course_id, t.item_id, t.grade_sync,
-        t.stale_at, t.lineitems_url, coalesce(t.lineitem_url, li.url) AS column_url,
-        g.external_id, g.grade, g.completed, ${COMMENT} AS comment,
+      SELECT t.link_id, t.item_id, g.external_id, g.grade, g.completed, ${COMMENT} AS comment,
         -- test learners are few: an IN list is built once, where a join would probe per grade
         g.external_id IN (SELECT le.external_id FROM learners le WHERE le.tenant_id = @tenantId AND le.is_test = 1)
           AS is_test,
-        coalesce(p.active, 0) AS program_active,
         (SELECT x.lms_sub FROM launches x WHERE x.tenant_id = @tenantId AND x.resource_link_id = t.resource_link_id
            AND x.context_id = t.context_id AND x.external_id = g.external_id LIMIT 1) AS launched_sub,
         CASE WHEN @noSso = 1 THEN (SELECT u.sub FROM lms_users u INDEXED BY lms_users_learner WHERE u.registration_id = @registrationId
@@ -117,27 +128,25 @@ export function buildPlan(db: Db, q: PlanQuery): void {
                   AND m.external_id = g.external_id)
           OR EXISTS (SELECT 1 FROM launches x WHERE x.tenant_id = @tenantId AND x.program_id = t.program_id
                   AND x.external_id = g.external_id) END AS joined
-      FROM targets t
+      FROM temp.plan_targets t
       JOIN coursera_grades g ON g.tenant_id = @tenantId AND g.course_id = t.course_id AND g.item_id = t.item_id
-      LEFT JOIN programs p ON p.tenant_id = @tenantId AND p.program_id = t.program_id
-      LEFT JOIN line_items li ON li.link_id = t.link_id AND li.item_id = t.item_id
       WHERE 1 ${FILTERS}
     ),
     decided AS (
-      SELECT c.*, coalesce(c.launched_sub, c.known_sub) AS lms_user_id,
+      SELECT k.link_id, k.context_id, k.program_id, k.course_id, k.item_id, k.column_url, c.external_id, c.grade, c.completed, c.comment, coalesce(c.launched_sub, c.known_sub) AS lms_user_id,
         CASE
-          WHEN c.program_active = 0 THEN 'program-inactive'
+          WHEN k.program_active = 0 THEN 'program-inactive'
           WHEN c.is_test = 1 THEN 'test-learner'
-          WHEN c.stale_at IS NOT NULL OR c.grade_sync != @option THEN 'link-stale'
+          WHEN k.stale_at IS NOT NULL OR k.grade_sync != @option THEN 'link-stale'
           WHEN c.grade IS NULL THEN 'no-grade'
           WHEN @option = 'final' AND c.completed = 0 THEN 'not-completed'
-          WHEN @option = 'course' AND c.lineitems_url IS NULL THEN 'no-launch-in-course'
-          WHEN c.column_url IS NULL AND c.lineitems_url IS NULL THEN 'link-not-connected'
+          WHEN @option = 'course' AND k.lineitems_url IS NULL THEN 'no-launch-in-course'
+          WHEN k.column_url IS NULL AND k.lineitems_url IS NULL THEN 'link-not-connected'
           WHEN @noSso = 0 AND c.launched_sub IS NULL THEN 'never-launched-link'
           WHEN @noSso = 1 AND NOT c.joined THEN 'not-joined'
           WHEN @noSso = 1 AND c.known_sub IS NULL AND c.launched_sub IS NULL THEN 'not-in-lms-roster'
         END AS reason
-      FROM candidates c
+      FROM candidates c CROSS JOIN temp.plan_targets k ON k.link_id = c.link_id AND k.item_id = c.item_id
     )
     SELECT * FROM (
     SELECT
@@ -161,24 +170,21 @@ export function buildPlan(db: Db, q: PlanQuery): void {
     FROM coursera_grades g
     WHERE g.tenant_id = @tenantId
       AND CASE WHEN @option = 'final' THEN g.item_id = '' ELSE g.item_id != '' END
-      AND NOT EXISTS (SELECT 1 FROM targets t WHERE t.course_id = g.course_id AND t.item_id = g.item_id)
+      AND NOT EXISTS (SELECT 1 FROM temp.plan_targets t WHERE t.course_id = g.course_id AND t.item_id = g.item_id)
       ${FILTERS})
     ORDER BY ${PLAN_ORDER}`,
   ).run(params(q));
   // Columns to create: connected, current links whose column gg4l does not know yet.
   db.prepare(
     `CREATE TEMP TABLE plan_columns AS
-    WITH ${TARGETS}
     SELECT t.link_id AS linkId, t.course_id AS courseId, t.item_id AS itemId, t.lineitems_url AS containerUrl,
       t.resource_link_id AS resourceLinkId,
       coalesce(i.name, c.name, t.course_id) || CASE WHEN t.item_id = '' THEN ' (Coursera final grade)' ELSE '' END AS label
-    FROM targets t
-    JOIN programs p ON p.tenant_id = @tenantId AND p.program_id = t.program_id AND p.active = 1
+    FROM temp.plan_targets t
     LEFT JOIN items i ON i.tenant_id = @tenantId AND i.course_id = t.course_id AND i.item_id = t.item_id
     LEFT JOIN courses c ON c.tenant_id = @tenantId AND c.course_id = t.course_id
-    LEFT JOIN line_items li ON li.link_id = t.link_id AND li.item_id = t.item_id
-    WHERE t.stale_at IS NULL AND t.grade_sync = @option AND t.lineitems_url IS NOT NULL
-      AND t.lineitem_url IS NULL AND li.url IS NULL
+    WHERE t.program_active = 1 AND t.stale_at IS NULL AND t.grade_sync = @option AND t.lineitems_url IS NOT NULL
+      AND t.column_url IS NULL
       AND (@programId IS NULL OR t.program_id = @programId) AND (@courseId IS NULL OR t.course_id = @courseId)
       AND (@externalId IS NULL OR EXISTS (SELECT 1 FROM coursera_grades g WHERE g.tenant_id = @tenantId
            AND g.course_id = t.course_id AND g.item_id = t.item_id AND g.external_id = @externalId))
@@ -213,18 +219,29 @@ export function planRows(db: Db): IterableIterator<PlanRow> {
 
 /**
  * The plan's `posts` actionable rows (they come first) as UTF-8 text, in plan order, a few
- * thousand rows per chunk: what the fingerprint hashes. SQLite builds the bytes, so JavaScript
- * handles a few hundred buffers, not a million row objects.
+ * thousand rows per chunk: what the fingerprint hashes with `planTargetColumns`, which says
+ * where each (link, item) column is. SQLite builds the bytes, so JavaScript handles a few
+ * hundred buffers, not a million row objects.
  */
 export function* planDigestChunks(db: Db, posts: number): Generator<Buffer> {
   const chunk = db.prepare(
-    `SELECT CAST(group_concat(decision || char(31) || linkId || char(31) || itemId || char(31) || externalId
-        || char(31) || coalesce(lmsUserId, '') || char(31) || coalesce(columnUrl, '') || char(31)
-        || coalesce(scoreGiven, '') || char(31) || coalesce(comment, ''), char(10) ORDER BY rowid) AS BLOB)
+    `SELECT CAST(group_concat(concat_ws(char(31), decision, linkId, itemId, externalId, coalesce(lmsUserId, ''),
+        coalesce(scoreGiven, ''), coalesce(comment, '')), char(10) ORDER BY rowid) AS BLOB)
      FROM temp.plan WHERE decision != 'skip' AND rowid > ? AND rowid <= ?`,
   );
   for (let from = 0; from < posts; from += DIGEST_CHUNK)
     yield (chunk.pluck().get(from, from + DIGEST_CHUNK) as Buffer | null) ?? Buffer.alloc(0);
+}
+
+/** Every column the plan may post to, with its URL when gg4l knows it. */
+export function planTargetColumns(
+  db: Db,
+): Array<{ linkId: number; itemId: string; columnUrl: string | null }> {
+  return db
+    .prepare(
+      "SELECT link_id AS linkId, item_id AS itemId, column_url AS columnUrl FROM temp.plan_targets ORDER BY link_id, item_id",
+    )
+    .all() as Array<{ linkId: number; itemId: string; columnUrl: string | null }>;
 }
 
 const DIGEST_CHUNK = 4096;
@@ -296,5 +313,7 @@ export function planPosts(db: Db, afterSeq: number, limit: number): PlanPost[] {
 }
 
 export function dropPlan(db: Db): void {
-  db.exec("DROP TABLE IF EXISTS temp.plan; DROP TABLE IF EXISTS temp.plan_columns;");
+  db.exec(
+    "DROP TABLE IF EXISTS temp.plan; DROP TABLE IF EXISTS temp.plan_columns; DROP TABLE IF EXISTS temp.plan_targets;",
+  );
 }

@@ -12,6 +12,7 @@ import {
   planCounts,
   planDigestChunks,
   planRows,
+  planTargetColumns,
 } from "../../store/plan.js";
 import { mergeAcks } from "../../store/sync.js";
 import type { TenantRow } from "../../store/tenants.js";
@@ -99,6 +100,8 @@ function fingerprintOf(ctx: Context, posts: number): string {
   const hash = createHash("sha256");
   for (const c of planColumns(db))
     hash.update(`c\u001f${c.linkId}\u001f${c.itemId}\u001f${c.containerUrl}\n`);
+  for (const t of planTargetColumns(db))
+    hash.update(`t\u001f${t.linkId}\u001f${t.itemId}\u001f${t.columnUrl ?? ""}\n`);
   for (const bytes of planDigestChunks(db, posts)) hash.update("p\n").update(bytes).update("\n");
   return hash.digest("hex").slice(0, 32);
 }
