@@ -3,7 +3,7 @@
  * JSON file beside the state, never printed), the settings `gg4l lms register --kind
  * google-classroom` takes, and the Classroom client and gradebook adapter of a registration.
  */
-import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { ClassroomClient } from "../clients/classroom/client.js";
 import type { ClassroomGradebook, NotReleased } from "../clients/classroom/gradebook.js";
@@ -153,6 +153,11 @@ export function storeClassroomKey(dbPath: string, tenantSlug: string, keyText: s
   const path = classroomKeyPathFor(dbPath, tenantSlug);
   writeKeyFile(path, keyText);
   return path;
+}
+
+/** The tenant is gone: its service-account key goes with it, a secret nothing else uses. */
+export function forgetClassroomKey(dbPath: string, tenantSlug: string): void {
+  rmSync(classroomKeyPathFor(dbPath, tenantSlug), { force: true });
 }
 
 // ---- the view --------------------------------------------------------------------------------

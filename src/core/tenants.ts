@@ -194,5 +194,6 @@ export async function removeTenant(
     if (getMeta(db, DEFAULT_TENANT_KEY) === slug) deleteMeta(db, DEFAULT_TENANT_KEY);
   })();
   forgetTenantSecrets(ctx.dbPath, slug);
+  (await import("./classroom.js")).forgetClassroomKey(ctx.dbPath, slug);
   return { slug, removed: true };
 }

@@ -3,7 +3,7 @@
  * standalone fake Classroom, through the built binary.
  */
 import { spawn } from "node:child_process";
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
@@ -118,6 +118,10 @@ describe("lms register --kind google-classroom", () => {
     const loose = await b.gg4l(["lms", "check"]);
     expect(loose.code).toBe(4);
     expect(loose.stdout + loose.stderr).toMatch(/readable by others/);
+
+    // Removing the tenant removes its key: no service-account secret is left behind.
+    expect((await b.gg4l(["tenant", "remove", "uni", "--yes"])).code).toBe(0);
+    expect(existsSync(view.classroom.keyFile)).toBe(false);
   });
 
   it("validates the flags per kind with usage errors, and a file that is no key as a configuration error", async () => {
