@@ -353,6 +353,43 @@ describe("settings and lms check for Classroom", () => {
   });
 });
 
+describe("gg4l doctor on a Google Classroom tenant", () => {
+  type Doctor = { checks: Array<{ check: string; status: string; message: string; fix: string | null }> };
+  const lmsRows = (d: Doctor) =>
+    Object.fromEntries(d.checks.filter((c) => c.check.startsWith("lms-")).map((c) => [c.check, c]));
+
+  it("checks the Classroom API in the lms-* rows: key and delegated token, then courses and course work", async () => {
+    const { b, fake, keyFile } = await classroom();
+    expect((await b.gg4l(["lms", "register", ...fake.registerArgs(keyFile, "assignment")])).code).toBe(0);
+    const rows = lmsRows(parseJson<Doctor>(await b.gg4l(["doctor", "--json"])));
+    expect(Object.keys(rows)).toEqual(["lms-jwks", "lms-token", "lms-scopes", "lms-nrps", "lms-line-items"]);
+    expect(rows["lms-token"]).toMatchObject({ status: "pass", fix: null });
+    expect(rows["lms-token"]!.message).toMatch(/service-account-key: .*; token .*delegated token/);
+    // No course published yet: the teacher's courses are listed, their course work not checked.
+    expect(rows["lms-line-items"]!.status).toBe("warn");
+    expect(rows["lms-line-items"]!.message).toContain(fake.courseId);
+    expect(rows["lms-line-items"]!.fix).toMatch(/classroom publish|--classroom-course/);
+    expect(rows["lms-jwks"]!.fix).toMatch(/Classroom API/);
+  });
+
+  it("a delegation without the Classroom scopes fails lms-token with what the admin must do", async () => {
+    const b = await tenant();
+    const keyFile = join(b.dir, "narrow.json");
+    const fake = await startFakeClassroom({
+      keyFile,
+      delegatedScopes: ["https://www.googleapis.com/auth/classroom.courses.readonly"],
+    });
+    closers.push(() => fake.close());
+    expect((await b.gg4l(["lms", "register", ...fake.registerArgs(keyFile, "assignment")])).code).toBe(0);
+    const result = await b.gg4l(["doctor", "--json"]);
+    expect(result.code).toBe(1);
+    const rows = lmsRows(parseJson<Doctor>(result));
+    expect(rows["lms-token"]!.status).toBe("fail");
+    expect(rows["lms-token"]!.fix).toMatch(/Domain-wide delegation/);
+    expect(result.stdout).not.toContain(fake.teacher);
+  });
+});
+
 describe("standalone fake Classroom", () => {
   it("npm run fake:classroom's entry prints one JSON line with what lms register needs, and serves it", async () => {
     const b = await tenant();

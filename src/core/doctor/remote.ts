@@ -3,8 +3,9 @@ import type { LmsCheckName } from "../../clients/lti/check.js";
 import { anyLineItemsUrl } from "../../store/links.js";
 import { courseraFor } from "../coursera.js";
 import { keyPathFor, loadToolKey } from "../keys.js";
+import type { LmsCheckResult } from "../lms.js";
 import { ltiRegistration } from "../lti.js";
-import { type Check, type CheckRow, DOCTOR_RETRY, need, row } from "./basis.js";
+import { type Check, type CheckRow, type CheckStatus, DOCTOR_RETRY, need, row, worst } from "./basis.js";
 
 export const courseraTokenCheck: Check = {
   names: ["coursera-token"],
@@ -42,8 +43,12 @@ const lmsFixes: Record<LmsCheckName, string> = {
 /** `gg4l lms check`'s rows, with "skip" (could not run) reported as a warning. */
 export const lmsCheck: Check = {
   names: Object.values(lmsRows),
-  async run({ ctx, http, state, registration }) {
+  async run({ ctx, http, state, tenant, registration }) {
     const reg = need(registration, "fail");
+    if (reg.kind === "google-classroom") {
+      const { checkClassroom } = await import("../classroom-check.js");
+      return classroomRows(await checkClassroom(ctx, need(tenant, "fail"), reg, { http }));
+    }
     const key = await loadToolKey(keyPathFor(ctx.dbPath));
     const lineItemsUrl = anyLineItemsUrl(need(state, "fail").db, reg.id);
     const { checkLmsRegistration } = await import("../../clients/lti/check.js");
@@ -66,3 +71,55 @@ export const lmsCheck: Check = {
     });
   },
 };
+
+const NOT_LTI = "nothing to do over LTI: Google Classroom grades go through the Classroom API";
+
+/**
+ * `gg4l lms check`'s Classroom rows in doctor's stable row names: the key and delegated tokens
+ * as lms-token, the rosters as lms-nrps, the courses and their course work as lms-line-items.
+ */
+function classroomRows(result: LmsCheckResult): CheckRow[] {
+  const group = (name: string, picked: LmsCheckResult["checks"], none: string, noneFix: string): CheckRow => {
+    if (picked.length === 0) return row(name, "warn", `not checked: ${none}`, noneFix);
+    let status: CheckStatus = "pass";
+    for (const c of picked) status = worst(status, c.status === "skip" ? "warn" : c.status);
+    const message = picked
+      .map((c) => `${c.check}: ${c.message}${c.lmsMessage ? ` (Google said: ${c.lmsMessage})` : ""}`)
+      .join("; ");
+    // A row that was not checked says in its message what would let it be.
+    const fix =
+      picked.find((c) => c.status !== "pass" && c.hint)?.hint ??
+      picked.find((c) => c.status === "skip")?.message ??
+      "see `gg4l lms check`";
+    return row(name, status, message, fix);
+  };
+  const of = (test: (check: string) => boolean) => result.checks.filter((c) => test(c.check));
+  const noToken = "the service-account key or a delegated token failed (see lms-token)";
+  return [
+    row("lms-jwks", "warn", "not checked: Google Classroom has no LTI platform keys", NOT_LTI),
+    group(
+      "lms-token",
+      of((c) => c === "service-account-key" || c === "classroom-settings" || c.startsWith("token ")),
+      "no teacher to act as",
+      "register a teacher: gg4l lms register --kind google-classroom … --teacher <e-mail>",
+    ),
+    row(
+      "lms-scopes",
+      "warn",
+      "not checked: Google Classroom has no AGS scopes (lms-token checks its delegation)",
+      NOT_LTI,
+    ),
+    group(
+      "lms-nrps",
+      of((c) => c.startsWith("roster ")),
+      `no Classroom course roster read: ${noToken}, or no course published yet`,
+      "publish a course with `gg4l classroom publish`",
+    ),
+    group(
+      "lms-line-items",
+      of((c) => c === "courses" || c.startsWith("course ") || c.startsWith("course-work")),
+      noToken,
+      "fix the lms-token row first",
+    ),
+  ];
+}
