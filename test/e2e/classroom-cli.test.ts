@@ -39,6 +39,19 @@ async function classroom(): Promise<{
   return { b, fake, keyFile };
 }
 
+/** A registered tenant whose service account was delegated a read-only scope only. */
+async function narrowDelegation(): Promise<{ b: ReturnType<typeof sandboxState>; fake: FakeClassroom }> {
+  const b = await tenant();
+  const keyFile = join(b.dir, "narrow.json");
+  const fake = await startFakeClassroom({
+    keyFile,
+    delegatedScopes: ["https://www.googleapis.com/auth/classroom.courses.readonly"],
+  });
+  closers.push(() => fake.close());
+  expect((await b.gg4l(["lms", "register", ...fake.registerArgs(keyFile, "assignment")])).code).toBe(0);
+  return { b, fake };
+}
+
 const mode = (path: string) => statSync(path).mode & 0o777;
 
 describe("lms register --kind google-classroom", () => {
@@ -337,14 +350,7 @@ describe("settings and lms check for Classroom", () => {
   });
 
   it("lms check fails (exit 4) when the delegation lacks a scope, saying what the admin must do", async () => {
-    const b = await tenant();
-    const keyFile = join(b.dir, "narrow.json");
-    const fake = await startFakeClassroom({
-      keyFile,
-      delegatedScopes: ["https://www.googleapis.com/auth/classroom.courses.readonly"],
-    });
-    closers.push(() => fake.close());
-    expect((await b.gg4l(["lms", "register", ...fake.registerArgs(keyFile, "assignment")])).code).toBe(0);
+    const { b } = await narrowDelegation();
     const result = await b.gg4l(["lms", "check"]);
     expect(result.code).toBe(4);
     expect(result.stdout).toMatch(/token teacher@school\.test\s+fail/);
@@ -373,14 +379,7 @@ describe("gg4l doctor on a Google Classroom tenant", () => {
   });
 
   it("a delegation without the Classroom scopes fails lms-token with what the admin must do", async () => {
-    const b = await tenant();
-    const keyFile = join(b.dir, "narrow.json");
-    const fake = await startFakeClassroom({
-      keyFile,
-      delegatedScopes: ["https://www.googleapis.com/auth/classroom.courses.readonly"],
-    });
-    closers.push(() => fake.close());
-    expect((await b.gg4l(["lms", "register", ...fake.registerArgs(keyFile, "assignment")])).code).toBe(0);
+    const { b, fake } = await narrowDelegation();
     const result = await b.gg4l(["doctor", "--json"]);
     expect(result.code).toBe(1);
     const rows = lmsRows(parseJson<Doctor>(result));
