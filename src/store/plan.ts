@@ -2,7 +2,8 @@
  * The planner's set work, in SQL. `buildPlan` fills the temporary table `plan` with every
  * (column, learner, grade) candidate and what the rules decide for it (R6, R7): post it
  * (new / changed / resent unchanged) or skip it with a reason; `plan_columns` holds the
- * columns to create. Nothing in the state file changes: temporary tables live apart.
+ * columns to create, and `plan_targets` the registration's columns both are made from.
+ * Nothing in the state file changes: temporary tables live apart.
  */
 import type { Db } from "./db.js";
 import type { GradeSyncOption } from "./lms.js";
@@ -133,7 +134,8 @@ export function buildPlan(db: Db, q: PlanQuery): void {
       WHERE 1 ${FILTERS}
     ),
     decided AS (
-      SELECT k.link_id, k.context_id, k.program_id, k.course_id, k.item_id, k.column_url, c.external_id, c.grade, c.completed, c.comment, coalesce(c.launched_sub, c.known_sub) AS lms_user_id,
+      SELECT k.link_id, k.context_id, k.program_id, k.course_id, k.item_id, k.column_url,
+        c.external_id, c.grade, c.completed, c.comment, coalesce(c.launched_sub, c.known_sub) AS lms_user_id,
         CASE
           WHEN k.program_active = 0 THEN 'program-inactive'
           WHEN c.is_test = 1 THEN 'test-learner'
@@ -146,6 +148,7 @@ export function buildPlan(db: Db, q: PlanQuery): void {
           WHEN @noSso = 1 AND NOT c.joined THEN 'not-joined'
           WHEN @noSso = 1 AND c.known_sub IS NULL AND c.launched_sub IS NULL THEN 'not-in-lms-roster'
         END AS reason
+      -- CROSS JOIN keeps the candidates outside: the other way round SQLite indexes all of them.
       FROM candidates c CROSS JOIN temp.plan_targets k ON k.link_id = c.link_id AND k.item_id = c.item_id
     )
     SELECT * FROM (
