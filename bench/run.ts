@@ -60,6 +60,9 @@ updateReadmeSection(
 | \`gg4l sync grades\` (whole command: plan, ledger, posts) | ${sync.live.perSecond} scores/s (${sync.live.ms} ms, ${sync.live.cpuMs} ms CPU) | |
 | gg4l ÷ bare loop (median round) | ${sync.throughputRatio}× | ≥ ${sync.targets.throughputRatio}× |
 | every round: gg4l ÷ bare loop (gg4l ms / bare ms) | ${sync.rounds.map((r) => `${r.ratio}× (${r.liveMs} / ${r.bareMs})`).join(", ")} | |
+| posting only, first to last post at the LMS: gg4l ÷ bare loop (gg4l ms / bare ms) | ${sync.postingRatio}× (${sync.live.postingMs} / ${sync.bare.postingMs}) | |
+| every round, posting only | ${sync.rounds.map((r) => `${r.postingRatio}×`).join(", ")} | |
+| the fake LMS's CPU while serving gg4l / the bare loop | ${sync.live.lmsCpuMs} / ${sync.bare.lmsCpuMs} ms | |
 | incremental re-run after ${sync.incremental.changed} grades (1%) changed | ${sync.incremental.posted} posted in ${sync.incremental.ms} ms | exactly ${sync.incremental.changed} |
 | gg4l peak RSS (largest of all its runs) | ${sync.peakRssMb} MB | ≤ ${sync.targets.peakRssMb} MB |`,
 );

@@ -28,10 +28,16 @@ export interface SyncBench {
   items: number;
   concurrency: number;
   dryRunMs: number;
-  /** cpuMs: the process's CPU time (user + system), steadier than wall time on a busy machine. */
-  live: { ms: number; posted: number; perSecond: number; cpuMs: number };
-  bare: { ms: number; posted: number; perSecond: number; cpuMs: number };
+  /**
+   * cpuMs: the process's CPU time (user + system), steadier than wall time on a busy machine.
+   * postingMs: from the first score post to the last one as the fake LMS received them.
+   * lmsCpuMs: the fake LMS's CPU time meanwhile (it runs in the bench process).
+   */
+  live: Side;
+  bare: Side;
   throughputRatio: number;
+  /** The median round's posting windows, bare ÷ gg4l: the ratio without gg4l's planning and fold. */
+  postingRatio: number;
   /** Every round, in order; live and bare above are the median round's. */
   rounds: Round[];
   incremental: { changed: number; posted: number; ms: number };
@@ -40,12 +46,26 @@ export interface SyncBench {
   pass: boolean;
 }
 
+export interface Side {
+  ms: number;
+  posted: number;
+  perSecond: number;
+  cpuMs: number;
+  postingMs: number;
+  lmsCpuMs: number;
+}
+
 export interface Round {
   liveMs: number;
   liveCpuMs: number;
+  livePostingMs: number;
+  liveLmsCpuMs: number;
   bareMs: number;
   bareCpuMs: number;
+  barePostingMs: number;
+  bareLmsCpuMs: number;
   ratio: number;
+  postingRatio: number;
 }
 
 interface Child {
@@ -223,7 +243,17 @@ export async function benchSync(
       await new Promise((resolve) => setTimeout(resolve, 1100));
       lms.clearLogs();
     };
+    // What the fake LMS saw of the run just measured: its posting window and its own CPU time.
+    const measured = async (work: () => Promise<Child>) => {
+      const lmsCpu = process.cpuUsage();
+      const child = await work();
+      const { user, system } = process.cpuUsage(lmsCpu);
+      const log = lms.state.posts;
+      const postingMs = log.length > 0 ? Date.parse(log.at(-1)!.at) - Date.parse(log[0]!.at) : 0;
+      return { child, postingMs, lmsCpuMs: Math.round((user + system) / 1000) };
+    };
     const rounds: Array<Round & { live: Child; bare: { ms: number; posted: number }; posted: number }> = [];
+    const hundredths = (x: number) => Math.round(x * 100) / 100;
     for (let r = 0; r < roundCount; r++) {
       if (r > 0) {
         // Every round posts every score: gg4l starts from an empty ledger, as in the first.
@@ -232,18 +262,28 @@ export async function benchSync(
         reset.close();
       }
       await nextRun();
-      const bareRun = await run([join(repoRoot, "dist/bench/bare-poster.js"), jobFile], env, false);
-      const bare = JSON.parse(bareRun.stdout) as { ms: number; posted: number };
+      const bareSeen = await measured(() =>
+        run([join(repoRoot, "dist/bench/bare-poster.js"), jobFile], env, false),
+      );
+      const bare = JSON.parse(bareSeen.child.stdout) as { ms: number; posted: number };
       await nextRun();
-      const live = await run(["sync", "grades", "--json", "--max-concurrency", String(concurrency)], env);
+      const liveSeen = await measured(() =>
+        run(["sync", "grades", "--json", "--max-concurrency", String(concurrency)], env),
+      );
+      const live = liveSeen.child;
       const posted = (JSON.parse(live.stdout) as { counts: { posted: number } }).counts.posted;
       const ratio = posted / live.ms / (bare.posted / bare.ms);
       rounds.push({
         liveMs: Math.round(live.ms),
         liveCpuMs: live.cpuMs,
+        livePostingMs: liveSeen.postingMs,
+        liveLmsCpuMs: liveSeen.lmsCpuMs,
         bareMs: Math.round(bare.ms),
-        bareCpuMs: bareRun.cpuMs,
-        ratio: Math.round(ratio * 100) / 100,
+        bareCpuMs: bareSeen.child.cpuMs,
+        barePostingMs: bareSeen.postingMs,
+        bareLmsCpuMs: bareSeen.lmsCpuMs,
+        ratio: hundredths(ratio),
+        postingRatio: hundredths(posted / liveSeen.postingMs / (bare.posted / bareSeen.postingMs)),
         live,
         bare,
         posted,
@@ -276,21 +316,25 @@ export async function benchSync(
       items,
       concurrency,
       dryRunMs: Math.round(dry.ms),
-      live: { ms: mid.liveMs, posted: mid.posted, perSecond: Math.round(liveRate), cpuMs: mid.liveCpuMs },
+      live: {
+        ms: mid.liveMs,
+        posted: mid.posted,
+        perSecond: Math.round(liveRate),
+        cpuMs: mid.liveCpuMs,
+        postingMs: mid.livePostingMs,
+        lmsCpuMs: mid.liveLmsCpuMs,
+      },
       bare: {
         ms: mid.bareMs,
         posted: mid.bare.posted,
         perSecond: Math.round(bareRate),
         cpuMs: mid.bareCpuMs,
+        postingMs: mid.barePostingMs,
+        lmsCpuMs: mid.bareLmsCpuMs,
       },
       throughputRatio,
-      rounds: rounds.map(({ liveMs, liveCpuMs, bareMs, bareCpuMs, ratio }) => ({
-        liveMs,
-        liveCpuMs,
-        bareMs,
-        bareCpuMs,
-        ratio,
-      })),
+      postingRatio: mid.postingRatio,
+      rounds: rounds.map(({ live: _live, bare: _bare, posted: _posted, ...round }) => round),
       incremental: { changed, posted: rerunResult.counts.posted, ms: Math.round(rerun.ms) },
       peakRssMb,
       targets,
