@@ -90,23 +90,36 @@ const COMMENT = `CASE WHEN t.item_id = '' AND g.completed = 1 AND g.completed_at
 
 /**
  * The plan table's row order, fixed when it is built so nothing sorts it again: posts before
- * skips, then column by column, learner by learner. It is the order in which `planPage` reads
- * each column's grades off their primary key, so a streamed plan (`PlanStream`) visits the
- * posts in the same order and hashes them to the same fingerprint.
+ * skips, then column by column in LMS user order, the score ledger's key order, so the ledger
+ * rows that acknowledgements write together sit on neighbouring pages.
  */
-const PLAN_ORDER = "decision = 'skip', linkId, itemId, externalId";
+const PLAN_ORDER = "decision = 'skip', linkId, itemId, lmsUserId, externalId";
 
-/**
- * The plan's per-grade rows: every (column, grade) candidate of `scope` with what the rules
- * decide for it. `scope` narrows the candidates (a page of one column's grades) or is empty.
- */
-const decisionsSql = (scope: string) => `
+export function buildPlan(db: Db, q: PlanQuery): void {
+  dropPlan(db);
+  // The registration's columns, with what the rules read of their link and program: a few
+  // rows that the per-grade work below joins, instead of carrying them along every grade.
+  db.prepare(
+    `CREATE TEMP TABLE plan_targets AS
+    WITH ${TARGETS}
+    SELECT t.*, coalesce(t.lineitem_url, li.url) AS column_url, coalesce(p.active, 0) AS program_active
+    FROM targets t
+    LEFT JOIN programs p ON p.tenant_id = @tenantId AND p.program_id = t.program_id
+    LEFT JOIN line_items li ON li.link_id = t.link_id AND li.item_id = t.item_id`,
+  ).run(params(q));
+  db.exec(
+    `CREATE UNIQUE INDEX temp.plan_targets_column ON plan_targets(link_id, item_id);
+     CREATE INDEX temp.plan_targets_item ON plan_targets(course_id, item_id);`,
+  );
+  db.prepare(
+    `CREATE TEMP TABLE plan AS
     WITH
     -- Materialized: the launch and roster look-ups below run once per grade, not once per use.
     candidates AS MATERIALIZED (
       SELECT t.link_id, t.item_id, g.external_id, g.grade, g.completed, ${COMMENT} AS comment,
-        -- test learners are few: an IN list is built once per query, where a join would probe per grade
-        g.external_id IN (SELECT external_id FROM temp.plan_test_learners) AS is_test,
+        -- test learners are few: an IN list is built once, where a join would probe per grade
+        g.external_id IN (SELECT le.external_id FROM learners le WHERE le.tenant_id = @tenantId AND le.is_test = 1)
+          AS is_test,
         (SELECT x.lms_sub FROM launches x WHERE x.tenant_id = @tenantId AND x.resource_link_id = t.resource_link_id
            AND x.context_id = t.context_id AND x.external_id = g.external_id LIMIT 1) AS launched_sub,
         CASE WHEN @noSso = 1 THEN (SELECT u.sub FROM lms_users u INDEXED BY lms_users_learner WHERE u.registration_id = @registrationId
@@ -118,7 +131,7 @@ const decisionsSql = (scope: string) => `
                   AND x.external_id = g.external_id) END AS joined
       FROM temp.plan_targets t
       JOIN coursera_grades g ON g.tenant_id = @tenantId AND g.course_id = t.course_id AND g.item_id = t.item_id
-      WHERE 1 ${FILTERS} ${scope}
+      WHERE 1 ${FILTERS}
     ),
     decided AS (
       SELECT k.link_id, k.context_id, k.program_id, k.course_id, k.item_id, k.column_url,
@@ -138,6 +151,7 @@ const decisionsSql = (scope: string) => `
       -- CROSS JOIN keeps the candidates outside: the other way round SQLite indexes all of them.
       FROM candidates c CROSS JOIN temp.plan_targets k ON k.link_id = c.link_id AND k.item_id = c.item_id
     )
+    SELECT * FROM (
     SELECT
       CASE WHEN d.reason IS NOT NULL THEN 'skip'
            WHEN sl.column_url IS NULL THEN 'new'
@@ -152,18 +166,7 @@ const decisionsSql = (scope: string) => `
       (sl.column_url IS NULL OR sl.comment IS NOT d.comment) AS commentChanged,
       sl.score_given AS previousScore, sl.sent_at_ms AS lastSentMs
     FROM decided d
-    LEFT JOIN score_ledger sl ON sl.column_url = d.column_url AND sl.lms_user_id = d.lms_user_id`;
-
-/** A post's line in the fingerprint; the same expression over the plan table and over a page. */
-const DIGEST_LINE = `concat_ws(char(31), decision, linkId, itemId, externalId, coalesce(lmsUserId, ''),
-  coalesce(scoreGiven, ''), coalesce(comment, ''))`;
-
-/** The whole plan, built at once into `temp.plan` (a dry run, a saved plan, `sync apply`). */
-export function buildPlan(db: Db, q: PlanQuery): void {
-  buildTargets(db, q);
-  db.prepare(
-    `CREATE TEMP TABLE plan AS
-    SELECT * FROM (${decisionsSql("")}
+    LEFT JOIN score_ledger sl ON sl.column_url = d.column_url AND sl.lms_user_id = d.lms_user_id
     UNION ALL
     SELECT 'skip', 'no-connected-link', NULL, NULL, g.program_id, g.course_id, g.item_id, g.external_id, NULL, NULL,
       g.grade, 100, NULL, 0, NULL, NULL
@@ -174,33 +177,6 @@ export function buildPlan(db: Db, q: PlanQuery): void {
       ${FILTERS})
     ORDER BY ${PLAN_ORDER}`,
   ).run(params(q));
-}
-
-/**
- * The registration's columns (`plan_targets`) and the columns to create (`plan_columns`): what
- * both a whole plan and a streamed one start from.
- */
-export function buildTargets(db: Db, q: PlanQuery): void {
-  dropPlan(db);
-  // The registration's columns, with what the rules read of their link and program: a few
-  // rows that the per-grade work below joins, instead of carrying them along every grade.
-  db.prepare(
-    `CREATE TEMP TABLE plan_targets AS
-    WITH ${TARGETS}
-    SELECT t.*, coalesce(t.lineitem_url, li.url) AS column_url, coalesce(p.active, 0) AS program_active
-    FROM targets t
-    LEFT JOIN programs p ON p.tenant_id = @tenantId AND p.program_id = t.program_id
-    LEFT JOIN line_items li ON li.link_id = t.link_id AND li.item_id = t.item_id`,
-  ).run(params(q));
-  db.exec(
-    `CREATE UNIQUE INDEX temp.plan_targets_column ON plan_targets(link_id, item_id);
-     CREATE INDEX temp.plan_targets_item ON plan_targets(course_id, item_id);`,
-  );
-  // Set aside once: a streamed plan reads the test learners for every page of grades.
-  db.prepare(
-    `CREATE TEMP TABLE plan_test_learners AS
-     SELECT external_id FROM learners WHERE tenant_id = @tenantId AND is_test = 1`,
-  ).run({ tenantId: q.tenantId });
   // Columns to create: connected, current links whose column gg4l does not know yet.
   db.prepare(
     `CREATE TEMP TABLE plan_columns AS
@@ -252,7 +228,8 @@ export function planRows(db: Db): IterableIterator<PlanRow> {
  */
 export function* planDigestChunks(db: Db, posts: number): Generator<Buffer> {
   const chunk = db.prepare(
-    `SELECT CAST(group_concat(${DIGEST_LINE}, char(10) ORDER BY rowid) AS BLOB)
+    `SELECT CAST(group_concat(concat_ws(char(31), decision, linkId, itemId, externalId, coalesce(lmsUserId, ''),
+        coalesce(scoreGiven, ''), coalesce(comment, '')), char(10) ORDER BY rowid) AS BLOB)
      FROM temp.plan WHERE decision != 'skip' AND rowid > ? AND rowid <= ?`,
   );
   for (let from = 0; from < posts; from += DIGEST_CHUNK)
@@ -270,7 +247,7 @@ export function planTargetColumns(
     .all() as Array<{ linkId: number; itemId: string; columnUrl: string | null }>;
 }
 
-export const DIGEST_CHUNK = 4096;
+const DIGEST_CHUNK = 4096;
 
 /** Record the columns a run will create as its first plan items (seq 1…n); returns n. */
 export function savePlanColumns(db: Db, runId: number): number {
@@ -288,9 +265,7 @@ export function savePlanColumns(db: Db, runId: number): number {
 /** A score the plan posts: `seq` is its place in the plan (posts come first, from 1). */
 export type PlanPost = { seq: number; kind: PostKind; linkId: number } & Pick<
   PlanRow,
-  | "courseId"
   | "itemId"
-  | "externalId"
   | "lmsUserId"
   | "columnUrl"
   | "scoreGiven"
@@ -304,8 +279,6 @@ type PlanPostTuple = [
   number,
   PostKind,
   number,
-  string,
-  string,
   string,
   string | null,
   string | null,
@@ -321,8 +294,8 @@ export function planPosts(db: Db, afterSeq: number, limit: number): PlanPost[] {
   // Rows as arrays: better-sqlite3 builds row objects at twice the cost of this loop.
   const rows = stmt(
     db,
-    `SELECT rowid, decision, linkId, courseId, itemId, externalId, lmsUserId, columnUrl, scoreGiven, scoreMaximum,
-       comment, commentChanged, lastSentMs
+    `SELECT rowid, decision, linkId, itemId, lmsUserId, columnUrl, scoreGiven, scoreMaximum, comment, commentChanged,
+       lastSentMs
      FROM temp.plan WHERE rowid > ? AND decision != 'skip' ORDER BY rowid LIMIT ?`,
   )
     .raw(true)
@@ -331,92 +304,19 @@ export function planPosts(db: Db, afterSeq: number, limit: number): PlanPost[] {
     seq: r[0],
     kind: r[1],
     linkId: r[2],
-    courseId: r[3],
-    itemId: r[4],
-    externalId: r[5],
-    lmsUserId: r[6],
-    columnUrl: r[7],
-    scoreGiven: r[8],
-    scoreMaximum: r[9],
-    comment: r[10],
-    commentChanged: r[11],
-    lastSentMs: r[12],
+    itemId: r[3],
+    lmsUserId: r[4],
+    columnUrl: r[5],
+    scoreGiven: r[6],
+    scoreMaximum: r[7],
+    comment: r[8],
+    commentChanged: r[9],
+    lastSentMs: r[10],
   }));
 }
 
 export function dropPlan(db: Db): void {
   db.exec(
-    `DROP TABLE IF EXISTS temp.plan; DROP TABLE IF EXISTS temp.plan_columns; DROP TABLE IF EXISTS temp.plan_targets;
-     DROP TABLE IF EXISTS temp.plan_test_learners;`,
+    "DROP TABLE IF EXISTS temp.plan; DROP TABLE IF EXISTS temp.plan_columns; DROP TABLE IF EXISTS temp.plan_targets;",
   );
-}
-
-/**
- * A row of `planPage`, as an array (row objects cost twice as much): the decision, the skip
- * reason, the learner, the post's fields, and its fingerprint line (posts only).
- */
-export type PlanPageRow = [
-  decision: PostKind | "skip",
-  reason: string | null,
-  externalId: string,
-  digest: string | null,
-  linkId: number,
-  courseId: string,
-  itemId: string,
-  lmsUserId: string | null,
-  columnUrl: string | null,
-  scoreGiven: number | null,
-  scoreMaximum: number,
-  comment: string | null,
-  commentChanged: number,
-  lastSentMs: number | null,
-];
-
-/**
- * One column's plan rows after learner `after`, at most `limit`, in plan order: read off the
- * grades' primary key, so each page costs its own rows and nothing is sorted or stored.
- */
-export function planPage(
-  db: Db,
-  q: PlanQuery,
-  column: { linkId: number; itemId: string },
-  after: string,
-  limit: number,
-): PlanPageRow[] {
-  return stmt(
-    db,
-    `SELECT decision, reason, externalId, CASE WHEN decision != 'skip' THEN ${DIGEST_LINE} END, linkId, courseId,
-       itemId, lmsUserId, columnUrl, scoreGiven, scoreMaximum, comment, commentChanged, lastSentMs
-     FROM (${decisionsSql(
-       "AND t.link_id = @linkId AND t.item_id = @itemId AND g.external_id > @after ORDER BY g.external_id LIMIT @limit",
-     )}) ORDER BY externalId`,
-  )
-    .raw(true)
-    .all({ ...params(q), linkId: column.linkId, itemId: column.itemId, after, limit }) as PlanPageRow[];
-}
-
-/** Grades with no column on this registration, by what they would count as: skips of a streamed plan. */
-export function unconnectedGrades(db: Db, q: PlanQuery): number {
-  return stmt(
-    db,
-    `SELECT count(*) FROM coursera_grades g
-     WHERE g.tenant_id = @tenantId
-       AND CASE WHEN @option = 'final' THEN g.item_id = '' ELSE g.item_id != '' END
-       AND NOT EXISTS (SELECT 1 FROM temp.plan_targets t WHERE t.course_id = g.course_id AND t.item_id = g.item_id)
-       ${FILTERS}`,
-  )
-    .pluck()
-    .get(params(q)) as number;
-}
-
-/** How many grades the registration's columns hold: the most a streamed plan can post. */
-export function candidateGrades(db: Db, q: PlanQuery): number {
-  return stmt(
-    db,
-    `SELECT count(*) FROM temp.plan_targets t
-     JOIN coursera_grades g ON g.tenant_id = @tenantId AND g.course_id = t.course_id AND g.item_id = t.item_id
-     WHERE 1 ${FILTERS}`,
-  )
-    .pluck()
-    .get(params(q)) as number;
 }

@@ -1,6 +1,5 @@
 /** Sync runs, their plan items, the score ledger, known LMS columns and the per-tenant lease. */
 import type { Db } from "./db.js";
-import type { PlanPost } from "./plan.js";
 import { stmt } from "./statements.js";
 
 export type RunStatus = "running" | "ok" | "partial" | "failed" | "interrupted";
@@ -37,8 +36,7 @@ export function startRun(
     osUser: string;
     pid: number;
     options: Record<string, unknown>;
-    /** null for a streamed plan until it is read (recordRunFingerprint). */
-    fingerprint: string | null;
+    fingerprint: string;
     now: string;
   },
 ): number {
@@ -58,11 +56,6 @@ export function startRun(
         run.now,
       ).lastInsertRowid,
   );
-}
-
-/** A streamed plan's fingerprint, known once the run has read it all. */
-export function recordRunFingerprint(db: Db, id: number, fingerprint: string): void {
-  db.prepare("UPDATE sync_runs SET fingerprint = ? WHERE id = ?").run(fingerprint, id);
 }
 
 export function finishRun(
@@ -185,12 +178,10 @@ export function itemStatusCounts(db: Db, runId: number): Record<string, number> 
 }
 
 /** A post of the current plan the LMS refused or that could not be sent: kept as a failed plan item of its run. */
-/** A post the LMS refused (or that could not be sent) becomes a failed plan item of the run. */
 export function failPost(
   db: Db,
   runId: number,
-  post: PlanPost & { itemSeq: number },
-  columnUrl: string | null,
+  post: { seq: number; itemSeq: number; columnUrl: string | null },
   message: string,
   now: string,
 ): void {
@@ -198,23 +189,10 @@ export function failPost(
     db,
     `INSERT INTO plan_items (run_id, seq, action, kind, link_id, course_id, item_id, external_id, lms_user_id, column_url,
        score_given, score_maximum, comment, status, message, done_at)
-     VALUES (?, ?, 'post', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'failed', ?, ?)`,
-  ).run(
-    runId,
-    post.itemSeq,
-    post.kind,
-    post.linkId,
-    post.courseId,
-    post.itemId,
-    post.externalId,
-    post.lmsUserId,
-    columnUrl ?? post.columnUrl,
-    post.scoreGiven,
-    post.scoreMaximum,
-    post.comment,
-    message,
-    now,
-  );
+     SELECT ?, ?, 'post', decision, linkId, courseId, itemId, externalId, lmsUserId, coalesce(?, columnUrl), scoreGiven,
+       scoreMaximum, comment, 'failed', ?, ?
+     FROM temp.plan WHERE rowid = ?`,
+  ).run(runId, post.itemSeq, post.columnUrl, message, now, post.seq);
 }
 
 export function failItem(db: Db, runId: number, seq: number, message: string, now: string): void {

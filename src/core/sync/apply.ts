@@ -7,7 +7,6 @@
  */
 import type { HttpClient } from "../../clients/http.js";
 import type { Db } from "../../store/db.js";
-import type { LmsRegistrationRow } from "../../store/lms.js";
 import { dropPlan, type PlanPost, planPosts, savePlanColumns } from "../../store/plan.js";
 import {
   columnOutcomes,
@@ -22,11 +21,9 @@ import {
   pendingColumns,
   type RunStatus,
   recordColumn,
-  recordRunFingerprint,
   runStatus,
   startRun,
 } from "../../store/sync.js";
-import type { TenantRow } from "../../store/tenants.js";
 import type { Context } from "../context.js";
 import { ConfigError, GgError, RemoteError } from "../errors.js";
 import type { GradebookAdapter } from "../gradebook.js";
@@ -34,8 +31,7 @@ import { gradebookFor } from "../lti.js";
 import { AdaptiveLimiter } from "./concurrency.js";
 import { acquireLease } from "./lease.js";
 import { LedgerWriter } from "./ledger-writer.js";
-import type { PlanSummary, PreparedPlan } from "./plan.js";
-import type { PlanStream } from "./plan-stream.js";
+import type { PreparedPlan } from "./plan.js";
 
 export interface SyncProgress {
   total: number;
@@ -74,54 +70,7 @@ export interface RunResult {
   durationMs: number;
 }
 
-/**
- * Where a run's posts come from: a whole plan built beforehand (`sync apply` must check its
- * fingerprint first), or a plan streamed as the posts go out.
- */
-export interface PostSource {
-  tenant: TenantRow;
-  reg: LmsRegistrationRow;
-  /** Known before the run for a whole plan; a streamed plan knows it once read. */
-  fingerprint: string | null;
-  /** The posts to expect, or the most there can be: progress shows it until the plan is read. */
-  expectedPosts: number;
-  /** The next posts in plan order; empty at the end. */
-  next(limit: number): PlanPost[];
-  /** The whole plan's summary, reading what is left of it first (a stopped run counts it). */
-  finish(): PlanSummary;
-}
-
-export function wholePlanSource(db: Db, prepared: PreparedPlan): PostSource {
-  let lastSeq = 0;
-  return {
-    tenant: prepared.tenant,
-    reg: prepared.reg,
-    fingerprint: prepared.summary.fingerprint,
-    expectedPosts: prepared.summary.posts.total,
-    next(limit) {
-      const page = planPosts(db, lastSeq, limit);
-      lastSeq = page.at(-1)?.seq ?? lastSeq;
-      return page;
-    },
-    finish: () => prepared.summary,
-  };
-}
-
-export function streamedPlanSource(stream: PlanStream): PostSource {
-  return {
-    tenant: stream.scope.tenant,
-    reg: stream.scope.reg,
-    fingerprint: null,
-    expectedPosts: stream.mostPosts,
-    next: (limit) => stream.next(limit),
-    finish() {
-      stream.drain();
-      return stream.summary();
-    },
-  };
-}
-
-const PAGE = 512;
+const PAGE = 100;
 const MAX_ITEM_ATTEMPTS = 4;
 
 /** A failure that concerns every learner: stop the run rather than fail each post alike. */
@@ -149,8 +98,12 @@ export function nextTimestamp(nowMs: number, lastSentMs: number | null, resoluti
   return Math.max(nowMs, floor);
 }
 
-export async function applyPlan(ctx: Context, source: PostSource, opts: ApplyOptions): Promise<RunResult> {
-  const { tenant, reg } = source;
+export async function applyPlan(
+  ctx: Context,
+  prepared: PreparedPlan,
+  opts: ApplyOptions,
+): Promise<RunResult> {
+  const { tenant, reg, summary } = prepared;
   const { db } = ctx.state();
   const started = Date.now();
   const lease = acquireLease(ctx, tenant);
@@ -162,11 +115,11 @@ export async function applyPlan(ctx: Context, source: PostSource, opts: ApplyOpt
       osUser: ctx.osUser,
       pid: process.pid,
       options: { ...opts.options, gradeSync: reg.gradeSync, incremental: reg.incremental, noSso: reg.noSso },
-      fingerprint: source.fingerprint,
+      fingerprint: summary.fingerprint,
       now: ctx.now().toISOString(),
     });
     const columnCount = savePlanColumns(db, runId);
-
+    const postCount = summary.posts.total;
     const limiter = new AdaptiveLimiter({
       initial: opts.concurrency?.initial ?? 4,
       min: 1,
@@ -176,7 +129,7 @@ export async function applyPlan(ctx: Context, source: PostSource, opts: ApplyOpt
     const http = opts.http ?? (await defaultHttp(ctx, limiter));
     const gradebook = await gradebookFor(ctx, reg, http);
     const progress: SyncProgress = {
-      total: columnCount + source.expectedPosts,
+      total: columnCount + postCount,
       done: 0,
       posted: 0,
       stale: 0,
@@ -196,6 +149,7 @@ export async function applyPlan(ctx: Context, source: PostSource, opts: ApplyOpt
 
     await createColumns(ctx, gradebook, runId, progress, report, now);
     let fatal: unknown;
+    let lastSeq = 0;
     let resent = 0;
     const columnCache = new Map<string, string | undefined>();
     const columnOf = (item: PlanPost) => {
@@ -206,7 +160,7 @@ export async function applyPlan(ctx: Context, source: PostSource, opts: ApplyOpt
     };
     // A failed post becomes a plan item of the run, numbered after its columns.
     const fail = (item: PlanPost, columnUrl: string | null, message: string) => {
-      failPost(db, runId, { ...item, itemSeq: columnCount + item.seq }, columnUrl, message, now());
+      failPost(db, runId, { seq: item.seq, itemSeq: columnCount + item.seq, columnUrl }, message, now());
       progress.failed += 1;
     };
     const postOne = async (item: PlanPost): Promise<void> => {
@@ -260,9 +214,10 @@ export async function applyPlan(ctx: Context, source: PostSource, opts: ApplyOpt
 
     const inFlight = new Set<Promise<void>>();
     outer: for (;;) {
-      const page = source.next(PAGE);
+      const page = planPosts(db, lastSeq, PAGE);
       if (page.length === 0) break;
       for (const item of page) {
+        lastSeq = item.seq;
         if (fatal || opts.signal?.aborted) break outer;
         await limiter.acquire();
         if (fatal || opts.signal?.aborted) {
@@ -283,12 +238,8 @@ export async function applyPlan(ctx: Context, source: PostSource, opts: ApplyOpt
       }
     }
     await Promise.all(inFlight);
-    mergeAcks(db);
-    const summary = finishedSummary(source, fatal);
-    const postCount = summary.posts.total;
-    progress.total = columnCount + postCount;
     report();
-    if (source.fingerprint === null) recordRunFingerprint(db, runId, summary.fingerprint);
+    mergeAcks(db);
 
     // Acknowledgements are counted once their commit returned; failures as recorded.
     const itemCounts = itemStatusCounts(db, runId);
@@ -335,15 +286,6 @@ export async function applyPlan(ctx: Context, source: PostSource, opts: ApplyOpt
   } finally {
     dropPlanQuietly(db);
     lease.release();
-  }
-}
-
-/** The plan's summary; when the run already failed, that failure is the one to report. */
-function finishedSummary(source: PostSource, fatal: unknown): PlanSummary {
-  try {
-    return source.finish();
-  } catch (error) {
-    throw fatal ?? error;
   }
 }
 

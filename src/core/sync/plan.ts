@@ -2,8 +2,7 @@
  * The sync plan: what a run would do for the tenant's grade-sync option, no-SSO and
  * incremental settings and test flags (R6, R7), and why each grade that is not sent is not.
  */
-import { createHash, type Hash } from "node:crypto";
-import type { Db } from "../../store/db.js";
+import { createHash } from "node:crypto";
 import { findLearners } from "../../store/learners.js";
 import type { LmsRegistrationRow } from "../../store/lms.js";
 import {
@@ -95,65 +94,20 @@ function resolveFilters(
   return out;
 }
 
-/**
- * The fingerprint's start: the columns to create and where each column is. The posts follow
- * (`PlanCounter.digest`), so the same state gives the same fingerprint.
- */
-export function columnsHash(db: Db): Hash {
+/** A hash of exactly what the plan would do: the same state gives the same fingerprint. */
+function fingerprintOf(ctx: Context, posts: number): string {
+  const { db } = ctx.state();
   const hash = createHash("sha256");
   for (const c of planColumns(db))
     hash.update(`c\u001f${c.linkId}\u001f${c.itemId}\u001f${c.containerUrl}\n`);
   for (const t of planTargetColumns(db))
     hash.update(`t\u001f${t.linkId}\u001f${t.itemId}\u001f${t.columnUrl ?? ""}\n`);
-  return hash;
+  for (const bytes of planDigestChunks(db, posts)) hash.update("p\n").update(bytes).update("\n");
+  return hash.digest("hex").slice(0, 32);
 }
 
-export const fingerprintHex = (hash: Hash) => hash.digest("hex").slice(0, 32);
-
-/** Counts of a plan's rows by decision and skip reason, in the summary's shape. */
-export class PlanCounter {
-  readonly posts = { new: 0, changed: 0, resend: 0, total: 0 };
-  readonly skipped: PlanSummary["skipped"] = {};
-
-  add(decision: string, reason: string | null, count = 1): void {
-    if (decision === "skip") {
-      const why = reason as SkipReason;
-      this.skipped[why] = (this.skipped[why] ?? 0) + count;
-    } else {
-      this.posts[decision as "new" | "changed" | "resend"] += count;
-      this.posts.total += count;
-    }
-  }
-}
-
-export function summaryOf(
-  prepared: Pick<PreparedPlan, "tenant" | "reg">,
-  filters: SyncFilters,
-  counts: PlanCounter,
-  columnsToCreate: number,
-  fingerprint: string,
-): PlanSummary {
-  const { tenant, reg } = prepared;
-  return {
-    tenant: tenant.slug,
-    lms: reg.kind,
-    gradeSync: reg.gradeSync,
-    incremental: reg.incremental,
-    noSso: reg.noSso,
-    filters,
-    columnsToCreate,
-    posts: counts.posts,
-    skipped: counts.skipped,
-    unchangedResent: counts.posts.resend,
-    fingerprint,
-  };
-}
-
-/** The registration and query a plan is made for, with the journal of an earlier run folded. */
-export function planScope(
-  ctx: Context,
-  filters: SyncFilters,
-): Pick<PreparedPlan, "tenant" | "reg" | "query"> {
+/** Build the plan in temporary tables and summarise it. */
+export function preparePlan(ctx: Context, filters: SyncFilters): PreparedPlan {
   const { tenant, reg } = requireRegistration(ctx);
   const query: PlanQuery = {
     tenantId: tenant.id,
@@ -164,28 +118,33 @@ export function planScope(
     incremental: reg.incremental,
     ...resolveFilters(ctx, tenant, filters),
   };
+  const { db } = ctx.state();
   // Scores acknowledged by a run that was killed before it folded its journal count as sent.
-  mergeAcks(ctx.state().db);
-  return { tenant, reg, query };
-}
-
-/** Build the whole plan in temporary tables and summarise it. */
-export function preparePlan(ctx: Context, filters: SyncFilters): PreparedPlan {
-  const scope = planScope(ctx, filters);
-  return { ...scope, summary: buildWholePlan(ctx.state().db, scope, filters) };
-}
-
-export function buildWholePlan(
-  db: Db,
-  scope: Pick<PreparedPlan, "tenant" | "reg" | "query">,
-  filters: SyncFilters,
-): PlanSummary {
-  buildPlan(db, scope.query);
-  const counts = new PlanCounter();
-  for (const row of planCounts(db)) counts.add(row.decision, row.reason, row.count);
-  const hash = columnsHash(db);
-  for (const bytes of planDigestChunks(db, counts.posts.total)) hash.update("p\n").update(bytes).update("\n");
-  return summaryOf(scope, filters, counts, planColumns(db).length, fingerprintHex(hash));
+  mergeAcks(db);
+  buildPlan(db, query);
+  const posts = { new: 0, changed: 0, resend: 0, total: 0 };
+  const skipped: PlanSummary["skipped"] = {};
+  for (const row of planCounts(db)) {
+    if (row.decision === "skip") skipped[row.reason as SkipReason] = row.count;
+    else {
+      posts[row.decision as "new" | "changed" | "resend"] = row.count;
+      posts.total += row.count;
+    }
+  }
+  const summary: PlanSummary = {
+    tenant: tenant.slug,
+    lms: reg.kind,
+    gradeSync: reg.gradeSync,
+    incremental: reg.incremental,
+    noSso: reg.noSso,
+    filters,
+    columnsToCreate: planColumns(db).length,
+    posts,
+    skipped,
+    unchangedResent: posts.resend,
+    fingerprint: fingerprintOf(ctx, posts.total),
+  };
+  return { tenant, reg, query, summary };
 }
 
 export interface PlanEntry {

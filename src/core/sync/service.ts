@@ -9,17 +9,9 @@ import { ConflictError, NotFoundError, UsageError } from "../errors.js";
 import { requireRegistration } from "../lms.js";
 import { pullPrograms } from "../programs.js";
 import { currentTenant } from "../tenants.js";
-import {
-  type ApplyOptions,
-  applyPlan,
-  type RunResult,
-  type SyncFailure,
-  streamedPlanSource,
-  wholePlanSource,
-} from "./apply.js";
+import { type ApplyOptions, applyPlan, type RunResult, type SyncFailure } from "./apply.js";
 import { type PlanSummary, preparePlan, type SyncFilters } from "./plan.js";
 import { readPlanFile, writePlanFile } from "./plan-file.js";
-import { streamPlan } from "./plan-stream.js";
 import { pullGrades } from "./pull.js";
 import { refreshRosters } from "./roster.js";
 
@@ -65,9 +57,9 @@ export async function syncGrades(
   opts: Omit<ApplyOptions, "command" | "options">,
 ): Promise<SyncResult> {
   const rosters = await rostersIfNoSso(ctx, opts.http);
-  const source = streamedPlanSource(streamPlan(ctx, filters));
-  const result = await applyPlan(ctx, source, { ...opts, command: "sync grades", options: { filters } });
-  return { ...result, summary: source.finish(), ...(rosters ? { rosters } : {}) };
+  const prepared = preparePlan(ctx, filters);
+  const result = await applyPlan(ctx, prepared, { ...opts, command: "sync grades", options: { filters } });
+  return { ...result, summary: prepared.summary, ...(rosters ? { rosters } : {}) };
 }
 
 /** Apply exactly the saved plan: the plan recomputed from the state now must have its fingerprint. */
@@ -93,7 +85,7 @@ export async function applyPlanFile(
       },
     );
   }
-  const result = await applyPlan(ctx, wholePlanSource(ctx.state().db, prepared), {
+  const result = await applyPlan(ctx, prepared, {
     ...opts,
     command: "sync apply",
     options: { plan: path, filters: file.filters },
@@ -139,9 +131,9 @@ export async function syncDaily(
     return { ...base, plan: summary, run: null };
   }
   await rostersIfNoSso(ctx, opts.http);
-  const source = streamedPlanSource(streamPlan(ctx, {}));
-  const run = await applyPlan(ctx, source, { ...opts, command: "sync daily", options: {} });
-  return { ...base, plan: source.finish(), run };
+  const prepared = preparePlan(ctx, {});
+  const run = await applyPlan(ctx, prepared, { ...opts, command: "sync daily", options: {} });
+  return { ...base, plan: prepared.summary, run };
 }
 
 export function syncRuns(ctx: Context, limitText: string): RunRow[] {
