@@ -262,17 +262,14 @@ export function savePlanColumns(db: Db, runId: number): number {
     .run({ runId }).changes;
 }
 
-/** A score the plan posts: `seq` is its place in the plan (posts come first, from 1). */
+/**
+ * A score the plan posts: `seq` is its place in the plan (posts come first, from 1). Its column
+ * is found by `linkId` and `itemId` among the plan's few targets (`planTargetColumns`) rather
+ * than read again with every one of a million scores.
+ */
 export type PlanPost = { seq: number; kind: PostKind; linkId: number } & Pick<
   PlanRow,
-  | "itemId"
-  | "lmsUserId"
-  | "columnUrl"
-  | "scoreGiven"
-  | "scoreMaximum"
-  | "comment"
-  | "commentChanged"
-  | "lastSentMs"
+  "itemId" | "lmsUserId" | "scoreGiven" | "scoreMaximum" | "comment" | "commentChanged" | "lastSentMs"
 >;
 
 type PlanPostTuple = [
@@ -280,7 +277,6 @@ type PlanPostTuple = [
   PostKind,
   number,
   string,
-  string | null,
   string | null,
   number | null,
   number,
@@ -294,8 +290,7 @@ export function planPosts(db: Db, afterSeq: number, limit: number): PlanPost[] {
   // Rows as arrays: better-sqlite3 builds row objects at twice the cost of this loop.
   const rows = stmt(
     db,
-    `SELECT rowid, decision, linkId, itemId, lmsUserId, columnUrl, scoreGiven, scoreMaximum, comment, commentChanged,
-       lastSentMs
+    `SELECT rowid, decision, linkId, itemId, lmsUserId, scoreGiven, scoreMaximum, comment, commentChanged, lastSentMs
      FROM temp.plan WHERE rowid > ? AND decision != 'skip' ORDER BY rowid LIMIT ?`,
   )
     .raw(true)
@@ -306,12 +301,11 @@ export function planPosts(db: Db, afterSeq: number, limit: number): PlanPost[] {
     linkId: r[2],
     itemId: r[3],
     lmsUserId: r[4],
-    columnUrl: r[5],
-    scoreGiven: r[6],
-    scoreMaximum: r[7],
-    comment: r[8],
-    commentChanged: r[9],
-    lastSentMs: r[10],
+    scoreGiven: r[5],
+    scoreMaximum: r[6],
+    comment: r[7],
+    commentChanged: r[8],
+    lastSentMs: r[9],
   }));
 }
 

@@ -7,7 +7,7 @@
  */
 import type { HttpClient } from "../../clients/http.js";
 import type { Db } from "../../store/db.js";
-import { dropPlan, type PlanPost, planPosts, savePlanColumns } from "../../store/plan.js";
+import { dropPlan, type PlanPost, planPosts, planTargetColumns, savePlanColumns } from "../../store/plan.js";
 import {
   columnOutcomes,
   columnUrlFor,
@@ -151,13 +151,8 @@ export async function applyPlan(
     let fatal: unknown;
     let lastSeq = 0;
     let resent = 0;
-    const columnCache = new Map<string, string | undefined>();
-    const columnOf = (item: PlanPost) => {
-      if (item.columnUrl) return item.columnUrl;
-      const key = `${item.linkId}\u001f${item.itemId}`;
-      if (!columnCache.has(key)) columnCache.set(key, columnUrlFor(db, item.linkId, item.itemId));
-      return columnCache.get(key);
-    };
+    const columnUrls = targetColumns(db);
+    const columnOf = (item: PlanPost) => columnUrls.get(item.linkId)?.get(item.itemId);
     // A failed post becomes a plan item of the run, numbered after its columns.
     const fail = (item: PlanPost, columnUrl: string | null, message: string) => {
       failPost(db, runId, { seq: item.seq, itemSeq: columnCount + item.seq, columnUrl }, message, now());
@@ -287,6 +282,20 @@ export async function applyPlan(
     dropPlanQuietly(db);
     lease.release();
   }
+}
+
+/**
+ * Every column the plan posts to, by link and item: its URL as planned, or as created by this
+ * run's column step; none when that failed.
+ */
+function targetColumns(db: Db): Map<number, Map<string, string | undefined>> {
+  const columns = new Map<number, Map<string, string | undefined>>();
+  for (const t of planTargetColumns(db)) {
+    const byItem = columns.get(t.linkId) ?? new Map<string, string | undefined>();
+    byItem.set(t.itemId, t.columnUrl ?? columnUrlFor(db, t.linkId, t.itemId));
+    columns.set(t.linkId, byItem);
+  }
+  return columns;
 }
 
 function dropPlanQuietly(db: Db): void {
