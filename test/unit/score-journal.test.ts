@@ -105,4 +105,16 @@ describe("the score ledger's journal", () => {
     expect(mergeAcks(db)).toBe(0);
     expect(ledger()).toEqual([]);
   });
+
+  it("commits a batch longer than one INSERT whole, or not at all", () => {
+    const many = (n: number) => Array.from({ length: n }, (_, i) => ack({ lmsUserId: `u${i}` }));
+    const broken = [...many(39), ack({ lmsUserId: null as unknown as string })];
+    expect(() => recordAcks(db, runId, broken, "now")).toThrow(/NOT NULL constraint/);
+    expect(db.inTransaction).toBe(false);
+    expect(journalRows()).toBe(0);
+    recordAcks(db, runId, many(70), "now");
+    expect(journalRows()).toBe(70);
+    expect(mergeAcks(db)).toBe(70);
+    expect(ledger()).toHaveLength(70);
+  });
 });
