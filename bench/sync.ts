@@ -259,11 +259,14 @@ export async function benchSync(
     posts.length = 0;
     // Scores must be newer than the last one the LMS holds, in whole seconds for Moodle: each
     // run starts more than a second after the one before. The fake keeps every post,
-    // notification and request it saw: each measured run starts with those logs empty, so
-    // neither run pays for a heap the other one grew.
+    // notification and request it saw: each measured run starts with those logs empty, and
+    // (npm run bench passes --expose-gc) with the previous run's garbage collected, so
+    // neither run pays for a heap the other one grew. The fake runs in this process.
+    const collect = (globalThis as { gc?: () => void }).gc;
     const nextRun = async () => {
       await new Promise((resolve) => setTimeout(resolve, 1100));
       lms.clearLogs();
+      collect?.();
     };
     // What the fake LMS saw of the run just measured: its posting window and its own CPU time.
     const measured = async (work: () => Promise<Child>) => {
