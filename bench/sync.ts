@@ -5,9 +5,10 @@
  * loop posting the same scores in the same run, an incremental re-run after 1% of the grades
  * changed, and gg4l's peak RSS.
  *
- * The live sync and the bare loop run in ROUNDS pairs (default 3), interleaved, each gg4l run
- * from an empty ledger so every round posts every score: the ratio is the median of the
- * rounds' ratios, so a busy minute on a shared machine skews one round, not the figure.
+ * The live sync and the bare loop run in ROUNDS pairs (default 5), each gg4l run from an empty
+ * ledger so every round posts every score, the side measured first alternating from round to
+ * round: the ratio is the median of the rounds' ratios, so a busy minute on a shared machine
+ * skews one round, not the figure.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -56,6 +57,8 @@ export interface Side {
 }
 
 export interface Round {
+  /** Which side this round measured first: the order alternates from round to round. */
+  first: "bare" | "gg4l";
   liveMs: number;
   liveCpuMs: number;
   livePostingMs: number;
@@ -116,7 +119,7 @@ function run(args: string[], env: NodeJS.ProcessEnv, node = true): Promise<Child
 export async function benchSync(
   opts: { grades?: number; items?: number; concurrency?: number; rounds?: number } = {},
 ): Promise<SyncBench> {
-  const roundCount = opts.rounds ?? 3;
+  const roundCount = opts.rounds ?? 5;
   const items = opts.items ?? 20;
   const grades = opts.grades ?? 1_000_000;
   const learners = Math.ceil(grades / items);
@@ -288,19 +291,34 @@ export async function benchSync(
         reset.exec("DELETE FROM score_ledger");
         reset.close();
       }
-      await nextRun();
-      const bareSeen = await measured(() =>
-        run([join(repoRoot, "dist/bench/bare-poster.js"), jobFile], env, false),
-      );
+      const measureBare = async () => {
+        await nextRun();
+        return measured(() => run([join(repoRoot, "dist/bench/bare-poster.js"), jobFile], env, false));
+      };
+      const measureLive = async () => {
+        await nextRun();
+        return measured(() =>
+          run(["sync", "grades", "--json", "--max-concurrency", String(concurrency)], env),
+        );
+      };
+      // The order alternates, so a machine that slows down (or speeds up) within a round
+      // weighs on both sides alike instead of always on the one measured second.
+      const first: Round["first"] = r % 2 === 0 ? "bare" : "gg4l";
+      let bareSeen: Awaited<ReturnType<typeof measureBare>>;
+      let liveSeen: Awaited<ReturnType<typeof measureLive>>;
+      if (first === "bare") {
+        bareSeen = await measureBare();
+        liveSeen = await measureLive();
+      } else {
+        liveSeen = await measureLive();
+        bareSeen = await measureBare();
+      }
       const bare = JSON.parse(bareSeen.child.stdout) as { ms: number; posted: number };
-      await nextRun();
-      const liveSeen = await measured(() =>
-        run(["sync", "grades", "--json", "--max-concurrency", String(concurrency)], env),
-      );
       const live = liveSeen.child;
       const posted = (JSON.parse(live.stdout) as { counts: { posted: number } }).counts.posted;
       const ratio = posted / live.ms / (bare.posted / bare.ms);
       rounds.push({
+        first,
         liveMs: Math.round(live.ms),
         liveCpuMs: live.cpuMs,
         livePostingMs: liveSeen.postingMs,
