@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { LedgerWriter } from "../../src/core/sync/ledger-writer.js";
 import { type Db, openState } from "../../src/store/db.js";
 import { type AckedScore, mergeAcks, recordAcks } from "../../src/store/sync.js";
 
@@ -116,5 +117,37 @@ describe("the score ledger's journal", () => {
     expect(journalRows()).toBe(70);
     expect(mergeAcks(db)).toBe(70);
     expect(ledger()).toHaveLength(70);
+  });
+});
+
+describe("the ledger writer's group commit", () => {
+  const at = () => "2026-11-28T00:00:00.000Z";
+
+  it("resolves an acknowledgement only once it is committed, with those of the same turn in one commit", async () => {
+    const writer = new LedgerWriter(db, runId, at);
+    const seenAtFirst: unknown[] = [];
+    const first = writer.record(ack({ lmsUserId: "u1" })).then(() => seenAtFirst.push(journalRows()));
+    const rest = [writer.record(ack({ lmsUserId: "u2" })), writer.record(ack({ lmsUserId: "u3" }))];
+    // Nothing is written while the turn that brought the acknowledgements is still running.
+    expect(journalRows()).toBe(0);
+    await Promise.all([first, ...rest]);
+    expect(seenAtFirst).toEqual([3]);
+    // A later turn commits on its own.
+    await writer.record(ack({ lmsUserId: "u4" }));
+    expect(journalRows()).toBe(4);
+  });
+
+  it("rejects every acknowledgement of a commit that failed, writes none of them, and goes on", async () => {
+    const writer = new LedgerWriter(db, runId, at);
+    const batch = [
+      writer.record(ack({ lmsUserId: "u1" })),
+      writer.record(ack({ lmsUserId: "u2", scoreMaximum: null as unknown as number })),
+    ];
+    const outcomes = await Promise.allSettled(batch);
+    expect(outcomes.map((o) => o.status)).toEqual(["rejected", "rejected"]);
+    expect(String((outcomes[0] as PromiseRejectedResult).reason)).toMatch(/NOT NULL/);
+    expect(journalRows()).toBe(0);
+    await writer.record(ack({ lmsUserId: "u3" }));
+    expect(journalRows()).toBe(1);
   });
 });

@@ -142,10 +142,7 @@ export async function applyPlan(
       opts.onProgress?.(progress);
     };
     const now = () => ctx.now().toISOString();
-    const ledger = new LedgerWriter(db, runId, now, {
-      batchSize: () => Math.max(1, Math.floor(limiter.current / 2)),
-      maxWaitMs: 1,
-    });
+    const ledger = new LedgerWriter(db, runId, now);
 
     await createColumns(ctx, gradebook, runId, progress, report, now);
     let fatal: unknown;
