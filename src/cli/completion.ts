@@ -7,6 +7,14 @@ interface Node {
   options: string[];
 }
 
+/** Words a command takes as its first argument, offered beside its subcommands. */
+const argumentWords = new WeakMap<Command, readonly string[]>();
+
+/** Offer `words` when completing the first argument of `cmd`, as if they were subcommands. */
+export function completeArgument(cmd: Command, words: readonly string[]): void {
+  argumentWords.set(cmd, words);
+}
+
 function longFlags(options: readonly Option[]): string[] {
   return options.flatMap((o) => (o.long ? [o.long] : []));
 }
@@ -17,7 +25,7 @@ export function commandNodes(program: Command): Node[] {
   const walk = (cmd: Command, path: string) => {
     nodes.push({
       path,
-      subcommands: cmd.commands.map((c) => c.name()),
+      subcommands: [...cmd.commands.map((c) => c.name()), ...(argumentWords.get(cmd) ?? [])],
       options: [...new Set([...longFlags(cmd.options), ...globals])],
     });
     for (const sub of cmd.commands) walk(sub, path ? `${path} ${sub.name()}` : sub.name());

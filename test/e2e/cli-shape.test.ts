@@ -91,7 +91,9 @@ describe("completion", () => {
       ).trim();
     expect(complete("te").split(" ")).toEqual(["tenant"]);
     expect(complete("tenant", "").split(" ").sort()).toEqual(["add", "list", "remove", "show", "use"]);
-    expect(complete("--db", "x.db", "settings", "set", "")).toBe("grade-sync incremental no-sso");
+    expect(complete("--db", "x.db", "settings", "set", "")).toBe(
+      "grade-sync incremental no-sso classroom-return",
+    );
     expect(complete("tenant", "add", "--coursera-s")).toBe("--coursera-secret-stdin");
   });
 

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { type CliEnv, defineAction } from "../command.js";
+import { completeArgument } from "../completion.js";
 import { examples } from "./examples.js";
 
 const loadSettings = () => import("../../core/settings.js");
@@ -61,8 +62,9 @@ export function registerSettings(program: Command, cli: CliEnv): void {
         ["Google Classroom: release grades by returning the work", "gg4l settings set classroom-return on"],
       ]),
     );
-  // classroom-return is handled here rather than as a subcommand of its own, so the completion of
-  // `settings set` keeps offering the settings every LMS has.
+  // classroom-return is handled here rather than as a subcommand of its own, so `settings set
+  // --help` lists the settings every LMS has; completion offers it beside them.
+  completeArgument(set, ["classroom-return"]);
   defineAction(set, cli, { audit: true }, async ({ ctx, out, args }) => {
     const { UsageError } = await import("../../core/errors.js");
     const [name, value] = args;
