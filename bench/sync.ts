@@ -149,26 +149,31 @@ export async function benchSync(
     );
     // The gradebook already holds an older score for every learner, as on any day after the
     // first. Without it the first round's bare loop adds a million grades while gg4l replaces
-    // them, leaving the fake a million dead objects to collect during gg4l's run only.
+    // them, leaving the fake a million dead objects to collect during gg4l's run only. It is
+    // laid down afresh before every measured run, so each side meets the same gradebook, in the
+    // same order in memory, rather than the grades the run before it left (allocated in its order).
     const yesterday = new Date(Date.now() - 86_400_000).toISOString();
-    for (const { lineItem } of links) {
-      const grades = lms.state.gradesOf(lineItem!.id);
-      for (const userId of subs)
-        grades.set(userId, {
-          userId,
-          score: 50,
-          scoreGiven: 50,
-          scoreMaximum: 100,
-          comments: [],
-          activityProgress: "Completed",
-          gradingProgress: "FullyGraded",
-          timestamp: yesterday,
-          timestampMicros: Date.parse(yesterday) * 1000,
-          // The fake's own grades have these two too: the same shape keeps its code monomorphic.
-          scoringUserId: undefined,
-          comment: undefined,
-        });
-    }
+    const seedGradebook = () => {
+      for (const { lineItem } of links) {
+        const grades = lms.state.gradesOf(lineItem!.id);
+        grades.clear();
+        for (const userId of subs)
+          grades.set(userId, {
+            userId,
+            score: 50,
+            scoreGiven: 50,
+            scoreMaximum: 100,
+            comments: [],
+            activityProgress: "Completed",
+            gradingProgress: "FullyGraded",
+            timestamp: yesterday,
+            timestampMicros: Date.parse(yesterday) * 1000,
+            // The fake's own grades have these two too: the same shape keeps its code monomorphic.
+            scoringUserId: undefined,
+            comment: undefined,
+          });
+      }
+    };
     // The gg4l side, as pulls and launches would have left it.
     const db = new Database(env.GG4L_DB);
     const now = new Date().toISOString();
@@ -271,6 +276,7 @@ export async function benchSync(
       spawnSync("sync");
       await new Promise((resolve) => setTimeout(resolve, 1100));
       lms.clearLogs();
+      seedGradebook();
       collect?.();
     };
     // What the fake LMS saw of the run just measured: its posting window and its own CPU time.
