@@ -8,7 +8,7 @@
  * Against a fast LMS a turn brings several answers; against a slow one each answer commits
  * alone and at once. No poster waits for others to arrive: holding acknowledged posters back
  * for a batch (half the posts allowed at once, or 1 ms) left the LMS with fewer posts in
- * flight and fed it in bursts, and the fake LMS spent 10-30% more CPU per post that way.
+ * flight and fed it in bursts (bench/README.md has what that cost the fake LMS).
  */
 
 import type { Db } from "../../store/db.js";
