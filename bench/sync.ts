@@ -153,6 +153,7 @@ export async function benchSync(
     // laid down afresh before every measured run, so each side meets the same gradebook, in the
     // same order in memory, rather than the grades the run before it left (allocated in its order).
     const yesterday = new Date(Date.now() - 86_400_000).toISOString();
+    const yesterdayMicros = Date.parse(yesterday) * 1000;
     const seedGradebook = () => {
       for (const { lineItem } of links) {
         const grades = lms.state.gradesOf(lineItem!.id);
@@ -167,7 +168,7 @@ export async function benchSync(
             activityProgress: "Completed",
             gradingProgress: "FullyGraded",
             timestamp: yesterday,
-            timestampMicros: Date.parse(yesterday) * 1000,
+            timestampMicros: yesterdayMicros,
             // The fake's own grades have these two too: the same shape keeps its code monomorphic.
             scoringUserId: undefined,
             comment: undefined,
@@ -239,7 +240,7 @@ export async function benchSync(
     db.close();
 
     const dry = await run(["sync", "grades", "--dry-run"], env);
-    // The baseline first, against a fresh gradebook state of its own context's line items: same URLs, same scores.
+    // The baseline's job: the same URLs and scores gg4l posts, with one token.
     const key = await loadToolKey(keyFile);
     const tokens = new ServiceTokenProvider(
       {
