@@ -17,10 +17,10 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { lmsRegisterArgs } from "../fixtures/fake-lms/registration.js";
 import { startFakeLms } from "../fixtures/fake-lms/server.js";
+import { loadToolKey } from "../src/base/keys.js";
 import { lineItemServiceUrl } from "../src/clients/lti/ags.js";
 import { ALL_AGS_SCOPES } from "../src/clients/lti/constants.js";
 import { ServiceTokenProvider } from "../src/clients/lti/token.js";
-import { loadToolKey } from "../src/core/keys.js";
 import { repoRoot } from "./measure.js";
 
 export interface SyncBench {

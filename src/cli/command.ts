@@ -4,12 +4,12 @@
  * close what was opened.
  */
 import type { Command } from "commander";
+import { ExitCode, GgError } from "../base/errors.js";
+import { redact } from "../base/redact.js";
 import { recordAudit } from "../core/audit.js";
 import { type Context, createContext, type Logger } from "../core/context.js";
-import { ExitCode, GgError } from "../core/errors.js";
 import { type Env, resolveDbPath } from "../core/paths.js";
 import type { Prompter } from "../core/prompter.js";
-import { redact } from "../core/redact.js";
 import { canPrompt, colorEnabled, type IO, readAll } from "./io/io.js";
 import { Output } from "./io/output.js";
 import { inquirerPrompter, noPrompter } from "./io/prompter.js";

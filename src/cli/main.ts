@@ -3,10 +3,10 @@
  * place that decides exit codes; bin/gg4l.js is the only place that exits.
  */
 import { CommanderError } from "commander";
-import { ExitCode, GgError } from "../core/errors.js";
+import { ExitCode, GgError } from "../base/errors.js";
+import { redact } from "../base/redact.js";
+import { runShutdown } from "../base/shutdown.js";
 import { resolveDbPath } from "../core/paths.js";
-import { redact } from "../core/redact.js";
-import { runShutdown } from "../core/shutdown.js";
 import { corruptStateError, isCorruption } from "../store/corruption.js";
 import type { CliEnv } from "./command.js";
 import { buildProgram } from "./program.js";

@@ -1,6 +1,6 @@
 /** The command tree. Building it loads only commander; each action imports its service lazily. */
 import { Argument, Command } from "commander";
-import { exitCodeTable, UsageError } from "../core/errors.js";
+import { exitCodeTable, UsageError } from "../base/errors.js";
 import type { CliEnv } from "./command.js";
 import { registerAudit } from "./commands/audit.js";
 import { registerClassroom } from "./commands/classroom.js";

@@ -4,9 +4,9 @@
  * Retry-After, and a redacted --debug trace (method, URL, status, duration).
  */
 import { Agent, type Dispatcher, errors as undiciErrors } from "undici";
-import { RemoteError } from "../core/errors.js";
-import { redact } from "../core/redact.js";
-import { onShutdown } from "../core/shutdown.js";
+import { RemoteError } from "../base/errors.js";
+import { redact } from "../base/redact.js";
+import { onShutdown } from "../base/shutdown.js";
 
 export interface DebugLogger {
   debug(message: string): void;

@@ -1,7 +1,7 @@
+import { UsageError } from "../base/errors.js";
+import { redact } from "../base/redact.js";
 import { type AuditEntry, appendAudit, listAudit } from "../store/audit.js";
 import type { Context } from "./context.js";
-import { UsageError } from "./errors.js";
-import { redact } from "./redact.js";
 
 export interface AuditRecord {
   command: string;

@@ -1,5 +1,5 @@
+import { UsageError } from "../base/errors.js";
 import type { Context } from "./context.js";
-import { UsageError } from "./errors.js";
 
 /**
  * Ask before harm. Passes when `yes` was given; otherwise prompts on a terminal, and

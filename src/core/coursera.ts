@@ -1,9 +1,10 @@
 /** The Coursera client for a tenant, built from its stored settings and secret. */
+
+import { ConfigError } from "../base/errors.js";
 import type { CourseraClient } from "../clients/coursera/client.js";
 import type { HttpClient } from "../clients/http.js";
 import type { TenantRow } from "../store/tenants.js";
 import type { Context } from "./context.js";
-import { ConfigError } from "./errors.js";
 import { courseraSecret } from "./secrets.js";
 
 export interface CourseraCredentials {

@@ -1,3 +1,4 @@
+import { NotFoundError, UsageError } from "../base/errors.js";
 import {
   type CourseRefreshOutcome,
   courseNames,
@@ -9,7 +10,6 @@ import { listProgramSummaries } from "../store/programs.js";
 import type { TenantRow } from "../store/tenants.js";
 import type { Context } from "./context.js";
 import { courseraFor } from "./coursera.js";
-import { NotFoundError, UsageError } from "./errors.js";
 import { resolveProgram } from "./programs.js";
 import { resolveNamed } from "./resolve.js";
 import { currentTenant } from "./tenants.js";

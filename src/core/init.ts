@@ -1,6 +1,6 @@
 import { chmodSync, existsSync } from "node:fs";
+import { generateToolKeyFile, keyPathFor, readToolKeyFile, writeToolKeyFile } from "../base/keys.js";
 import type { Context } from "./context.js";
-import { generateToolKeyFile, keyPathFor, readToolKeyFile, writeToolKeyFile } from "./keys.js";
 
 export interface InitResult {
   dbPath: string;

@@ -1,3 +1,4 @@
+import { ExitCode, GgError, NotFoundError, PartialFailureError, UsageError } from "../base/errors.js";
 import type { CourseGradebook } from "../clients/coursera/types.js";
 import {
   findLearners,
@@ -16,10 +17,9 @@ import { type LinkRow, linksLaunchedBy } from "../store/links.js";
 import { type LmsIdentity, lmsUsersOfLearner } from "../store/lms-users.js";
 import { listProgramSummaries, programSummary } from "../store/programs.js";
 import type { TenantRow } from "../store/tenants.js";
-import { type LearnerClassroomMatch, learnerClassroomMatch, NOT_IN_ROSTER } from "./classroom-roster.js";
+import { type LearnerClassroomMatch, learnerClassroomMatch, NOT_IN_ROSTER } from "./classroom/roster.js";
 import type { Context } from "./context.js";
 import { courseraFor } from "./coursera.js";
-import { ExitCode, GgError, NotFoundError, PartialFailureError, UsageError } from "./errors.js";
 import { resolveProgram } from "./programs.js";
 import { currentTenant } from "./tenants.js";
 

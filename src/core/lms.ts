@@ -1,3 +1,5 @@
+import { ConflictError, NotFoundError, UsageError } from "../base/errors.js";
+import { keyPathFor, publicJwks, readToolKeyFile } from "../base/keys.js";
 import { saveClassroomSettings } from "../store/classroom.js";
 import {
   findRegistrationByTenant,
@@ -17,10 +19,8 @@ import {
   type PreparedClassroom,
   prepareClassroomRegistration,
   storeClassroomKey,
-} from "./classroom.js";
+} from "./classroom/index.js";
 import type { Context } from "./context.js";
-import { ConflictError, NotFoundError, UsageError } from "./errors.js";
-import { keyPathFor, publicJwks, readToolKeyFile } from "./keys.js";
 import { currentTenant } from "./tenants.js";
 import { oneOf, validateUrl } from "./validate.js";
 
@@ -261,7 +261,7 @@ export async function checkLms(
   if (contextUrl) validateUrl(contextUrl, "--context-url");
   if (isClassroom(reg)) {
     const [{ checkClassroom }, { parseContainerRef }, { HttpClient }] = await Promise.all([
-      import("./classroom-check.js"),
+      import("./classroom/check.js"),
       import("../clients/classroom/gradebook.js"),
       import("../clients/http.js"),
     ]);
@@ -283,7 +283,7 @@ export async function checkLms(
   const lineItemsUrl = contextUrl ?? anyLineItemsUrl(ctx.state().db, reg.id);
   const [{ checkLmsRegistration }, { loadToolKey }, { ltiRegistration }, { HttpClient }] = await Promise.all([
     import("../clients/lti/check.js"),
-    import("./keys.js"),
+    import("../base/keys.js"),
     import("./lti.js"),
     import("../clients/http.js"),
   ]);

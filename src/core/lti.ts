@@ -1,4 +1,6 @@
 /** The LTI service clients of a tenant's LMS registration, signed with the tool key. */
+
+import { keyPathFor, loadToolKey } from "../base/keys.js";
 import type { HttpClient } from "../clients/http.js";
 import type { AgsGradebook } from "../clients/lti/gradebook.js";
 import type { NrpsClient } from "../clients/lti/nrps.js";
@@ -6,7 +8,6 @@ import type { LtiRegistration } from "../clients/lti/registration.js";
 import type { LmsRegistrationRow } from "../store/lms.js";
 import type { Context } from "./context.js";
 import type { GradebookAdapter } from "./gradebook.js";
-import { keyPathFor, loadToolKey } from "./keys.js";
 
 export function ltiRegistration(reg: LmsRegistrationRow): LtiRegistration {
   return {
@@ -56,7 +57,7 @@ export async function gradebookFor(
 ): Promise<GradebookAdapter> {
   if (reg.kind === "google-classroom") {
     const [{ classroomGradebook }, { currentTenant }] = await Promise.all([
-      import("./classroom.js"),
+      import("./classroom/index.js"),
       import("./tenants.js"),
     ]);
     return classroomGradebook(ctx, currentTenant(ctx), reg, http);

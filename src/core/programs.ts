@@ -1,3 +1,4 @@
+import { NotFoundError, UsageError } from "../base/errors.js";
 import { type CourseRow, listCourses } from "../store/courses.js";
 import { type LearnerRow, programMembers, saveMemberships } from "../store/learners.js";
 import {
@@ -11,7 +12,6 @@ import {
 import type { TenantRow } from "../store/tenants.js";
 import type { Context } from "./context.js";
 import { courseraFor } from "./coursera.js";
-import { NotFoundError, UsageError } from "./errors.js";
 import { resolveNamed } from "./resolve.js";
 import { currentTenant } from "./tenants.js";
 

@@ -1,4 +1,4 @@
-import { NotFoundError, UsageError } from "./errors.js";
+import { NotFoundError, UsageError } from "../base/errors.js";
 
 export interface Named {
   id: string;

@@ -5,9 +5,9 @@
  */
 import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { ConfigError } from "./errors.js";
+import { ConfigError } from "../base/errors.js";
+import { registerSecret } from "../base/redact.js";
 import type { Env } from "./paths.js";
-import { registerSecret } from "./redact.js";
 
 interface SecretsFile {
   version: 1;

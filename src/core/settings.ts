@@ -1,3 +1,4 @@
+import { UsageError } from "../base/errors.js";
 import { countLinks, markLinksStale } from "../store/links.js";
 import {
   findRegistrationsByIssuer,
@@ -8,7 +9,6 @@ import {
 } from "../store/lms.js";
 import { confirmOrRefuse } from "./confirm.js";
 import type { Context } from "./context.js";
-import { UsageError } from "./errors.js";
 import { requireRegistration } from "./lms.js";
 import { oneOf } from "./validate.js";
 

@@ -1,10 +1,10 @@
+import { ConflictError, NotFoundError, UsageError } from "../base/errors.js";
+import { maskSecret, registerSecret } from "../base/redact.js";
 import { findRegistrationByTenant } from "../store/lms.js";
 import { deleteMeta, getMeta, setMeta } from "../store/meta.js";
 import { deleteTenant, findTenant, insertTenant, listTenants, type TenantRow } from "../store/tenants.js";
 import { confirmOrRefuse } from "./confirm.js";
 import type { Context } from "./context.js";
-import { ConflictError, NotFoundError, UsageError } from "./errors.js";
-import { maskSecret, registerSecret } from "./redact.js";
 import { courseraSecret, forgetTenantSecrets, storeCourseraSecret } from "./secrets.js";
 import { validateUrl } from "./validate.js";
 
@@ -194,6 +194,6 @@ export async function removeTenant(
     if (getMeta(db, DEFAULT_TENANT_KEY) === slug) deleteMeta(db, DEFAULT_TENANT_KEY);
   })();
   forgetTenantSecrets(ctx.dbPath, slug);
-  (await import("./classroom.js")).forgetClassroomKey(ctx.dbPath, slug);
+  (await import("./classroom/index.js")).forgetClassroomKey(ctx.dbPath, slug);
   return { slug, removed: true };
 }

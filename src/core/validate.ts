@@ -1,4 +1,4 @@
-import { UsageError } from "./errors.js";
+import { UsageError } from "../base/errors.js";
 
 /** An absolute http(s) URL, or a usage error naming the flag. */
 export function validateUrl(value: string, flag: string): string {

@@ -3,8 +3,8 @@
  * published, how learners reach Coursera (and take a license), and how the gradebook reads.
  */
 import { publishThroughPicker } from "../../fixtures/fake-lms/instructor.js";
-import { publishToClassroom } from "../core/classroom-publish.js";
-import { refreshClassroomRosters } from "../core/classroom-roster.js";
+import { publishToClassroom } from "../core/classroom/publish.js";
+import { refreshClassroomRosters } from "../core/classroom/roster.js";
 import { courseraFor } from "../core/coursera.js";
 import { requireRegistration } from "../core/lms.js";
 import { pullPrograms } from "../core/programs.js";

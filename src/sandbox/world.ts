@@ -10,9 +10,9 @@ import { type FakeClassroom, startFakeClassroom } from "../../fixtures/fake-clas
 import { type FakeCoursera, startFakeCoursera } from "../../fixtures/fake-coursera/server.js";
 import { type FakeLms, startFakeLms } from "../../fixtures/fake-lms/server.js";
 import type { FakeLmsKind } from "../../fixtures/fake-lms/types.js";
+import { keyPathFor, readToolKeyFile } from "../base/keys.js";
 import { type Context, createContext, type Logger } from "../core/context.js";
 import { init } from "../core/init.js";
-import { keyPathFor, readToolKeyFile } from "../core/keys.js";
 import { registerLms } from "../core/lms.js";
 import type { Env } from "../core/paths.js";
 import type { Prompter } from "../core/prompter.js";

@@ -1,8 +1,8 @@
 /** The content picker's pages (POST to the deep-link URL) and, once chosen, the auto-posted signed answer. */
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { LaunchServices } from "../core/launch-services.js";
-import { pickerStep } from "../core/publish.js";
+import type { LaunchServices } from "../core/launch/services.js";
+import { pickerStep } from "../core/publish/index.js";
 import { HttpError, readForm, sendHtml } from "./http.js";
 import { autoPostPage, messagePage, pickerPage } from "./pages.js";
 import { refusePage } from "./respond.js";

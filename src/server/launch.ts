@@ -1,7 +1,7 @@
 /** POST to the redirect URI (LTI §1.4): the launch, answered with a redirect to Coursera, the picker or a notice. */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { completeLaunch } from "../core/launch.js";
-import type { LaunchServices } from "../core/launch-services.js";
+import { completeLaunch } from "../core/launch/index.js";
+import type { LaunchServices } from "../core/launch/services.js";
 import {
   type CookiePolicy,
   cookie,

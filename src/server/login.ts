@@ -1,8 +1,8 @@
 /** GET or POST login initiation (LTI §1.2): set the state cookie and redirect to the platform. */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { logEvent } from "../core/launch-log.js";
-import { beginLogin, STATE_TTL_SECONDS } from "../core/launch-login.js";
-import type { LaunchServices } from "../core/launch-services.js";
+import { logEvent } from "../core/launch/log.js";
+import { beginLogin, STATE_TTL_SECONDS } from "../core/launch/login.js";
+import type { LaunchServices } from "../core/launch/services.js";
 import { type CookiePolicy, cookie, fields, HttpError, readForm, redirect } from "./http.js";
 import { refusePage } from "./respond.js";
 

@@ -1,5 +1,5 @@
 /** The few HTML pages the tool shows: errors and notices, the content picker, and auto-posting forms. */
-import type { Choice, PickerView } from "../core/publish.js";
+import type { Choice, PickerView } from "../core/publish/index.js";
 
 export function escapeHtml(text: string): string {
   return text

@@ -1,8 +1,8 @@
 /** How a refused or failed request is answered and logged. */
 import type { ServerResponse } from "node:http";
-import { LaunchRefusal } from "../core/launch-errors.js";
-import { logEvent } from "../core/launch-log.js";
-import type { LaunchServices } from "../core/launch-services.js";
+import { LaunchRefusal } from "../core/launch/errors.js";
+import { logEvent } from "../core/launch/log.js";
+import type { LaunchServices } from "../core/launch/services.js";
 import { HttpError, sendHtml } from "./http.js";
 import { messagePage } from "./pages.js";
 

@@ -4,10 +4,10 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { ConfigError } from "../base/errors.js";
 import type { Context } from "../core/context.js";
-import { ConfigError } from "../core/errors.js";
-import { logEvent } from "../core/launch-log.js";
-import { createLaunchServices, type LaunchServices, type ToolUrls } from "../core/launch-services.js";
+import { logEvent } from "../core/launch/log.js";
+import { createLaunchServices, type LaunchServices, type ToolUrls } from "../core/launch/services.js";
 import { listTenants } from "../store/tenants.js";
 import { handleDeepLink } from "./deep-link.js";
 import { type CookiePolicy, sendHtml, sendJson } from "./http.js";

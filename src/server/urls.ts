@@ -1,5 +1,5 @@
 /** The URLs the LMS admin registers, from the public URL (behind a proxy) or the address listened on. */
-import type { ToolUrls } from "../core/launch-services.js";
+import type { ToolUrls } from "../core/launch/services.js";
 
 export const PATHS = {
   login: "/lti/login",

@@ -1,5 +1,5 @@
 /** Recognising a damaged state file; free of better-sqlite3 so the CLI can load it eagerly. */
-import { ConfigError } from "../core/errors.js";
+import { ConfigError } from "../base/errors.js";
 
 export const moveAwayHint = (path: string) =>
   `pass the right file with --db or GG4L_DB, or move ${path} away and run \`gg4l init\` to start a new state`;

@@ -6,7 +6,7 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import { ConfigError } from "../core/errors.js";
+import { ConfigError } from "../base/errors.js";
 import { corruptStateError, isCorruption, moveAwayHint } from "./corruption.js";
 import { latestSchemaVersion, migrations } from "./migrations.js";
 

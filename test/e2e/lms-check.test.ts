@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { lmsRegisterArgs } from "../../fixtures/fake-lms/registration.js";
 import { type FakeLms, startFakeLms } from "../../fixtures/fake-lms/server.js";
-import { generateToolKeyFile } from "../../src/core/keys.js";
+import { generateToolKeyFile } from "../../src/base/keys.js";
 import { parseJson, sandboxState } from "../helpers/gg4l.js";
 
 let box: ReturnType<typeof sandboxState> | undefined;

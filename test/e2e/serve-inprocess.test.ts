@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeCoursera, startFakeCoursera } from "../../fixtures/fake-coursera/server.js";
 import { noPrompter } from "../../src/cli/io/prompter.js";
 import { type Context, createContext } from "../../src/core/context.js";
-import { contentItems } from "../../src/core/publish.js";
+import { contentItems } from "../../src/core/publish/index.js";
 import { startToolServer, type ToolServer } from "../../src/server/server.js";
 import type { CourseRow, ItemRow } from "../../src/store/courses.js";
 import { openState } from "../../src/store/db.js";

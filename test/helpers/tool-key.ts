@@ -9,9 +9,9 @@ import type { AddressInfo } from "node:net";
 import { importJWK, type JWK, SignJWT } from "jose";
 import { request } from "undici";
 import type { FakeLmsInfo } from "../../fixtures/fake-lms/server.js";
+import { generateToolKeyFile, type ToolKey, type ToolKeyFile } from "../../src/base/keys.js";
 import { HttpClient } from "../../src/clients/http.js";
 import type { LtiRegistration } from "../../src/clients/lti/registration.js";
-import { generateToolKeyFile, type ToolKey, type ToolKeyFile } from "../../src/core/keys.js";
 
 export interface TestToolKey {
   file: ToolKeyFile;

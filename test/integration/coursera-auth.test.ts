@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type FakeCoursera, startFakeCoursera } from "../../fixtures/fake-coursera/server.js";
 import { clientForFake } from "../../fixtures/fake-coursera/testing.js";
+import { ExitCode } from "../../src/base/errors.js";
+import { redact } from "../../src/base/redact.js";
 import { CourseraApiError } from "../../src/clients/coursera/errors.js";
 import { renewMargin } from "../../src/clients/coursera/token.js";
-import { ExitCode } from "../../src/core/errors.js";
-import { redact } from "../../src/core/redact.js";
 
 let fake: FakeCoursera;
 beforeAll(async () => {

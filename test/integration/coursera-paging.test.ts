@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type FakeCoursera, startFakeCoursera } from "../../fixtures/fake-coursera/server.js";
 import { clientForFake } from "../../fixtures/fake-coursera/testing.js";
+import { RemoteError } from "../../src/base/errors.js";
 import { nextStart, Paged, parseOffset } from "../../src/clients/coursera/paging.js";
-import { RemoteError } from "../../src/core/errors.js";
 
 describe("paging rules", () => {
   it("follows next whatever total says", () => {

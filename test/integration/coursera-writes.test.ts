@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type FakeCoursera, startFakeCoursera } from "../../fixtures/fake-coursera/server.js";
 import { clientForFake } from "../../fixtures/fake-coursera/testing.js";
+import { ExitCode, RemoteError } from "../../src/base/errors.js";
 import { CourseraApiError } from "../../src/clients/coursera/errors.js";
-import { ExitCode, RemoteError } from "../../src/core/errors.js";
 
 let fake: FakeCoursera;
 beforeAll(async () => {

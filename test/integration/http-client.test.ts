@@ -6,8 +6,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { errors as undiciErrors } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
+import { RemoteError } from "../../src/base/errors.js";
 import { HttpClient } from "../../src/clients/http.js";
-import { RemoteError } from "../../src/core/errors.js";
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 const servers: Array<ReturnType<typeof createServer>> = [];

@@ -2,9 +2,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { FakeLms, StartFakeLmsOptions } from "../../fixtures/fake-lms/server.js";
 import type { FakeLmsKind } from "../../fixtures/fake-lms/types.js";
+import type { ToolKey } from "../../src/base/keys.js";
 import { checkLmsRegistration, type LmsCheckOptions } from "../../src/clients/lti/check.js";
 import { AGS_SCOPE } from "../../src/clients/lti/constants.js";
-import type { ToolKey } from "../../src/core/keys.js";
 import { fakeLmsPool } from "../helpers/fake-lms-pool.js";
 import { fastRetries, makeToolKey, registrationOf, type TestToolKey } from "../helpers/tool-key.js";
 

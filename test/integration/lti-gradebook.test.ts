@@ -1,12 +1,12 @@
 /** The AGS gradebook adapter against the fake LMS: columns, grade outcomes and reading grades back. */
 import { describe, expect, it } from "vitest";
 import { FAKE_LMS_KINDS, type FakeLmsKind } from "../../fixtures/fake-lms/types.js";
+import { ConfigError } from "../../src/base/errors.js";
 import { AgsClient } from "../../src/clients/lti/ags.js";
 import { CANVAS_SUBMISSION_EXTENSION } from "../../src/clients/lti/constants.js";
 import { AgsError } from "../../src/clients/lti/errors.js";
 import { AgsGradebook } from "../../src/clients/lti/gradebook.js";
 import { ServiceTokenProvider } from "../../src/clients/lti/token.js";
-import { ConfigError } from "../../src/core/errors.js";
 import type { GradeUpdate } from "../../src/core/gradebook.js";
 import { fakeLmsPool } from "../helpers/fake-lms-pool.js";
 import { fastRetries, registrationOf } from "../helpers/tool-key.js";

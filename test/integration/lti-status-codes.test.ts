@@ -5,10 +5,10 @@
 import { describe, expect, it } from "vitest";
 import type { StartFakeLmsOptions } from "../../fixtures/fake-lms/server.js";
 import type { FakeLmsKind } from "../../fixtures/fake-lms/types.js";
+import { RemoteError } from "../../src/base/errors.js";
 import { AgsClient, type LineItem, lineItemServiceUrl, type Score } from "../../src/clients/lti/ags.js";
 import { AgsError, classifyServiceStatus } from "../../src/clients/lti/errors.js";
 import { ServiceTokenProvider } from "../../src/clients/lti/token.js";
-import { RemoteError } from "../../src/core/errors.js";
 import { fakeLmsPool } from "../helpers/fake-lms-pool.js";
 import { fastRetries, registrationOf } from "../helpers/tool-key.js";
 

@@ -2,12 +2,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeLms, type StartFakeLmsOptions, startFakeLms } from "../../fixtures/fake-lms/server.js";
 import type { FakeLmsKind } from "../../fixtures/fake-lms/types.js";
+import type { ToolKey } from "../../src/base/keys.js";
 import { AgsClient } from "../../src/clients/lti/ags.js";
 import { AGS_SCOPE, NRPS_SCOPE } from "../../src/clients/lti/constants.js";
 import { AgsError, LtiTokenError } from "../../src/clients/lti/errors.js";
 import type { LtiRegistration } from "../../src/clients/lti/registration.js";
 import { type ServiceTokenOptions, ServiceTokenProvider } from "../../src/clients/lti/token.js";
-import type { ToolKey } from "../../src/core/keys.js";
 import {
   fastRetries,
   makeToolKey,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { maskSecret, redact, registerSecret } from "../../src/core/redact.js";
+import { maskSecret, redact, registerSecret } from "../../src/base/redact.js";
 
 describe("redact", () => {
   it("hides JWTs, bearer tokens, secret parameters and learner e-mails", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { GgError } from "../../src/core/errors.js";
+import type { GgError } from "../../src/base/errors.js";
 import { resolveNamed } from "../../src/core/resolve.js";
 
 const programs = [

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import type { ClassroomPublishResult, PublishedColumn } from "../../core/classroom-publish.js";
-import type { RosterStudentView, RosterView } from "../../core/classroom-roster.js";
+import type { ClassroomPublishResult, PublishedColumn } from "../../core/classroom/publish.js";
+import type { RosterStudentView, RosterView } from "../../core/classroom/roster.js";
 import { type CliEnv, defineAction } from "../command.js";
 import type { Output } from "../io/output.js";
 import { examples } from "./examples.js";
@@ -96,7 +96,7 @@ export function registerClassroom(program: Command, cli: CliEnv): void {
     cli,
     { audit: true },
     async ({ ctx, out, opts }) => {
-      const { publishToClassroom } = await import("../../core/classroom-publish.js");
+      const { publishToClassroom } = await import("../../core/classroom/publish.js");
       const result = await publishToClassroom(ctx, {
         classroomCourse: opts.classroomCourse,
         course: opts.course,
@@ -105,7 +105,7 @@ export function registerClassroom(program: Command, cli: CliEnv): void {
       });
       await out.emit(result, () => renderPublish(out, result));
       if (result.failures.length > 0) {
-        const { PartialFailureError } = await import("../../core/errors.js");
+        const { PartialFailureError } = await import("../../base/errors.js");
         throw new PartialFailureError(
           `${result.failures.length} column(s) could not be published; ${result.columns.length} were published and recorded`,
           { hint: result.failures[0]!.hint ?? "see the failures above", details: result.failures },
@@ -136,7 +136,7 @@ export function registerClassroom(program: Command, cli: CliEnv): void {
     cli,
     { audit: false },
     async ({ ctx, out, opts }) => {
-      const { showClassroomRoster } = await import("../../core/classroom-roster.js");
+      const { showClassroomRoster } = await import("../../core/classroom/roster.js");
       const view = await showClassroomRoster(ctx, {
         ...(opts.classroomCourse ? { classroomCourse: opts.classroomCourse } : {}),
         refresh: Boolean(opts.refresh),

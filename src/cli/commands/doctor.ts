@@ -50,7 +50,7 @@ export function registerDoctor(program: Command, cli: CliEnv): void {
       );
     }
     if (!report.ok) {
-      const { ExitCode, GgError } = await import("../../core/errors.js");
+      const { ExitCode, GgError } = await import("../../base/errors.js");
       const failed = report.checks.filter((r) => r.status === "fail").map((r) => r.check);
       throw new GgError(`${failed.length} doctor check(s) failed: ${failed.join(", ")}`, ExitCode.failure, {
         hint: "each failed row says what to do (FIX); run gg4l doctor again afterwards",

@@ -219,7 +219,7 @@ export function registerLmsCheck(lms: Command, cli: CliEnv): void {
       );
     });
     if (!result.ok) {
-      const { ConfigError } = await import("../../core/errors.js");
+      const { ConfigError } = await import("../../base/errors.js");
       const failed = result.checks.filter((c) => c.status === "fail").map((c) => c.check);
       throw new ConfigError(`the ${result.kind} registration failed: ${failed.join(", ")}`, {
         hint: result.checks.find((c) => c.status === "fail")?.hint ?? "see the checks above",

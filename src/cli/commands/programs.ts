@@ -79,7 +79,7 @@ export function registerPrograms(program: Command, cli: CliEnv): void {
     { audit: false },
     async ({ ctx, out, opts }) => {
       const { listPrograms } = await load();
-      const { UsageError } = await import("../../core/errors.js");
+      const { UsageError } = await import("../../base/errors.js");
       if (opts.active && opts.inactive) throw new UsageError("pass --active or --inactive, not both");
       const rows = listPrograms(ctx, { active: opts.active ? true : opts.inactive ? false : undefined });
       await out.emit(rows, () => programTable(out, rows, "No programs. Fetch them with: gg4l programs pull"));

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { UsageError } from "../../core/errors.js";
+import { UsageError } from "../../base/errors.js";
 import { validateUrl } from "../../core/validate.js";
 import { type CliEnv, defineAction } from "../command.js";
 import { examples } from "./examples.js";

@@ -66,7 +66,7 @@ export function registerSettings(program: Command, cli: CliEnv): void {
   // --help` lists the settings every LMS has; completion offers it beside them.
   completeArgument(set, ["classroom-return"]);
   defineAction(set, cli, { audit: true }, async ({ ctx, out, args }) => {
-    const { UsageError } = await import("../../core/errors.js");
+    const { UsageError } = await import("../../base/errors.js");
     const [name, value] = args;
     if (name !== "classroom-return") {
       throw new UsageError(name ? `no setting "${name}"` : "name the setting to change", {

@@ -7,7 +7,7 @@ import type { Output } from "../io/output.js";
 import { progressReporter } from "../io/progress.js";
 import { examples } from "./examples.js";
 
-const loadSync = () => import("../../core/sync/service.js");
+const loadSync = () => import("../../core/sync/index.js");
 
 interface FilterOpts {
   program?: string;
@@ -94,7 +94,7 @@ function interruptible(out: Output): { signal: AbortSignal; dispose(): void } {
 }
 
 async function finish(result: RunResult): Promise<void> {
-  const { InterruptedError, PartialFailureError } = await import("../../core/errors.js");
+  const { InterruptedError, PartialFailureError } = await import("../../base/errors.js");
   if (result.status === "interrupted")
     throw new InterruptedError(`run ${result.runId} interrupted; run the same command again to finish it`);
   if (result.status === "partial") {
@@ -110,7 +110,7 @@ async function finish(result: RunResult): Promise<void> {
 async function concurrencyOf(text: string): Promise<{ initial: number; max: number }> {
   const max = /^\d+$/.test(text) ? Number(text) : 0;
   if (max < 1 || max > 64) {
-    const { UsageError } = await import("../../core/errors.js");
+    const { UsageError } = await import("../../base/errors.js");
     throw new UsageError(`--max-concurrency takes a whole number from 1 to 64, not "${text}"`);
   }
   return { initial: Math.min(4, max), max };
@@ -158,7 +158,7 @@ export function registerSync(program: Command, cli: CliEnv): void {
   defineAction<
     FilterOpts & { dryRun?: boolean; planOut?: string; verbose?: boolean; maxConcurrency: string }
   >(grades, cli, { audit: (opts) => !opts.dryRun }, async ({ ctx, out, opts }) => {
-    const { UsageError } = await import("../../core/errors.js");
+    const { UsageError } = await import("../../base/errors.js");
     if (opts.planOut && !opts.dryRun)
       throw new UsageError("--plan-out goes with --dry-run", {
         hint: "gg4l sync grades --dry-run --plan-out plan.json",

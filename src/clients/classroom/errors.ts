@@ -3,8 +3,8 @@
  * ClassroomError whose `kind` tells the caller what to do: retry later, fix the configuration,
  * skip a column another project owns, record a per-learner refusal, or report a precondition.
  */
-import { ExitCode, RemoteError } from "../../core/errors.js";
-import { redact } from "../../core/redact.js";
+import { ExitCode, RemoteError } from "../../base/errors.js";
+import { redact } from "../../base/redact.js";
 import type { HttpResponse } from "../http.js";
 
 export type ClassroomErrorKind =

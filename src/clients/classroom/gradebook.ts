@@ -5,7 +5,7 @@
  * learner is a Classroom user id. A grade is written as `draftGrade` and `assignedGrade`
  * (same value), and returned to the student when `returnGrades` is on.
  */
-import { ConfigError, RemoteError } from "../../core/errors.js";
+import { ConfigError, RemoteError } from "../../base/errors.js";
 import type {
   ColumnSpec,
   GradebookAdapter,

@@ -1,5 +1,5 @@
 /** The service-account JSON key file Google issues, validated. */
-import { ConfigError } from "../../core/errors.js";
+import { ConfigError } from "../../base/errors.js";
 
 export interface ServiceAccountKey {
   type: "service_account";

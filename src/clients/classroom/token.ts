@@ -3,8 +3,8 @@
  * signed by the service-account key and `sub` = the impersonated teacher (domain-wide
  * delegation, reference §1.1). Cached per (teacher, scope set) until shortly before expiry.
  */
-import { ConfigError, RemoteError } from "../../core/errors.js";
-import { registerSecret } from "../../core/redact.js";
+import { ConfigError, RemoteError } from "../../base/errors.js";
+import { registerSecret } from "../../base/redact.js";
 import { type HttpClient, parseJsonBody, safeOrigin } from "../http.js";
 import { googleErrorOf } from "./errors.js";
 import type { ServiceAccountKey } from "./key.js";

@@ -3,8 +3,8 @@
  * invitations, program enrollments) that are sent again only after a re-check proves the
  * failed attempt did not apply.
  */
-import { RemoteError } from "../../core/errors.js";
-import { registerSecret } from "../../core/redact.js";
+import { RemoteError } from "../../base/errors.js";
+import { registerSecret } from "../../base/redact.js";
 import {
   backoffDelay,
   defaultRetryPolicy,

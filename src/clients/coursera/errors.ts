@@ -2,8 +2,8 @@
  * Turning Coursera's answers into typed errors whose message names the cause and whose hint
  * names the fix. Nothing here prints request bodies, tokens or e-mail addresses.
  */
-import { ExitCode, RemoteError } from "../../core/errors.js";
-import { redact } from "../../core/redact.js";
+import { ExitCode, RemoteError } from "../../base/errors.js";
+import { redact } from "../../base/redact.js";
 import { type HttpResponse, safeOrigin } from "../http.js";
 import { ErrorCodes, type WireError } from "./wire.js";
 

@@ -2,7 +2,7 @@
  * `start`/`limit` paging. The loop follows `paging.next` and never trusts `paging.total`:
  * clients that stopped when `total` was missing truncated data (reference §3.1).
  */
-import { RemoteError } from "../../core/errors.js";
+import { RemoteError } from "../../base/errors.js";
 import type { WirePaging } from "./wire.js";
 
 export interface Page<T> {

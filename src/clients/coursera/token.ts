@@ -2,7 +2,7 @@
  * Client-credentials tokens for the Coursera Business API: minted with HTTP Basic auth,
  * cached until shortly before expiry, and dropped when a resource answers 401.
  */
-import { RemoteError } from "../../core/errors.js";
+import { RemoteError } from "../../base/errors.js";
 import { type HttpClient, parseJsonBody } from "../http.js";
 import { credentialsError, type ErrorContext } from "./errors.js";
 import type { WireToken } from "./wire.js";

@@ -3,7 +3,7 @@
  * with the AGS scopes, NRPS is available, and the line items of a context can be listed. Each
  * check gives a row with the LMS's own message when it fails; nothing is thrown.
  */
-import type { ToolKey } from "../../core/keys.js";
+import type { ToolKey } from "../../base/keys.js";
 import { HttpClient } from "../http.js";
 import { AgsClient } from "./ags.js";
 import { ALL_AGS_SCOPES, NRPS_SCOPE } from "./constants.js";

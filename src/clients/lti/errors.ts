@@ -4,8 +4,8 @@
  * token, record a per-learner failure, treat the score as already superseded, re-resolve a
  * line item, or fix the configuration.
  */
-import { ExitCode, RemoteError } from "../../core/errors.js";
-import { redact } from "../../core/redact.js";
+import { ExitCode, RemoteError } from "../../base/errors.js";
+import { redact } from "../../base/redact.js";
 import type { HttpResponse } from "../http.js";
 import { type LtiPlatformKind, platformName } from "./registration.js";
 

@@ -1,5 +1,5 @@
 /** The LMS registration the LTI service clients work from. */
-import { ConfigError } from "../../core/errors.js";
+import { ConfigError } from "../../base/errors.js";
 
 export type LtiPlatformKind =
   | "moodle"

@@ -4,8 +4,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
-import { RemoteError } from "../../core/errors.js";
-import type { ToolKey } from "../../core/keys.js";
+import { RemoteError } from "../../base/errors.js";
+import type { ToolKey } from "../../base/keys.js";
 import {
   backoffDelay,
   defaultRetryPolicy,

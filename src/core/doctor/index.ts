@@ -2,13 +2,14 @@
  * `gg4l doctor`: every check runs, each on its own; one that cannot run or throws becomes its
  * own warn/fail row and never stops the others.
  */
+
+import { GgError, NotFoundError } from "../../base/errors.js";
+import { redact } from "../../base/redact.js";
 import { corruptStateError, isCorruption } from "../../store/corruption.js";
 import type { OpenedState } from "../../store/db.js";
 import { findRegistrationByTenant, type LmsRegistrationRow } from "../../store/lms.js";
 import type { TenantRow } from "../../store/tenants.js";
 import type { Context } from "../context.js";
-import { GgError, NotFoundError } from "../errors.js";
-import { redact } from "../redact.js";
 import { currentTenant } from "../tenants.js";
 import {
   type Basis,

@@ -1,8 +1,8 @@
 /** Checks of what lives on this machine: the state file, the tool key, the secrets file, the Coursera credentials. */
 import { existsSync, statSync } from "node:fs";
+import { keyPathFor, loadToolKey } from "../../base/keys.js";
 import { integrityProblems, schemaVersion } from "../../store/doctor.js";
 import { courseraCredentials } from "../coursera.js";
-import { keyPathFor, loadToolKey } from "../keys.js";
 import { courseraSecret, secretsPathFor } from "../secrets.js";
 import { type Check, need, row } from "./basis.js";
 

@@ -1,8 +1,9 @@
 /** Checks that ask the servers: a Coursera token, and the LMS's JWKS, service token and scopes. */
+
+import { keyPathFor, loadToolKey } from "../../base/keys.js";
 import type { LmsCheckName } from "../../clients/lti/check.js";
 import { anyLineItemsUrl } from "../../store/links.js";
 import { courseraFor } from "../coursera.js";
-import { keyPathFor, loadToolKey } from "../keys.js";
 import type { LmsCheckResult } from "../lms.js";
 import { ltiRegistration } from "../lti.js";
 import { type Check, type CheckRow, type CheckStatus, DOCTOR_RETRY, need, row, worst } from "./basis.js";
@@ -46,7 +47,7 @@ export const lmsCheck: Check = {
   async run({ ctx, http, state, tenant, registration }) {
     const reg = need(registration, "fail");
     if (reg.kind === "google-classroom") {
-      const { checkClassroom } = await import("../classroom-check.js");
+      const { checkClassroom } = await import("../classroom/check.js");
       return classroomRows(await checkClassroom(ctx, need(tenant, "fail"), reg, { http }));
     }
     const key = await loadToolKey(keyPathFor(ctx.dbPath));

@@ -5,6 +5,8 @@
  * before taking another score, so a crash at any point loses nothing and a re-run re-sends
  * only what was in flight.
  */
+
+import { ConfigError, GgError, RemoteError } from "../../base/errors.js";
 import type { HttpClient } from "../../clients/http.js";
 import type { Db } from "../../store/db.js";
 import { dropPlan, type PlanPost, planPosts, planTargetColumns, savePlanColumns } from "../../store/plan.js";
@@ -25,7 +27,6 @@ import {
   startRun,
 } from "../../store/sync.js";
 import type { Context } from "../context.js";
-import { ConfigError, GgError, RemoteError } from "../errors.js";
 import type { GradebookAdapter } from "../gradebook.js";
 import { gradebookFor } from "../lti.js";
 import { AdaptiveLimiter } from "./concurrency.js";

@@ -4,10 +4,10 @@
  * anywhere else.
  */
 import { hostname } from "node:os";
+import { ConflictError } from "../../base/errors.js";
 import { markAbandonedRuns, readLock, releaseLock, renewLock, tryLock } from "../../store/sync.js";
 import type { TenantRow } from "../../store/tenants.js";
 import type { Context } from "../context.js";
-import { ConflictError } from "../errors.js";
 
 const LEASE_MS = 120_000;
 const RENEW_MS = 30_000;

@@ -4,8 +4,8 @@
  * does. Applying recomputes the plan from the state and refuses when the fingerprint differs.
  */
 import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
+import { ConfigError, UsageError } from "../../base/errors.js";
 import type { Context } from "../context.js";
-import { ConfigError, UsageError } from "../errors.js";
 import { type PlanSummary, planEntries, type SyncFilters } from "./plan.js";
 
 export const PLAN_FORMAT = "gg4l-sync-plan";

@@ -3,6 +3,7 @@
  * incremental settings and test flags (R6, R7), and why each grade that is not sent is not.
  */
 import { createHash } from "node:crypto";
+import { NotFoundError, UsageError } from "../../base/errors.js";
 import { findLearners } from "../../store/learners.js";
 import type { LmsRegistrationRow } from "../../store/lms.js";
 import {
@@ -18,7 +19,6 @@ import { mergeAcks } from "../../store/sync.js";
 import type { TenantRow } from "../../store/tenants.js";
 import type { Context } from "../context.js";
 import { resolveCourse } from "../courses.js";
-import { NotFoundError, UsageError } from "../errors.js";
 import { requireRegistration } from "../lms.js";
 import { resolveProgram } from "../programs.js";
 

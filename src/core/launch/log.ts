@@ -3,8 +3,9 @@
  * tenant, LMS, context, link and Coursera ids — never the learner's e-mail, name or tokens
  * (and pass through redact() in case a platform put one where it does not belong).
  */
-import type { Context } from "./context.js";
-import { redact } from "./redact.js";
+
+import { redact } from "../../base/redact.js";
+import type { Context } from "../context.js";
 
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
 

@@ -3,14 +3,14 @@
  * published for — from the link row once known, else from the custom parameters the content
  * picker put on it — and the Coursera page to send the learner to.
  */
-import { type CourseRow, listCourses, listItems } from "../store/courses.js";
-import type { Db } from "../store/db.js";
-import type { LinkRow } from "../store/links.js";
-import { gradeSyncOptions } from "../store/lms.js";
-import { programSummary } from "../store/programs.js";
-import type { TenantRow } from "../store/tenants.js";
-import { CUSTOM } from "./launch-claims.js";
-import { refuse } from "./launch-errors.js";
+import { type CourseRow, listCourses, listItems } from "../../store/courses.js";
+import type { Db } from "../../store/db.js";
+import type { LinkRow } from "../../store/links.js";
+import { gradeSyncOptions } from "../../store/lms.js";
+import { programSummary } from "../../store/programs.js";
+import type { TenantRow } from "../../store/tenants.js";
+import { CUSTOM } from "./claims.js";
+import { refuse } from "./errors.js";
 
 export interface LaunchTarget {
   programId: string;

@@ -3,14 +3,14 @@
  * externalId is, by default, the LMS e-mail; on their first launch into a program they
  * become a member through the Coursera API, which takes one license (R5).
  */
-import { CourseraApiError } from "../clients/coursera/errors.js";
-import type { Db } from "../store/db.js";
-import { findLearners, learnerMemberships } from "../store/learners.js";
-import type { LmsRegistrationRow } from "../store/lms.js";
-import { findLmsUser } from "../store/lms-users.js";
-import type { TenantRow } from "../store/tenants.js";
-import type { LaunchServices } from "./launch-services.js";
-import type { ValidLaunch } from "./launch-validate.js";
+import { CourseraApiError } from "../../clients/coursera/errors.js";
+import type { Db } from "../../store/db.js";
+import { findLearners, learnerMemberships } from "../../store/learners.js";
+import type { LmsRegistrationRow } from "../../store/lms.js";
+import { findLmsUser } from "../../store/lms-users.js";
+import type { TenantRow } from "../../store/tenants.js";
+import type { LaunchServices } from "./services.js";
+import type { ValidLaunch } from "./validate.js";
 
 export interface LaunchIdentity {
   externalId: string;

@@ -3,16 +3,17 @@
  * delegated token for each teacher gg4l acts as, the teacher's profile, and per Classroom
  * course: the teacher really teaches it, the roster shows e-mails, which course work is gg4l's.
  */
-import { ClassroomError } from "../clients/classroom/errors.js";
-import type { HttpClient } from "../clients/http.js";
-import { publishedClassroomCourses } from "../store/classroom.js";
-import type { LmsRegistrationRow } from "../store/lms.js";
-import type { TenantRow } from "../store/tenants.js";
-import { classroomServicesFor, readClassroomKey } from "./classroom.js";
-import type { Context } from "./context.js";
-import { GgError } from "./errors.js";
-import type { LmsCheckResult } from "./lms.js";
-import { maskSecret } from "./redact.js";
+
+import { GgError } from "../../base/errors.js";
+import { maskSecret } from "../../base/redact.js";
+import { ClassroomError } from "../../clients/classroom/errors.js";
+import type { HttpClient } from "../../clients/http.js";
+import { publishedClassroomCourses } from "../../store/classroom.js";
+import type { LmsRegistrationRow } from "../../store/lms.js";
+import type { TenantRow } from "../../store/tenants.js";
+import type { Context } from "../context.js";
+import type { LmsCheckResult } from "../lms.js";
+import { classroomServicesFor, readClassroomKey } from "./index.js";
 
 type Row = LmsCheckResult["checks"][number];
 
@@ -189,6 +190,6 @@ export async function checkClassroom(
       checks.push(failure(`course-work ${courseId}`, error));
     }
   }
-  const { containerRefOf } = await import("../clients/classroom/gradebook.js");
+  const { containerRefOf } = await import("../../clients/classroom/gradebook.js");
   return result(courses.length === 1 ? containerRefOf(settings.apiUrl, courses[0]!) : null);
 }

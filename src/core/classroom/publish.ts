@@ -5,25 +5,26 @@
  * posts through. Idempotent: gg4l's own course work is found (by id, then by its marker)
  * before anything is created.
  */
-import { ClassroomError } from "../clients/classroom/errors.js";
-import type { ClassroomGradebook } from "../clients/classroom/gradebook.js";
-import type { CourseWork } from "../clients/classroom/types.js";
-import type { HttpClient } from "../clients/http.js";
+
+import { ConfigError, NotFoundError, UsageError } from "../../base/errors.js";
+import { ClassroomError } from "../../clients/classroom/errors.js";
+import type { ClassroomGradebook } from "../../clients/classroom/gradebook.js";
+import type { CourseWork } from "../../clients/classroom/types.js";
+import type { HttpClient } from "../../clients/http.js";
 import {
   findPublishedCourseWork,
   recordItemColumn,
   recordPublishedCourseWork,
   savePublishedLink,
-} from "../store/classroom.js";
-import { type ItemRow, listCourses, listItems } from "../store/courses.js";
-import { listProgramSummaries } from "../store/programs.js";
-import { classroomServicesFor, columnDetailsFor, isClassroom } from "./classroom.js";
-import type { Context } from "./context.js";
-import { resolveCourse } from "./courses.js";
-import { ConfigError, NotFoundError, UsageError } from "./errors.js";
-import type { ColumnSpec, GradebookColumn } from "./gradebook.js";
-import { requireRegistration } from "./lms.js";
-import { resolveProgram } from "./programs.js";
+} from "../../store/classroom.js";
+import { type ItemRow, listCourses, listItems } from "../../store/courses.js";
+import { listProgramSummaries } from "../../store/programs.js";
+import type { Context } from "../context.js";
+import { resolveCourse } from "../courses.js";
+import type { ColumnSpec, GradebookColumn } from "../gradebook.js";
+import { requireRegistration } from "../lms.js";
+import { resolveProgram } from "../programs.js";
+import { classroomServicesFor, columnDetailsFor, isClassroom } from "./index.js";
 
 export interface ClassroomPublishInput {
   classroomCourse: string;
@@ -169,10 +170,10 @@ export async function publishToClassroom(
     }
   }
 
-  const http = opts.http ?? new (await import("../clients/http.js")).HttpClient({ logger: ctx.logger });
+  const http = opts.http ?? new (await import("../../clients/http.js")).HttpClient({ logger: ctx.logger });
   const { client, settings } = await classroomServicesFor(ctx, tenant, reg, http);
   const { ClassroomGradebook, containerRefOf, columnRefOf } = await import(
-    "../clients/classroom/gradebook.js"
+    "../../clients/classroom/gradebook.js"
   );
   const teacher = client.teacherFor(input.classroomCourse);
   let classroomName: string;

@@ -4,10 +4,10 @@
  * claims. Returns the launch as plain data or throws a LaunchRefusal naming the cause.
  */
 import { decodeProtectedHeader, errors, type JWTPayload, jwtVerify } from "jose";
-import type { LmsRegistrationRow } from "../store/lms.js";
-import { CLAIM, DEEP_LINKING_REQUEST, LTI_VERSION, RESOURCE_LINK_REQUEST } from "./launch-claims.js";
-import { refuse } from "./launch-errors.js";
-import { JwksError, type PlatformKeySets, UnknownKidError } from "./launch-jwks.js";
+import type { LmsRegistrationRow } from "../../store/lms.js";
+import { CLAIM, DEEP_LINKING_REQUEST, LTI_VERSION, RESOURCE_LINK_REQUEST } from "./claims.js";
+import { refuse } from "./errors.js";
+import { JwksError, type PlatformKeySets, UnknownKidError } from "./jwks.js";
 
 export interface DeepLinkingSettings {
   returnUrl: string;

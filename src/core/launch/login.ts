@@ -3,10 +3,10 @@
  * single-use state and nonce, and send the browser to the platform's OIDC auth URL.
  */
 import { randomBytes } from "node:crypto";
-import { findRegistrationsByIssuer, type LmsRegistrationRow } from "../store/lms.js";
-import { insertOidcState, purgeExpiredOidcStates } from "../store/oidc.js";
-import type { Context } from "./context.js";
-import { refuse } from "./launch-errors.js";
+import { findRegistrationsByIssuer, type LmsRegistrationRow } from "../../store/lms.js";
+import { insertOidcState, purgeExpiredOidcStates } from "../../store/oidc.js";
+import type { Context } from "../context.js";
+import { refuse } from "./errors.js";
 
 /** How long a login may take from initiation to the id_token's arrival. */
 export const STATE_TTL_SECONDS = 600;

@@ -3,7 +3,9 @@
  * matched to a Coursera learner by e-mail (the learner's externalId — by default the e-mail —
  * or their Coursera e-mail), and a diagnosis for every student or learner left unmatched.
  */
-import type { HttpClient } from "../clients/http.js";
+
+import { ConfigError } from "../../base/errors.js";
+import type { HttpClient } from "../../clients/http.js";
 import {
   learnersNamed,
   membersMissingFromRosters,
@@ -12,13 +14,12 @@ import {
   rosterEntriesOfLearner,
   rosterRows,
   saveClassroomRoster,
-} from "../store/classroom.js";
-import { findRegistrationByTenant, type LmsRegistrationRow } from "../store/lms.js";
-import type { TenantRow } from "../store/tenants.js";
-import { classroomServicesFor, isClassroom } from "./classroom.js";
-import type { Context } from "./context.js";
-import { ConfigError } from "./errors.js";
-import { requireRegistration } from "./lms.js";
+} from "../../store/classroom.js";
+import { findRegistrationByTenant, type LmsRegistrationRow } from "../../store/lms.js";
+import type { TenantRow } from "../../store/tenants.js";
+import type { Context } from "../context.js";
+import { requireRegistration } from "../lms.js";
+import { classroomServicesFor, isClassroom } from "./index.js";
 
 /** Reads the rosters of the published Classroom courses (or `only`) and records the matches. */
 export async function refreshClassroomRosters(
@@ -117,7 +118,7 @@ export async function showClassroomRoster(
   }
   const { db } = ctx.state();
   if (opts.refresh) {
-    const http = opts.http ?? new (await import("../clients/http.js")).HttpClient({ logger: ctx.logger });
+    const http = opts.http ?? new (await import("../../clients/http.js")).HttpClient({ logger: ctx.logger });
     await refreshClassroomRosters(
       ctx,
       tenant,

@@ -8,16 +8,16 @@
  */
 import { randomBytes } from "node:crypto";
 import { SignJWT } from "jose";
-import { type CourseRow, type ItemRow, listCourses, listItems } from "../store/courses.js";
-import { findRegistrationsByIssuer, type LmsRegistrationRow } from "../store/lms.js";
-import { listProgramSummaries, type ProgramSummary } from "../store/programs.js";
-import type { TenantRow } from "../store/tenants.js";
-import { CLAIM, CUSTOM, DEEP_LINKING_RESPONSE, LTI_VERSION } from "./launch-claims.js";
-import { refuse } from "./launch-errors.js";
-import { logEvent } from "./launch-log.js";
-import type { LaunchServices } from "./launch-services.js";
-import type { ValidLaunch } from "./launch-validate.js";
-import type { PickerSession } from "./publish-sessions.js";
+import { type CourseRow, type ItemRow, listCourses, listItems } from "../../store/courses.js";
+import { findRegistrationsByIssuer, type LmsRegistrationRow } from "../../store/lms.js";
+import { listProgramSummaries, type ProgramSummary } from "../../store/programs.js";
+import type { TenantRow } from "../../store/tenants.js";
+import { CLAIM, CUSTOM, DEEP_LINKING_RESPONSE, LTI_VERSION } from "../launch/claims.js";
+import { refuse } from "../launch/errors.js";
+import { logEvent } from "../launch/log.js";
+import type { LaunchServices } from "../launch/services.js";
+import type { ValidLaunch } from "../launch/validate.js";
+import type { PickerSession } from "./sessions.js";
 
 export interface Choice {
   id: string;

@@ -1,11 +1,12 @@
 /** The sync commands' services: dry run, plan + apply, apply a saved plan, the daily job, run records. */
+
+import { ConflictError, NotFoundError, UsageError } from "../../base/errors.js";
 import type { HttpClient } from "../../clients/http.js";
 import { dropPlan } from "../../store/plan.js";
 import { listProgramSummaries } from "../../store/programs.js";
 import { failedItems, findRun, listRuns, type RunRow } from "../../store/sync.js";
 import type { Context } from "../context.js";
 import { refreshProgramCourses } from "../courses.js";
-import { ConflictError, NotFoundError, UsageError } from "../errors.js";
 import { requireRegistration } from "../lms.js";
 import { pullPrograms } from "../programs.js";
 import { currentTenant } from "../tenants.js";
@@ -47,7 +48,7 @@ async function rostersIfNoSso(ctx: Context, http?: HttpClient): Promise<SyncResu
   if (!reg.noSso && !classroom) return undefined;
   const client = http ?? new (await import("../../clients/http.js")).HttpClient({ logger: ctx.logger });
   if (classroom)
-    return (await import("../classroom-roster.js")).refreshClassroomRosters(ctx, tenant, reg, client);
+    return (await import("../classroom/roster.js")).refreshClassroomRosters(ctx, tenant, reg, client);
   return refreshRosters(ctx, tenant, reg, client);
 }
 

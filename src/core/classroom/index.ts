@@ -5,25 +5,25 @@
  */
 import { chmodSync, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import type { ClassroomClient } from "../clients/classroom/client.js";
-import type { ClassroomGradebook, NotReleased } from "../clients/classroom/gradebook.js";
+import { ConfigError, UsageError } from "../../base/errors.js";
+import { maskSecret, registerSecret } from "../../base/redact.js";
+import type { ClassroomClient } from "../../clients/classroom/client.js";
+import type { ClassroomGradebook, NotReleased } from "../../clients/classroom/gradebook.js";
 import {
   GOOGLE_CLASSROOM_API,
   GOOGLE_TOKEN_URL,
   parseServiceAccountKey,
   type ServiceAccountKey,
-} from "../clients/classroom/key.js";
-import type { ClassroomTokenProvider } from "../clients/classroom/token.js";
-import type { HttpClient } from "../clients/http.js";
-import { type ClassroomSettingsRow, findClassroomSettings } from "../store/classroom.js";
-import { listCourses, listItems } from "../store/courses.js";
-import type { LmsRegistrationRow } from "../store/lms.js";
-import type { TenantRow } from "../store/tenants.js";
-import type { Context } from "./context.js";
-import { ConfigError, UsageError } from "./errors.js";
-import type { ColumnSpec } from "./gradebook.js";
-import { maskSecret, registerSecret } from "./redact.js";
-import { validateUrl } from "./validate.js";
+} from "../../clients/classroom/key.js";
+import type { ClassroomTokenProvider } from "../../clients/classroom/token.js";
+import type { HttpClient } from "../../clients/http.js";
+import { type ClassroomSettingsRow, findClassroomSettings } from "../../store/classroom.js";
+import { listCourses, listItems } from "../../store/courses.js";
+import type { LmsRegistrationRow } from "../../store/lms.js";
+import type { TenantRow } from "../../store/tenants.js";
+import type { Context } from "../context.js";
+import type { ColumnSpec } from "../gradebook.js";
+import { validateUrl } from "../validate.js";
 
 export const CLASSROOM_KIND = "google-classroom";
 
@@ -238,8 +238,8 @@ export async function classroomServicesFor(
   const settings = requireClassroomSettings(ctx, reg);
   const { key, path } = readClassroomKey(ctx.dbPath, tenant.slug);
   const [{ ClassroomTokenProvider }, { ClassroomClient }] = await Promise.all([
-    import("../clients/classroom/token.js"),
-    import("../clients/classroom/client.js"),
+    import("../../clients/classroom/token.js"),
+    import("../../clients/classroom/client.js"),
   ]);
   const tokens = new ClassroomTokenProvider(key, reg.tokenUrl, { http, now: () => ctx.now().getTime() });
   const client = new ClassroomClient({
@@ -291,7 +291,7 @@ export async function classroomGradebook(
   http: HttpClient,
 ): Promise<ClassroomGradebook> {
   const { client } = await classroomServicesFor(ctx, tenant, reg, http);
-  const { ClassroomGradebook } = await import("../clients/classroom/gradebook.js");
+  const { ClassroomGradebook } = await import("../../clients/classroom/gradebook.js");
   const warned = new Set<string>();
   return new ClassroomGradebook(client, {
     returnGrades: reg.classroomReturn,

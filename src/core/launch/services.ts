@@ -3,13 +3,14 @@
  * the platform key cache, the tool's signing key, one Coursera client per tenant and the
  * open content pickers.
  */
-import type { CourseraClient } from "../clients/coursera/client.js";
-import type { TenantRow } from "../store/tenants.js";
-import type { Context } from "./context.js";
-import { courseraFor } from "./coursera.js";
-import { keyPathFor, loadToolKey, publicJwks, readToolKeyFile, type ToolKey } from "./keys.js";
-import { JwksError, PlatformKeySets } from "./launch-jwks.js";
-import { PickerSessions } from "./publish-sessions.js";
+
+import { keyPathFor, loadToolKey, publicJwks, readToolKeyFile, type ToolKey } from "../../base/keys.js";
+import type { CourseraClient } from "../../clients/coursera/client.js";
+import type { TenantRow } from "../../store/tenants.js";
+import type { Context } from "../context.js";
+import { courseraFor } from "../coursera.js";
+import { PickerSessions } from "../publish/sessions.js";
+import { JwksError, PlatformKeySets } from "./jwks.js";
 
 export interface ToolUrls {
   baseUrl: string;
@@ -35,7 +36,7 @@ export interface LaunchServicesOptions {
 }
 
 async function jwksFetcher(): Promise<(url: string) => Promise<unknown>> {
-  const { HttpClient } = await import("../clients/http.js");
+  const { HttpClient } = await import("../../clients/http.js");
   const http = new HttpClient({
     userAgent: "gg4l",
     retry: { retries: 1, baseDelayMs: 200, maxDelayMs: 1000 },

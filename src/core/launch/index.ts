@@ -5,21 +5,21 @@
  * program member on their first launch into it, connect the link, and send them on.
  */
 
-import { ensureLearner, recordLaunch } from "../store/launches.js";
-import { addMembership } from "../store/learners.js";
-import { findLink, insertLink, type LinkRow, recordLinkLaunch } from "../store/links.js";
-import { findRegistrationsByIssuer, type LmsRegistrationRow } from "../store/lms.js";
-import { saveLaunchedUser } from "../store/lms-users.js";
-import { consumeOidcState } from "../store/oidc.js";
-import { listTenants, type TenantRow } from "../store/tenants.js";
-import { DEEP_LINKING_REQUEST } from "./launch-claims.js";
-import { refuse } from "./launch-errors.js";
-import { ensureMembership, identify, type LaunchIdentity, type MembershipResult } from "./launch-learner.js";
-import { logEvent } from "./launch-log.js";
-import type { LaunchServices } from "./launch-services.js";
-import { type LaunchTarget, resolveTarget } from "./launch-target.js";
-import { type ValidLaunch, validateIdToken } from "./launch-validate.js";
-import { openPicker, type PickerView } from "./publish.js";
+import { ensureLearner, recordLaunch } from "../../store/launches.js";
+import { addMembership } from "../../store/learners.js";
+import { findLink, insertLink, type LinkRow, recordLinkLaunch } from "../../store/links.js";
+import { findRegistrationsByIssuer, type LmsRegistrationRow } from "../../store/lms.js";
+import { saveLaunchedUser } from "../../store/lms-users.js";
+import { consumeOidcState } from "../../store/oidc.js";
+import { listTenants, type TenantRow } from "../../store/tenants.js";
+import { openPicker, type PickerView } from "../publish/index.js";
+import { DEEP_LINKING_REQUEST } from "./claims.js";
+import { refuse } from "./errors.js";
+import { ensureMembership, identify, type LaunchIdentity, type MembershipResult } from "./learner.js";
+import { logEvent } from "./log.js";
+import type { LaunchServices } from "./services.js";
+import { type LaunchTarget, resolveTarget } from "./target.js";
+import { type ValidLaunch, validateIdToken } from "./validate.js";
 
 export type LaunchResult =
   | { kind: "redirect"; location: string }
