@@ -7,7 +7,7 @@ import type { Command } from "commander";
 import { ExitCode, GgError } from "../base/errors.js";
 import { redact } from "../base/redact.js";
 import { recordAudit } from "../core/audit.js";
-import { type Context, createContext, type Logger } from "../core/context.js";
+import { type Context, createContext, type Logger, loadStateOpener } from "../core/context.js";
 import { type Env, resolveDbPath } from "../core/paths.js";
 import type { Prompter } from "../core/prompter.js";
 import { canPrompt, colorEnabled, type IO, readAll } from "./io/io.js";
@@ -95,7 +95,7 @@ export function defineAction<Opts>(
       prompter: promptAllowed ? (cli.prompter ?? inquirerPrompter(cli.io)) : noPrompter,
       canPrompt: promptAllowed,
       readStdin: () => readAll(cli.io.stdin),
-      openState: (await import("../store/db.js")).openState,
+      openState: await loadStateOpener(),
     });
     const out = new Output(cli.io, {
       json: Boolean(opts.json),
@@ -139,4 +139,9 @@ function auditArgs(command: Command): string[] {
 
 function auditTenant(ctx: Context): string | null {
   return ctx.tenantInUse ?? ctx.tenantFlag ?? ctx.env.GG4L_TENANT ?? null;
+}
+
+/** Help text: every command shows at least two examples. */
+export function examples(lines: Array<[string, string]>): string {
+  return `\nExamples:\n${lines.map(([comment, command]) => `  # ${comment}\n  $ ${command}`).join("\n")}\n`;
 }

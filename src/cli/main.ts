@@ -6,8 +6,8 @@ import { CommanderError } from "commander";
 import { ExitCode, GgError } from "../base/errors.js";
 import { redact } from "../base/redact.js";
 import { runShutdown } from "../base/shutdown.js";
+import { corruptStateError, isCorruption } from "../core/context.js";
 import { resolveDbPath } from "../core/paths.js";
-import { corruptStateError, isCorruption } from "../store/corruption.js";
 import type { CliEnv } from "./command.js";
 import { buildProgram } from "./program.js";
 

@@ -1,12 +1,11 @@
 /** The command tree. Building it loads only commander; each action imports its service lazily. */
 import { Argument, Command } from "commander";
 import { exitCodeTable, UsageError } from "../base/errors.js";
-import type { CliEnv } from "./command.js";
+import { type CliEnv, examples } from "./command.js";
 import { registerAudit } from "./commands/audit.js";
 import { registerClassroom } from "./commands/classroom.js";
 import { registerCourses } from "./commands/courses.js";
 import { registerDoctor } from "./commands/doctor.js";
-import { examples } from "./commands/examples.js";
 import { registerInit } from "./commands/init.js";
 import { registerLearners } from "./commands/learners.js";
 import { registerLicenses } from "./commands/licenses.js";

@@ -3,6 +3,8 @@ import { redact } from "../base/redact.js";
 import { type AuditEntry, appendAudit, listAudit } from "../store/audit.js";
 import type { Context } from "./context.js";
 
+export type { AuditEntry };
+
 export interface AuditRecord {
   command: string;
   args: string[];

@@ -51,9 +51,16 @@ export interface ContextInit {
   prompter: Prompter;
   canPrompt: boolean;
   readStdin: () => Promise<string>;
-  /** store/db.js's openState, loaded by the caller so that building a context loads no SQLite. */
+  /** store/db.js's openState (see loadStateOpener), loaded before the context is built, so building one loads no SQLite. */
   openState: (path: string, options: OpenStateOptions) => OpenedState;
 }
+
+/** store/db.js's openState, loaded only when a command runs (so `--help` loads no SQLite). */
+export async function loadStateOpener(): Promise<ContextInit["openState"]> {
+  return (await import("../store/db.js")).openState;
+}
+
+export { corruptStateError, isCorruption } from "../store/corruption.js";
 
 export function createContext(init: ContextInit): Context {
   let opened: OpenedState | undefined;

@@ -4,6 +4,10 @@
  * (src/clients/lti/gradebook.ts); a Google Classroom adapter can implement it over the
  * Classroom API. References (`containerRef`, `columnRef`, `learnerRef`) are opaque strings the
  * store persists: for AGS a line-items container URL, a line item URL and the LTI user id.
+ *
+ * The one module of core that the clients import: core defines the port, the adapters in
+ * src/clients implement it, so the domain states what it needs and the arrows still run
+ * clients → core only for this contract (scripts/check-imports.mjs allows exactly this).
  */
 
 /** What identifies a column so it is found again instead of created twice (look up before creating). */

@@ -10,6 +10,7 @@ import {
   upsertRegistration,
 } from "../store/lms.js";
 import type { TenantRow } from "../store/tenants.js";
+import type { LmsCheckResult } from "./check-result.js";
 import {
   CLASSROOM_KIND,
   type ClassroomRegisterInput,
@@ -236,20 +237,7 @@ export function toolJwks(ctx: Context): ReturnType<typeof publicJwks> {
   return publicJwks(readToolKeyFile(keyPathFor(ctx.dbPath)));
 }
 
-export interface LmsCheckResult {
-  tenant: string;
-  kind: string;
-  issuer: string;
-  contextUrl: string | null;
-  checks: Array<{
-    check: string;
-    status: "pass" | "fail" | "warn" | "skip";
-    message: string;
-    lmsMessage?: string;
-    hint?: string;
-  }>;
-  ok: boolean;
-}
+export type { LmsCheckResult };
 
 /** Platform JWKS, a service token with the AGS scopes, and the line items of a context. */
 export async function checkLms(

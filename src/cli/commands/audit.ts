@@ -1,7 +1,6 @@
 import type { Command } from "commander";
-import type { AuditEntry } from "../../store/audit.js";
-import { type CliEnv, defineAction } from "../command.js";
-import { examples } from "./examples.js";
+import type { AuditEntry } from "../../core/audit.js";
+import { type CliEnv, defineAction, examples } from "../command.js";
 
 export function registerAudit(program: Command, cli: CliEnv): void {
   const cmd = program

@@ -1,9 +1,8 @@
 import type { Command } from "commander";
 import type { ClassroomPublishResult, PublishedColumn } from "../../core/classroom/publish.js";
 import type { RosterStudentView, RosterView } from "../../core/classroom/roster.js";
-import { type CliEnv, defineAction } from "../command.js";
+import { type CliEnv, defineAction, examples } from "../command.js";
 import type { Output } from "../io/output.js";
-import { examples } from "./examples.js";
 
 async function renderPublish(out: Output, r: ClassroomPublishResult): Promise<void> {
   out.success(

@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import type { CourseView } from "../../core/courses.js";
-import { type CliEnv, defineAction } from "../command.js";
-import { examples } from "./examples.js";
+import { type CliEnv, defineAction, examples } from "../command.js";
 
 const load = () => import("../../core/courses.js");
 

@@ -1,8 +1,7 @@
 import type { Command } from "commander";
 import type { CheckRow } from "../../core/doctor/index.js";
-import { type CliEnv, defineAction } from "../command.js";
+import { type CliEnv, defineAction, examples } from "../command.js";
 import type { Output } from "../io/output.js";
-import { examples } from "./examples.js";
 
 function colored(out: Output, status: CheckRow["status"]): string {
   return status === "pass"

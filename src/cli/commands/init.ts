@@ -1,6 +1,5 @@
 import type { Command } from "commander";
-import { type CliEnv, defineAction } from "../command.js";
-import { examples } from "./examples.js";
+import { type CliEnv, defineAction, examples } from "../command.js";
 
 export function registerInit(program: Command, cli: CliEnv): void {
   const cmd = program

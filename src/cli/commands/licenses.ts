@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import type { LicenseRow } from "../../core/learners.js";
-import { type CliEnv, defineAction } from "../command.js";
-import { examples } from "./examples.js";
+import { type CliEnv, defineAction, examples } from "../command.js";
 
 export function registerLicenses(program: Command, cli: CliEnv): void {
   const cmd = program

@@ -1,8 +1,7 @@
 import type { Command } from "commander";
 import type { LmsView } from "../../core/lms.js";
-import { type CliEnv, defineAction } from "../command.js";
+import { type CliEnv, defineAction, examples } from "../command.js";
 import type { Output } from "../io/output.js";
-import { examples } from "./examples.js";
 
 const loadLms = () => import("../../core/lms.js");
 

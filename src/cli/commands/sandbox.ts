@@ -1,8 +1,7 @@
 import type { Command } from "commander";
 import type { DemoResult } from "../../sandbox/demo.js";
-import { type CliEnv, defineAction } from "../command.js";
+import { type CliEnv, defineAction, examples } from "../command.js";
 import type { Output } from "../io/output.js";
-import { examples } from "./examples.js";
 
 const LMS_KINDS = ["canvas", "moodle", "blackboard", "d2l", "schoology", "buzz", "google-classroom"] as const;
 
@@ -13,7 +12,7 @@ interface SandboxOpts {
 
 async function validated(opts: SandboxOpts) {
   const { oneOf } = await import("../../core/validate.js");
-  const { gradeSyncOptions } = await import("../../store/lms.js");
+  const { gradeSyncOptions } = await import("../../core/settings.js");
   return {
     lms: oneOf(opts.lms, LMS_KINDS, "--lms"),
     gradeSync: oneOf(opts.gradeSync, gradeSyncOptions, "--grade-sync"),

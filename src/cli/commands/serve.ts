@@ -1,8 +1,7 @@
 import type { Command } from "commander";
 import { UsageError } from "../../base/errors.js";
 import { validateUrl } from "../../core/validate.js";
-import { type CliEnv, defineAction } from "../command.js";
-import { examples } from "./examples.js";
+import { type CliEnv, defineAction, examples } from "../command.js";
 
 function parsePort(value: string): number {
   const port = Number(value);

@@ -1,7 +1,6 @@
 import type { Command } from "commander";
-import { type CliEnv, defineAction } from "../command.js";
+import { type CliEnv, defineAction, examples } from "../command.js";
 import { completeArgument } from "../completion.js";
-import { examples } from "./examples.js";
 
 const loadSettings = () => import("../../core/settings.js");
 

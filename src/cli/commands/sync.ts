@@ -1,11 +1,8 @@
 import type { Command } from "commander";
-import type { RunResult } from "../../core/sync/apply.js";
-import type { PlanEntry, PlanSummary } from "../../core/sync/plan.js";
-import type { RunRow } from "../../store/sync.js";
-import { type CliEnv, defineAction } from "../command.js";
+import type { PlanEntry, PlanSummary, RunResult, RunRow } from "../../core/sync/index.js";
+import { type CliEnv, defineAction, examples } from "../command.js";
 import type { Output } from "../io/output.js";
 import { progressReporter } from "../io/progress.js";
-import { examples } from "./examples.js";
 
 const loadSync = () => import("../../core/sync/index.js");
 
@@ -29,7 +26,7 @@ async function renderSummary(out: Output, s: PlanSummary): Promise<void> {
   if (s.posts.changed > 0) rows.push({ action: "post", why: "changed score", count: s.posts.changed });
   if (s.posts.resend > 0)
     rows.push({ action: "post", why: "unchanged, re-posted (incremental off)", count: s.posts.resend });
-  const { skipReasons } = await import("../../core/sync/plan.js");
+  const { skipReasons } = await loadSync();
   for (const [reason, count] of Object.entries(s.skipped)) {
     rows.push({
       action: "skip",
@@ -165,7 +162,6 @@ export function registerSync(program: Command, cli: CliEnv): void {
       });
     const service = await loadSync();
     if (opts.dryRun) {
-      const { planEntries } = await import("../../core/sync/plan.js");
       let summary: PlanSummary | undefined;
       const result = service.dryRun(ctx, filtersOf(opts), {
         ...(opts.planOut ? { planOut: opts.planOut } : {}),
@@ -174,13 +170,13 @@ export function registerSync(program: Command, cli: CliEnv): void {
             // Streamed: a plan of a million grades must not be built in memory first.
             cli.io.stdout.write(`{\n  "dryRun": true,\n  "items": [`);
             let first = true;
-            for (const entry of planEntries(ctx)) {
+            for (const entry of service.planEntries(ctx)) {
               cli.io.stdout.write(`${first ? "\n" : ",\n"}    ${JSON.stringify(entry)}`);
               first = false;
             }
             cli.io.stdout.write("\n  ],\n");
           } else if (opts.verbose) {
-            for (const entry of planEntries(ctx)) out.line(renderEntry(entry));
+            for (const entry of service.planEntries(ctx)) out.line(renderEntry(entry));
           }
         },
       });

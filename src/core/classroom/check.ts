@@ -11,14 +11,12 @@ import type { HttpClient } from "../../clients/http.js";
 import { publishedClassroomCourses } from "../../store/classroom.js";
 import type { LmsRegistrationRow } from "../../store/lms.js";
 import type { TenantRow } from "../../store/tenants.js";
+import type { LmsCheckResult, LmsCheckRow } from "../check-result.js";
 import type { Context } from "../context.js";
-import type { LmsCheckResult } from "../lms.js";
 import { classroomServicesFor, readClassroomKey } from "./index.js";
 
-type Row = LmsCheckResult["checks"][number];
-
-function failure(check: string, error: unknown, status: "fail" | "warn" = "fail"): Row {
-  const row: Row = { check, status, message: (error as Error).message };
+function failure(check: string, error: unknown, status: "fail" | "warn" = "fail"): LmsCheckRow {
+  const row: LmsCheckRow = { check, status, message: (error as Error).message };
   if (error instanceof ClassroomError && error.googleMessage) row.lmsMessage = error.googleMessage;
   if (error instanceof GgError && error.hint) row.hint = error.hint;
   return row;
@@ -30,7 +28,7 @@ export async function checkClassroom(
   reg: LmsRegistrationRow,
   opts: { courses?: string[]; http: HttpClient },
 ): Promise<LmsCheckResult> {
-  const checks: Row[] = [];
+  const checks: LmsCheckRow[] = [];
   const result = (contextUrl: string | null): LmsCheckResult => ({
     tenant: tenant.slug,
     kind: reg.kind,

@@ -3,8 +3,8 @@
 import { keyPathFor, loadToolKey } from "../../base/keys.js";
 import type { LmsCheckName } from "../../clients/lti/check.js";
 import { anyLineItemsUrl } from "../../store/links.js";
+import type { LmsCheckResult } from "../check-result.js";
 import { courseraFor } from "../coursera.js";
-import type { LmsCheckResult } from "../lms.js";
 import { ltiRegistration } from "../lti.js";
 import { type Check, type CheckRow, type CheckStatus, DOCTOR_RETRY, need, row, worst } from "./basis.js";
 

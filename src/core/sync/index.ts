@@ -16,6 +16,11 @@ import { readPlanFile, writePlanFile } from "./plan-file.js";
 import { pullGrades } from "./pull.js";
 import { refreshRosters } from "./roster.js";
 
+export type { RunResult, SyncFailure } from "./apply.js";
+export { type PlanEntry, type PlanSummary, planEntries, skipReasons } from "./plan.js";
+export { pullGrades } from "./pull.js";
+export type { RunRow };
+
 export interface DryRunResult {
   summary: PlanSummary;
   planFile: string | null;
