@@ -239,15 +239,20 @@ export function toolJwks(ctx: Context): ReturnType<typeof publicJwks> {
 
 export type { LmsCheckResult };
 
-/** Platform JWKS, a service token with the AGS scopes, and the line items of a context. */
+/** Platform JWKS, one service token for every scope, the scopes this tenant needs, a roster page, the line items of a context. */
 export async function checkLms(
   ctx: Context,
   contextUrl: string | undefined,
-  opts: { classroomCourse?: string } = {},
+  opts: { classroomCourse?: string; membershipsUrl?: string } = {},
 ): Promise<LmsCheckResult> {
   const { tenant, reg } = requireRegistration(ctx);
   if (contextUrl) validateUrl(contextUrl, "--context-url");
+  if (opts.membershipsUrl) validateUrl(opts.membershipsUrl, "--memberships-url");
   if (isClassroom(reg)) {
+    if (opts.membershipsUrl)
+      throw new UsageError("--memberships-url is for an LTI registration", {
+        hint: "Google Classroom rosters are checked per course: pass --classroom-course <id>",
+      });
     const [{ checkClassroom }, { parseContainerRef }, { HttpClient }] = await Promise.all([
       import("./classroom/check.js"),
       import("../clients/classroom/gradebook.js"),
@@ -267,18 +272,24 @@ export async function checkLms(
       hint: `this tenant's LMS is ${reg.kind}: pass --context-url <line-items URL> instead`,
     });
   }
-  const { anyLineItemsUrl } = await import("../store/links.js");
-  const lineItemsUrl = contextUrl ?? anyLineItemsUrl(ctx.state().db, reg.id);
-  const [{ checkLmsRegistration }, { loadToolKey }, { ltiRegistration }, { HttpClient }] = await Promise.all([
-    import("../clients/lti/check.js"),
-    import("../base/keys.js"),
-    import("./lti.js"),
-    import("../clients/http.js"),
-  ]);
+  const { anyLineItemsUrl, anyNrpsUrl } = await import("../store/links.js");
+  const db = ctx.state().db;
+  const lineItemsUrl = contextUrl ?? anyLineItemsUrl(db, reg.id);
+  const membershipsUrl = opts.membershipsUrl ?? anyNrpsUrl(db, reg.id, lineItemsUrl);
+  const [{ checkLmsRegistration }, { loadToolKey }, { ltiRegistration }, { HttpClient }, { scopePolicy }] =
+    await Promise.all([
+      import("../clients/lti/check.js"),
+      import("../base/keys.js"),
+      import("./lti.js"),
+      import("../clients/http.js"),
+      import("./lms-scopes.js"),
+    ]);
   const key = await loadToolKey(keyPathFor(ctx.dbPath));
   const checks = await checkLmsRegistration(ltiRegistration(reg), key, {
     http: new HttpClient({ logger: ctx.logger, retry: { retries: 2 } }),
+    policy: scopePolicy(reg),
     ...(lineItemsUrl ? { lineItemsUrl } : {}),
+    ...(membershipsUrl ? { membershipsUrl } : {}),
   });
   return {
     tenant: tenant.slug,

@@ -165,6 +165,7 @@ export function registerLms(program: Command, cli: CliEnv): void {
 
 interface CheckOptions {
   contextUrl?: string;
+  membershipsUrl?: string;
   classroomCourse?: string;
 }
 
@@ -172,11 +173,15 @@ export function registerLmsCheck(lms: Command, cli: CliEnv): void {
   const check = lms
     .command("check")
     .description(
-      "check the LMS registration: platform JWKS, a service token with the AGS scopes, the line items of a context (Classroom: key, delegated tokens, teachers, rosters, course work)",
+      "check the LMS registration: platform JWKS, one service token for every scope gg4l may use, the scopes this tenant needs, a page of a course roster, the line items of a context (Classroom: key, delegated tokens, teachers, rosters, course work)",
     )
     .option(
       "--context-url <lineitems url>",
       "a line-items container URL (default: one learned from a launch)",
+    )
+    .option(
+      "--memberships-url <roster url>",
+      "a course roster (NRPS) URL to read one page of (default: one learned from a launch)",
     )
     .option(
       "--classroom-course <id>",
@@ -195,11 +200,10 @@ export function registerLmsCheck(lms: Command, cli: CliEnv): void {
     );
   defineAction<CheckOptions>(check, cli, { audit: false }, async ({ ctx, out, opts }) => {
     const { checkLms } = await loadLms();
-    const result = await checkLms(
-      ctx,
-      opts.contextUrl,
-      opts.classroomCourse ? { classroomCourse: opts.classroomCourse } : {},
-    );
+    const result = await checkLms(ctx, opts.contextUrl, {
+      ...(opts.classroomCourse ? { classroomCourse: opts.classroomCourse } : {}),
+      ...(opts.membershipsUrl ? { membershipsUrl: opts.membershipsUrl } : {}),
+    });
     await out.emit(result, async () => {
       await out.table(
         [
