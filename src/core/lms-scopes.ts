@@ -64,9 +64,18 @@ export function scopeNeeds(gradeSync: GradeSyncOption, noSso: boolean, kind: Lms
   ];
 }
 
-/** The scopes a dynamic registration asks for: every one the option and settings can use. */
-export function scopesToRequest(gradeSync: GradeSyncOption): string[] {
-  return gradeSync === "course" ? [...EVERY_SCOPE] : EVERY_SCOPE.filter((s) => s !== AGS_SCOPE.lineitem);
+/**
+ * The scopes a dynamic registration asks for: every one gg4l may use, whatever the option, so that
+ * a later change of option or of no-SSO does not mean registering the tool again. Only the ones
+ * the option cannot work without (requiredScopes) make the registration fail when withheld.
+ */
+export function scopesToRequest(): string[] {
+  return [...EVERY_SCOPE];
+}
+
+/** What a registration cannot do without: scores, and column management for `course`. */
+export function requiredScopes(gradeSync: GradeSyncOption): string[] {
+  return gradeSync === "course" ? [AGS_SCOPE.score, AGS_SCOPE.lineitem] : [AGS_SCOPE.score];
 }
 
 export function shortScope(scope: string): string {

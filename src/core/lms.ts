@@ -142,20 +142,7 @@ export function registerLms(ctx: Context, input: RegisterLmsInput): LmsView & { 
   const tenant = currentTenant(ctx);
   const { db } = ctx.state();
   const existing = findRegistrationByTenant(db, tenant.id);
-
-  // R1: one grade-sync option per LMS instance, whichever tenant registered it.
-  const sameInstance = findRegistrationsByIssuer(db, issuer).filter((r) => r.gradeSync !== gradeSync);
-  const clash = sameInstance[0];
-  if (clash) {
-    const who =
-      clash.tenantSlug === tenant.slug ? "this tenant's registration" : `tenant "${clash.tenantSlug}"`;
-    throw new ConflictError(
-      `${issuer} already uses grade-sync "${clash.gradeSync}" (${who}); an LMS instance has one grade-sync option (rule R1: LTI allows one external tool per domain)`,
-      {
-        hint: `register with --grade-sync ${clash.gradeSync}, or change the option for the whole LMS with \`gg4l settings set grade-sync ${gradeSync}\``,
-      },
-    );
-  }
+  assertOneOption(ctx, tenant, issuer, gradeSync);
   const now = ctx.now().toISOString();
   if (classroom) {
     const prepared = classroom;
@@ -213,6 +200,24 @@ export function registerLms(ctx: Context, input: RegisterLmsInput): LmsView & { 
     now,
   );
   return { ...lmsView(tenant, row), updated: existing !== undefined };
+}
+
+/** R1: one grade-sync option per LMS instance, whichever tenant registered it (exit 6 otherwise). */
+export function assertOneOption(ctx: Context, tenant: TenantRow, issuer: string, gradeSync: string): void {
+  const sameInstance = findRegistrationsByIssuer(ctx.state().db, issuer).filter(
+    (r) => r.gradeSync !== gradeSync,
+  );
+  const clash = sameInstance[0];
+  if (clash) {
+    const who =
+      clash.tenantSlug === tenant.slug ? "this tenant's registration" : `tenant "${clash.tenantSlug}"`;
+    throw new ConflictError(
+      `${issuer} already uses grade-sync "${clash.gradeSync}" (${who}); an LMS instance has one grade-sync option (rule R1: LTI allows one external tool per domain)`,
+      {
+        hint: `register with --grade-sync ${clash.gradeSync}, or change the option for the whole LMS with \`gg4l settings set grade-sync ${gradeSync}\``,
+      },
+    );
+  }
 }
 
 export function requireRegistration(ctx: Context): { tenant: TenantRow; reg: LmsRegistrationRow } {

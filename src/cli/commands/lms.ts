@@ -89,6 +89,14 @@ export function registerLms(program: Command, cli: CliEnv): void {
       (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
     .option("--api-url <url>", "Classroom: the API base URL (default https://classroom.googleapis.com/v1)")
+    .option(
+      "--dynamic",
+      "LTI Dynamic Registration (Moodle, Canvas, D2L): print a single-use registration URL (24 h) for the LMS admin instead of taking the ids",
+    )
+    .option(
+      "--public-url <url>",
+      "with --dynamic: where the LMS reaches `gg4l serve` (default: the last `gg4l serve --public-url`)",
+    )
     .requiredOption("--grade-sync <option>", "assignment|course|final — one option per LMS instance (R1)")
     .addHelpText(
       "after",
@@ -100,6 +108,10 @@ export function registerLms(program: Command, cli: CliEnv): void {
         [
           "register D2L, which wants a fixed token audience",
           "gg4l lms register --tenant uni-x --kind d2l --issuer https://uni.brightspace.com --client-id c1 --deployment-id d1 --auth-url https://uni.brightspace.com/d2l/lti/authenticate --token-url https://auth.brightspace.com/core/connect/token --jwks-url https://uni.brightspace.com/d2l/.well-known/jwks --token-audience https://api.brightspace.com/auth/token --grade-sync assignment",
+        ],
+        [
+          "one URL for the Moodle admin to paste (LTI Dynamic Registration); gg4l serve completes it",
+          "gg4l lms register --dynamic --kind moodle --grade-sync course --public-url https://lti.uni.edu",
         ],
         [
           "register Google Classroom: a service account with domain-wide delegation, acting as a teacher",
@@ -120,8 +132,51 @@ export function registerLms(program: Command, cli: CliEnv): void {
     teacher?: string;
     courseTeacher?: string[];
     apiUrl?: string;
+    dynamic?: boolean;
+    publicUrl?: string;
     gradeSync: string;
   }>(register, cli, { audit: true }, async ({ ctx, out, opts }) => {
+    if (opts.dynamic) {
+      const { publicUrl, kind, gradeSync } = opts;
+      const valueFlags = [
+        "issuer",
+        "clientId",
+        "deploymentId",
+        "authUrl",
+        "tokenUrl",
+        "jwksUrl",
+        "tokenAudience",
+        "serviceAccountKey",
+        "teacher",
+        "courseTeacher",
+        "apiUrl",
+      ] as const;
+      const stray = valueFlags
+        .filter((k) => opts[k] !== undefined)
+        .map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+      if (stray.length > 0) {
+        const { UsageError } = await import("../../base/errors.js");
+        throw new UsageError(`--dynamic takes no ${stray.join(", ")}: the LMS sends those values itself`, {
+          hint: "gg4l lms register --dynamic --kind <kind> --grade-sync <option> [--public-url <url>]",
+        });
+      }
+      const { createRegistrationUrl } = await import("../../core/dynamic-registration.js");
+      const made = createRegistrationUrl(ctx, { kind, gradeSync, ...(publicUrl ? { publicUrl } : {}) });
+      await out.emit({ registrationUrl: made.registrationUrl, expiresAt: made.expiresAt }, () => {
+        out.line(made.registrationUrl);
+        out.note(made.instruction);
+        out.note(
+          `Shown once: gg4l keeps only its hash. \`gg4l serve\` must be running at that address; it stores ${made.tenant}'s registration when the LMS opens the URL.`,
+        );
+      });
+      return;
+    }
+    if (opts.publicUrl) {
+      const { UsageError } = await import("../../base/errors.js");
+      throw new UsageError("--public-url goes with --dynamic", {
+        hint: "gg4l lms register --dynamic --kind <kind> --grade-sync <option> --public-url <url>",
+      });
+    }
     const { registerLms } = await loadLms();
     const result = registerLms(ctx, opts);
     await out.emit(result, () => {
