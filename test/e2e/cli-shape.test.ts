@@ -45,7 +45,8 @@ describe("help", () => {
       const examples = result.stdout.match(/^\s+\$ .*gg4l /gm) ?? [];
       expect(examples.length, `gg4l ${path.join(" ")} --help`).toBeGreaterThanOrEqual(2);
     }
-  });
+    // One process per command: a generous guard, the command count grows.
+  }, 120_000);
 });
 
 describe("startup stays light", () => {
@@ -95,6 +96,10 @@ describe("completion", () => {
       "grade-sync incremental no-sso classroom-return",
     );
     expect(complete("tenant", "add", "--coursera-s")).toBe("--coursera-secret-stdin");
+    expect(complete("lms", "").split(" ").sort()).toEqual(["check", "guide", "register", "show"]);
+    expect(complete("lms", "guide", "m")).toBe("moodle");
+    expect(complete("lms", "register", "--dy")).toBe("--dynamic");
+    expect(complete("lms", "check", "--mem")).toBe("--memberships-url");
   });
 
   it("zsh and fish scripts are generated, and --json wraps the script", async () => {

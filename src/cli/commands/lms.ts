@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { LmsView } from "../../core/lms.js";
 import { type CliEnv, defineAction, examples } from "../command.js";
+import { completeArgument } from "../completion.js";
 import type { Output } from "../io/output.js";
 
 const loadLms = () => import("../../core/lms.js");
@@ -193,6 +194,7 @@ export function registerLms(program: Command, cli: CliEnv): void {
   });
 
   registerLmsCheck(lms, cli);
+  registerLmsGuide(lms, cli);
 
   const show = lms
     .command("show")
@@ -283,5 +285,41 @@ export function registerLmsCheck(lms: Command, cli: CliEnv): void {
         hint: result.checks.find((c) => c.status === "fail")?.hint ?? "see the checks above",
       });
     }
+  });
+}
+
+const KINDS = ["moodle", "blackboard", "canvas", "d2l", "google-classroom", "schoology", "buzz"] as const;
+
+export function registerLmsGuide(lms: Command, cli: CliEnv): void {
+  const guide = lms
+    .command("guide")
+    .argument("<kind>", KINDS.join("|"))
+    .description(
+      "the LMS admin's checklist for one LMS: where, the values to paste, the e-mail privacy switch, AGS/NRPS/deep linking, the grade-sync options, how to hand the ids back (Google Classroom: the service-account setup)",
+    )
+    .option(
+      "--public-url <url>",
+      "where the LMS reaches `gg4l serve` (default: the last `gg4l serve --public-url`)",
+    )
+    .addHelpText(
+      "after",
+      examples([
+        ["the Moodle admin's checklist", "gg4l lms guide moodle --public-url https://lti.uni.edu"],
+        ["the values only, for a script", "gg4l lms guide canvas --public-url https://lti.uni.edu --json"],
+        ["Google Classroom's service-account setup", "gg4l lms guide google-classroom"],
+      ]),
+    );
+  completeArgument(guide, KINDS);
+  defineAction<{ publicUrl?: string }>(guide, cli, { audit: false }, async ({ ctx, out, opts, args }) => {
+    const { lmsGuide } = await import("../../core/guide.js");
+    const g = lmsGuide(ctx, String(args[0]), opts.publicUrl);
+    await out.emit(g, () => {
+      out.line(`Connect ${g.lms} to gg4l${g.publicUrl ? ` (tool at ${g.publicUrl})` : ""}`);
+      for (const [n, section] of g.sections.entries()) {
+        out.line("");
+        out.line(`${n + 1}. ${section.title}`);
+        for (const step of section.steps) out.line(`   - ${step}`);
+      }
+    });
   });
 }
