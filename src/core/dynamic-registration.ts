@@ -5,7 +5,7 @@
  * answer as the tenant's LMS registration (R1 applies).
  */
 import { createHash, randomBytes } from "node:crypto";
-import { UsageError } from "../base/errors.js";
+import { ConflictError, RemoteError, UsageError } from "../base/errors.js";
 import type { HttpClient } from "../clients/http.js";
 import {
   DynamicRegistrationError,
@@ -206,8 +206,14 @@ export async function completeDynamicRegistration(
         `${error.message}${error.lmsMessage ? ` (the LMS said: ${error.lmsMessage})` : ""}`,
         error.hint,
       );
-    if (error instanceof UsageError || (error as { exitCode?: number }).exitCode === 6)
-      refuse(409, "grade-sync-conflict", (error as Error).message, (error as { hint?: string }).hint);
+    if (error instanceof ConflictError) refuse(409, "grade-sync-conflict", error.message, error.hint);
+    if (error instanceof RemoteError)
+      refuse(
+        502,
+        "platform-unreachable",
+        `gg4l could not reach ${platformName(reg.kind)}: ${error.message}`,
+        "Check that this server can reach the LMS (proxy, firewall), then reload to try again.",
+      );
     throw error;
   }
 }

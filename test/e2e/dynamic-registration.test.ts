@@ -200,6 +200,31 @@ describe("the registration URL in gg4l serve", () => {
     expect((await open(lms, await registrationUrl(box, serve, "assignment"))).status).toBe(200);
   });
 
+  it("the LMS's failures: an HTML configuration, a 500 on registration, a reset; each a page, the URL kept", async () => {
+    const { box, lms, serve } = await world();
+    const url = await registrationUrl(box, serve);
+    lms.addFaults({ route: "openid-configuration", type: "html", status: 200 });
+    const html = await open(lms, url);
+    expect(html.status).toBe(502);
+    expect(html.body).toMatch(/OpenID configuration at http:\/\/127\.0\.0\.1:\d+ answered text\/html/);
+    lms.addFaults({ route: "registration", type: "status", status: 500 });
+    const failed = await open(lms, url);
+    expect(failed.status).toBe(502);
+    expect(failed.body).toMatch(/refused the tool registration with HTTP 500/);
+    // A POST is not retried: a repeat could register the tool twice.
+    expect(lms.requests().filter((r) => r.route === "registration")).toHaveLength(1);
+    lms.addFaults({ route: "openid-configuration", type: "reset", times: 10 });
+    const reset = await open(lms, url);
+    expect(reset.status).toBe(502);
+    expect(reset.body).toMatch(/could not reach Moodle/);
+    lms.setFaults({ clear: true });
+    expect((await open(lms, url)).status).toBe(200);
+    const log = serve.log();
+    for (const reason of ["platform-not-json", "registration-refused", "platform-unreachable"])
+      expect(log).toMatch(new RegExp(`registration-refused status=502 reason=${reason}`));
+    expect(lmsRows(box)).toBe(1);
+  });
+
   it("unknown, reused, expired and parameter-less URLs are refused with their own page and log line", async () => {
     const { box, lms, serve } = await world();
     const unknown = await open(lms, `${serve.urls.baseUrl}/lti/register/not-a-token`);
