@@ -180,7 +180,7 @@ function ltiSections(kind: Exclude<LmsKind, "google-classroom">, v: GuideValues)
             loginUrl: "OpenID Connect Login URL",
             launchUrl: "Target Link URI",
             jwksUrl: "Keyset URL",
-            deepLinkUrl: "Deep linking quicklink / insert stuff Target Link URI",
+            deepLinkUrl: "Deep linking link (Links > Register Link, type Deep Linking Quicklink): URL",
           }),
         },
         {
