@@ -142,20 +142,7 @@ export function registerLms(ctx: Context, input: RegisterLmsInput): LmsView & { 
   const tenant = currentTenant(ctx);
   const { db } = ctx.state();
   const existing = findRegistrationByTenant(db, tenant.id);
-
-  // R1: one grade-sync option per LMS instance, whichever tenant registered it.
-  const sameInstance = findRegistrationsByIssuer(db, issuer).filter((r) => r.gradeSync !== gradeSync);
-  const clash = sameInstance[0];
-  if (clash) {
-    const who =
-      clash.tenantSlug === tenant.slug ? "this tenant's registration" : `tenant "${clash.tenantSlug}"`;
-    throw new ConflictError(
-      `${issuer} already uses grade-sync "${clash.gradeSync}" (${who}); an LMS instance has one grade-sync option (rule R1: LTI allows one external tool per domain)`,
-      {
-        hint: `register with --grade-sync ${clash.gradeSync}, or change the option for the whole LMS with \`gg4l settings set grade-sync ${gradeSync}\``,
-      },
-    );
-  }
+  assertOneOption(ctx, tenant, issuer, gradeSync);
   const now = ctx.now().toISOString();
   if (classroom) {
     const prepared = classroom;
@@ -215,6 +202,24 @@ export function registerLms(ctx: Context, input: RegisterLmsInput): LmsView & { 
   return { ...lmsView(tenant, row), updated: existing !== undefined };
 }
 
+/** R1: one grade-sync option per LMS instance, whichever tenant registered it (exit 6 otherwise). */
+export function assertOneOption(ctx: Context, tenant: TenantRow, issuer: string, gradeSync: string): void {
+  const sameInstance = findRegistrationsByIssuer(ctx.state().db, issuer).filter(
+    (r) => r.gradeSync !== gradeSync,
+  );
+  const clash = sameInstance[0];
+  if (clash) {
+    const who =
+      clash.tenantSlug === tenant.slug ? "this tenant's registration" : `tenant "${clash.tenantSlug}"`;
+    throw new ConflictError(
+      `${issuer} already uses grade-sync "${clash.gradeSync}" (${who}); an LMS instance has one grade-sync option (rule R1: LTI allows one external tool per domain)`,
+      {
+        hint: `register with --grade-sync ${clash.gradeSync}, or change the option for the whole LMS with \`gg4l settings set grade-sync ${gradeSync}\``,
+      },
+    );
+  }
+}
+
 export function requireRegistration(ctx: Context): { tenant: TenantRow; reg: LmsRegistrationRow } {
   const tenant = currentTenant(ctx);
   const reg = findRegistrationByTenant(ctx.state().db, tenant.id);
@@ -239,15 +244,20 @@ export function toolJwks(ctx: Context): ReturnType<typeof publicJwks> {
 
 export type { LmsCheckResult };
 
-/** Platform JWKS, a service token with the AGS scopes, and the line items of a context. */
+/** Platform JWKS, one service token for every scope, the scopes this tenant needs, a roster page, the line items of a context. */
 export async function checkLms(
   ctx: Context,
   contextUrl: string | undefined,
-  opts: { classroomCourse?: string } = {},
+  opts: { classroomCourse?: string; membershipsUrl?: string } = {},
 ): Promise<LmsCheckResult> {
   const { tenant, reg } = requireRegistration(ctx);
   if (contextUrl) validateUrl(contextUrl, "--context-url");
+  if (opts.membershipsUrl) validateUrl(opts.membershipsUrl, "--memberships-url");
   if (isClassroom(reg)) {
+    if (opts.membershipsUrl)
+      throw new UsageError("--memberships-url is for an LTI registration", {
+        hint: "Google Classroom rosters are checked per course: pass --classroom-course <id>",
+      });
     const [{ checkClassroom }, { parseContainerRef }, { HttpClient }] = await Promise.all([
       import("./classroom/check.js"),
       import("../clients/classroom/gradebook.js"),
@@ -267,18 +277,24 @@ export async function checkLms(
       hint: `this tenant's LMS is ${reg.kind}: pass --context-url <line-items URL> instead`,
     });
   }
-  const { anyLineItemsUrl } = await import("../store/links.js");
-  const lineItemsUrl = contextUrl ?? anyLineItemsUrl(ctx.state().db, reg.id);
-  const [{ checkLmsRegistration }, { loadToolKey }, { ltiRegistration }, { HttpClient }] = await Promise.all([
-    import("../clients/lti/check.js"),
-    import("../base/keys.js"),
-    import("./lti.js"),
-    import("../clients/http.js"),
-  ]);
+  const { anyLineItemsUrl, anyNrpsUrl } = await import("../store/links.js");
+  const db = ctx.state().db;
+  const lineItemsUrl = contextUrl ?? anyLineItemsUrl(db, reg.id);
+  const membershipsUrl = opts.membershipsUrl ?? anyNrpsUrl(db, reg.id, lineItemsUrl);
+  const [{ checkLmsRegistration }, { loadToolKey }, { ltiRegistration }, { HttpClient }, { scopePolicy }] =
+    await Promise.all([
+      import("../clients/lti/check.js"),
+      import("../base/keys.js"),
+      import("./lti.js"),
+      import("../clients/http.js"),
+      import("./lms-scopes.js"),
+    ]);
   const key = await loadToolKey(keyPathFor(ctx.dbPath));
   const checks = await checkLmsRegistration(ltiRegistration(reg), key, {
     http: new HttpClient({ logger: ctx.logger, retry: { retries: 2 } }),
+    policy: scopePolicy(reg),
     ...(lineItemsUrl ? { lineItemsUrl } : {}),
+    ...(membershipsUrl ? { membershipsUrl } : {}),
   });
   return {
     tenant: tenant.slug,

@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { ConfigError } from "../base/errors.js";
 import type { Context } from "../core/context.js";
+import { REGISTER_PATH, rememberPublicUrl } from "../core/dynamic-registration.js";
 import { logEvent } from "../core/launch/log.js";
 import { createLaunchServices, type LaunchServices, type ToolUrls } from "../core/launch/services.js";
 import { listTenants } from "../store/tenants.js";
@@ -14,6 +15,8 @@ import { type CookiePolicy, sendHtml, sendJson } from "./http.js";
 import { handleLaunch } from "./launch.js";
 import { handleLogin } from "./login.js";
 import { messagePage } from "./pages.js";
+import { answerProbe, isProbe } from "./probe.js";
+import { handleRegistration } from "./register.js";
 import { refusePage } from "./respond.js";
 import { baseUrlOf, PATHS, toolUrls } from "./urls.js";
 
@@ -43,12 +46,17 @@ function route(svc: LaunchServices, cookies: CookiePolicy, basePath: string) {
         ? url.pathname.slice(basePath.length)
         : url.pathname;
     let work: Promise<void> | void;
+    if (path.startsWith(REGISTER_PATH)) {
+      work = handleRegistration(svc, req, res, url, path.slice(REGISTER_PATH.length));
+      Promise.resolve(work).catch(() => res.destroy());
+      return;
+    }
     switch (path) {
       case PATHS.login:
         work = handleLogin(svc, cookies, req, res, url);
         break;
       case PATHS.launch:
-        work = handleLaunch(svc, cookies, req, res);
+        work = isProbe(req, url) ? answerProbe(svc, req, res) : handleLaunch(svc, cookies, req, res);
         break;
       case PATHS.deepLink:
         work = handleDeepLink(svc, req, res);
@@ -139,6 +147,7 @@ export async function startToolServer(ctx: Context, options: ToolServerOptions):
   const cookies: CookiePolicy = { secure: urls.baseUrl.startsWith("https://"), path: `${basePath}/lti/` };
   server.on("request", route(svc, cookies, basePath));
   warnings(ctx, options.host, urls);
+  if (options.publicUrl) rememberPublicUrl(ctx, urls.baseUrl);
   logEvent(ctx, "listening", { address: `${options.host}:${port}`, url: urls.baseUrl });
   return { urls, port, close: () => stop(server) };
 }

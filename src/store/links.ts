@@ -139,3 +139,17 @@ export function anyLineItemsUrl(db: Db, registrationId: number): string | undefi
     .get(registrationId) as { url: string } | undefined;
   return row?.url;
 }
+
+/**
+ * A roster (NRPS) URL learned from a launch: of the link whose line-items container is
+ * `lineItemsUrl` when given, else the most recent one.
+ */
+export function anyNrpsUrl(db: Db, registrationId: number, lineItemsUrl?: string): string | undefined {
+  const row = db
+    .prepare(
+      `SELECT nrps_url AS url FROM links WHERE registration_id = @registrationId AND nrps_url IS NOT NULL
+       ORDER BY (lineitems_url IS @lineItemsUrl) DESC, id DESC LIMIT 1`,
+    )
+    .get({ registrationId, lineItemsUrl: lineItemsUrl ?? null }) as { url: string } | undefined;
+  return row?.url;
+}

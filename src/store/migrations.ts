@@ -343,6 +343,23 @@ export const migrations: ReadonlyArray<string> = [
     acked_at      TEXT NOT NULL
   );
   `,
+  // 7 (issue 20): single-use LTI Dynamic Registration URLs. Only the SHA-256 of the URL's token
+  // is kept; the URL is shown once. used_at is set when a registration completed through it.
+  `
+  CREATE TABLE lms_registration_tokens (
+    id          INTEGER PRIMARY KEY,
+    tenant_id   INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    token_hash  TEXT NOT NULL UNIQUE,
+    kind        TEXT NOT NULL,
+    grade_sync  TEXT NOT NULL CHECK (grade_sync IN ('assignment','course','final')),
+    public_url  TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    expires_at  TEXT NOT NULL,
+    claimed_at  TEXT,
+    used_at     TEXT,
+    issuer      TEXT
+  );
+  `,
 ];
 
 export const latestSchemaVersion = migrations.length;

@@ -97,6 +97,10 @@ describe("completion", () => {
       "grade-sync incremental no-sso classroom-return",
     );
     expect(complete("tenant", "add", "--coursera-s")).toBe("--coursera-secret-stdin");
+    expect(complete("lms", "").split(" ").sort()).toEqual(["check", "guide", "register", "show"]);
+    expect(complete("lms", "guide", "m")).toBe("moodle");
+    expect(complete("lms", "register", "--dy")).toBe("--dynamic");
+    expect(complete("lms", "check", "--mem")).toBe("--memberships-url");
   });
 
   it("zsh and fish scripts are generated, and --json wraps the script", async () => {

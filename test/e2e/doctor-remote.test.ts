@@ -85,7 +85,7 @@ describe("gg4l doctor: Coursera token and LMS services", () => {
     expect(d.row("lms-token").status).toBe("pass");
     expect(d.row("lms-scopes")).toMatchObject({
       status: "fail",
-      message: expect.stringMatching(/^not granted: /),
+      message: expect.stringMatching(/^not granted, and needed: score \(posting scores/),
     });
     expect(d.row("lms-scopes").fix).toMatch(/Assignment and Grade Services/);
     expect(d.row("clock-lms").status).toBe("pass");

@@ -50,7 +50,10 @@ describe("gg4l doctor on a healthy integration", () => {
     expect(d.code).toBe(0);
     expect(d.tenant).toBe("uni");
     expect(d.row("coursera-token").message).toMatch(/token minted .*org "Fake State University"/);
-    expect(d.row("lms-scopes").message).toMatch(/every AGS scope is granted/);
+    expect(d.row("lms-scopes").message).toBe("granted: score lineitem lineitem.readonly result.readonly");
+    expect(d.row("lms-nrps").message).toMatch(
+      /^course rosters can be read: \d+ member\(s\) on the first page/,
+    );
     expect(d.row("lms-line-items").message).toMatch(/line item\(s\) in the course/);
     expect(d.row("clock-coursera").message).toMatch(/within \d+ s of this machine's/);
     expect(d.row("daily-sync").message).toMatch(/last successful daily sync \(run \d+\) finished \d+ s ago/);

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { lmsRegisterArgs } from "../../fixtures/fake-lms/registration.js";
 import { type FakeLms, startFakeLms } from "../../fixtures/fake-lms/server.js";
 import { generateToolKeyFile } from "../../src/base/keys.js";
+import { AGS_SCOPE } from "../../src/clients/lti/constants.js";
 import { parseJson, sandboxState } from "../helpers/gg4l.js";
 
 let box: ReturnType<typeof sandboxState> | undefined;
@@ -28,16 +29,24 @@ describe("gg4l lms check", () => {
   for (const kind of ["moodle", "canvas", "d2l"] as const) {
     it(`${kind}: JWKS, token with the AGS scopes and a context's line items all pass`, async () => {
       const { box: b, lms: l } = await registered(kind, "ours");
-      const result = await b.gg4l(["lms", "check", "--context-url", l.lineitemsUrl, "--json"]);
+      const result = await b.gg4l([
+        "lms",
+        "check",
+        "--context-url",
+        l.lineitemsUrl,
+        "--memberships-url",
+        l.membershipsUrl,
+        "--json",
+      ]);
       expect(result.code).toBe(0);
       const body = parseJson<{ ok: boolean; checks: Array<{ check: string; status: string }> }>(result);
       expect(body.ok).toBe(true);
       expect(body.checks.map((c) => [c.check, c.status])).toEqual([
-        ["platform-jwks", "pass"],
-        ["service-token", "pass"],
-        ["ags-scopes", "pass"],
-        ["nrps-scope", "pass"],
-        ["line-items", "pass"],
+        ["lms-jwks", "pass"],
+        ["lms-token", "pass"],
+        ["lms-scopes", "pass"],
+        ["lms-nrps", "pass"],
+        ["lms-line-items", "pass"],
       ]);
     });
   }
@@ -46,9 +55,30 @@ describe("gg4l lms check", () => {
     const { box: b } = await registered("canvas", "another");
     const result = await b.gg4l(["lms", "check"]);
     expect(result.code).toBe(4);
-    expect(result.stdout).toMatch(/service-token\s+fail/);
-    expect(result.stderr).toMatch(/failed: service-token/);
+    expect(result.stdout).toMatch(/lms-token\s+fail/);
+    expect(result.stderr).toMatch(/failed: lms-token/);
     expect(result.stdout + result.stderr).toMatch(/gg4l lms show/);
+  });
+
+  it("an LMS that withholds optional scopes: warn rows that say what it costs, exit 0 (not 4)", async () => {
+    const { box: b, lms: l } = await registered("moodle", "ours");
+    l.updateRegistration({ permittedScopes: [AGS_SCOPE.score, AGS_SCOPE.lineitemReadonly] });
+    const result = await b.gg4l(["lms", "check", "--json"]);
+    expect(result.code, result.stderr).toBe(0);
+    const body = parseJson<{
+      ok: boolean;
+      checks: Array<{ check: string; status: string; message: string }>;
+    }>(result);
+    expect(body.ok).toBe(true);
+    const row = (name: string) => body.checks.find((c) => c.check === name)!;
+    expect(row("lms-scopes")).toMatchObject({ status: "warn" });
+    expect(row("lms-scopes").message).toMatch(/result\.readonly \(gg4l cannot read back/);
+    expect(row("lms-nrps")).toMatchObject({ status: "warn", message: expect.stringMatching(/no-SSO sync/) });
+    // no-SSO on makes NRPS required: the same LMS now fails the check.
+    expect((await b.gg4l(["settings", "set", "no-sso", "on"])).code).toBe(0);
+    const strict = await b.gg4l(["lms", "check"]);
+    expect(strict.code).toBe(4);
+    expect(strict.stdout).toMatch(/lms-nrps\s+fail/);
   });
 
   it("a bad --context-url is a usage error", async () => {

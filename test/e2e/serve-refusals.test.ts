@@ -367,7 +367,7 @@ describe("crafted id_tokens and replays", () => {
     }
   });
 
-  it("refuses an OIDC error answer from the platform, and a GET of the launch URL", async () => {
+  it("refuses an OIDC error answer from the platform, and a GET of the launch URL with launch parameters", async () => {
     const start = await login();
     const denied = await nothingRecorded(box, () =>
       postLaunch(
@@ -379,8 +379,12 @@ describe("crafted id_tokens and replays", () => {
     expect(denied.status).toBe(403);
     expect(denied.body).toContain("the LMS refused the sign-in: login_required (no session)");
     const { request } = await import("undici");
-    const get = await request(serve.urls.launchUrl);
+    // A GET carrying launch parameters is refused; a plain GET is Moodle's probe (issue 20).
+    const get = await request(`${serve.urls.launchUrl}?id_token=x&state=${start.state}`);
     expect(get.statusCode).toBe(405);
     await get.body.text();
+    const probe = await request(serve.urls.launchUrl);
+    expect(probe.statusCode).toBe(200);
+    await probe.body.text();
   });
 });

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { LmsView } from "../../core/lms.js";
 import { type CliEnv, defineAction, examples } from "../command.js";
+import { completeArgument } from "../completion.js";
 import type { Output } from "../io/output.js";
 
 const loadLms = () => import("../../core/lms.js");
@@ -89,6 +90,14 @@ export function registerLms(program: Command, cli: CliEnv): void {
       (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
     .option("--api-url <url>", "Classroom: the API base URL (default https://classroom.googleapis.com/v1)")
+    .option(
+      "--dynamic",
+      "LTI Dynamic Registration (Moodle, Canvas, D2L): print a single-use registration URL (24 h) for the LMS admin instead of taking the ids",
+    )
+    .option(
+      "--public-url <url>",
+      "with --dynamic: where the LMS reaches `gg4l serve` (default: the last `gg4l serve --public-url`)",
+    )
     .requiredOption("--grade-sync <option>", "assignment|course|final — one option per LMS instance (R1)")
     .addHelpText(
       "after",
@@ -100,6 +109,10 @@ export function registerLms(program: Command, cli: CliEnv): void {
         [
           "register D2L, which wants a fixed token audience",
           "gg4l lms register --tenant uni-x --kind d2l --issuer https://uni.brightspace.com --client-id c1 --deployment-id d1 --auth-url https://uni.brightspace.com/d2l/lti/authenticate --token-url https://auth.brightspace.com/core/connect/token --jwks-url https://uni.brightspace.com/d2l/.well-known/jwks --token-audience https://api.brightspace.com/auth/token --grade-sync assignment",
+        ],
+        [
+          "one URL for the Moodle admin to paste (LTI Dynamic Registration); gg4l serve completes it",
+          "gg4l lms register --dynamic --kind moodle --grade-sync course --public-url https://lti.uni.edu",
         ],
         [
           "register Google Classroom: a service account with domain-wide delegation, acting as a teacher",
@@ -120,8 +133,51 @@ export function registerLms(program: Command, cli: CliEnv): void {
     teacher?: string;
     courseTeacher?: string[];
     apiUrl?: string;
+    dynamic?: boolean;
+    publicUrl?: string;
     gradeSync: string;
   }>(register, cli, { audit: true }, async ({ ctx, out, opts }) => {
+    if (opts.dynamic) {
+      const { publicUrl, kind, gradeSync } = opts;
+      const valueFlags = [
+        "issuer",
+        "clientId",
+        "deploymentId",
+        "authUrl",
+        "tokenUrl",
+        "jwksUrl",
+        "tokenAudience",
+        "serviceAccountKey",
+        "teacher",
+        "courseTeacher",
+        "apiUrl",
+      ] as const;
+      const stray = valueFlags
+        .filter((k) => opts[k] !== undefined)
+        .map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+      if (stray.length > 0) {
+        const { UsageError } = await import("../../base/errors.js");
+        throw new UsageError(`--dynamic takes no ${stray.join(", ")}: the LMS sends those values itself`, {
+          hint: "gg4l lms register --dynamic --kind <kind> --grade-sync <option> [--public-url <url>]",
+        });
+      }
+      const { createRegistrationUrl } = await import("../../core/dynamic-registration.js");
+      const made = createRegistrationUrl(ctx, { kind, gradeSync, ...(publicUrl ? { publicUrl } : {}) });
+      await out.emit({ registrationUrl: made.registrationUrl, expiresAt: made.expiresAt }, () => {
+        out.line(made.registrationUrl);
+        out.note(made.instruction);
+        out.note(
+          `Shown once: gg4l keeps only its hash. \`gg4l serve\` must be running at that address; it stores ${made.tenant}'s registration when the LMS opens the URL.`,
+        );
+      });
+      return;
+    }
+    if (opts.publicUrl) {
+      const { UsageError } = await import("../../base/errors.js");
+      throw new UsageError("--public-url goes with --dynamic", {
+        hint: "gg4l lms register --dynamic --kind <kind> --grade-sync <option> --public-url <url>",
+      });
+    }
     const { registerLms } = await loadLms();
     const result = registerLms(ctx, opts);
     await out.emit(result, () => {
@@ -138,6 +194,7 @@ export function registerLms(program: Command, cli: CliEnv): void {
   });
 
   registerLmsCheck(lms, cli);
+  registerLmsGuide(lms, cli);
 
   const show = lms
     .command("show")
@@ -165,6 +222,7 @@ export function registerLms(program: Command, cli: CliEnv): void {
 
 interface CheckOptions {
   contextUrl?: string;
+  membershipsUrl?: string;
   classroomCourse?: string;
 }
 
@@ -172,11 +230,15 @@ export function registerLmsCheck(lms: Command, cli: CliEnv): void {
   const check = lms
     .command("check")
     .description(
-      "check the LMS registration: platform JWKS, a service token with the AGS scopes, the line items of a context (Classroom: key, delegated tokens, teachers, rosters, course work)",
+      "check the LMS registration: platform JWKS, one service token for every scope gg4l may use, the scopes this tenant needs, a page of a course roster, the line items of a context (Classroom: key, delegated tokens, teachers, rosters, course work)",
     )
     .option(
       "--context-url <lineitems url>",
       "a line-items container URL (default: one learned from a launch)",
+    )
+    .option(
+      "--memberships-url <roster url>",
+      "a course roster (NRPS) URL to read one page of (default: one learned from a launch)",
     )
     .option(
       "--classroom-course <id>",
@@ -195,11 +257,10 @@ export function registerLmsCheck(lms: Command, cli: CliEnv): void {
     );
   defineAction<CheckOptions>(check, cli, { audit: false }, async ({ ctx, out, opts }) => {
     const { checkLms } = await loadLms();
-    const result = await checkLms(
-      ctx,
-      opts.contextUrl,
-      opts.classroomCourse ? { classroomCourse: opts.classroomCourse } : {},
-    );
+    const result = await checkLms(ctx, opts.contextUrl, {
+      ...(opts.classroomCourse ? { classroomCourse: opts.classroomCourse } : {}),
+      ...(opts.membershipsUrl ? { membershipsUrl: opts.membershipsUrl } : {}),
+    });
     await out.emit(result, async () => {
       await out.table(
         [
@@ -224,5 +285,41 @@ export function registerLmsCheck(lms: Command, cli: CliEnv): void {
         hint: result.checks.find((c) => c.status === "fail")?.hint ?? "see the checks above",
       });
     }
+  });
+}
+
+const KINDS = ["moodle", "blackboard", "canvas", "d2l", "google-classroom", "schoology", "buzz"] as const;
+
+export function registerLmsGuide(lms: Command, cli: CliEnv): void {
+  const guide = lms
+    .command("guide")
+    .argument("<kind>", KINDS.join("|"))
+    .description(
+      "the LMS admin's checklist for one LMS: where, the values to paste, the e-mail privacy switch, AGS/NRPS/deep linking, the grade-sync options, how to hand the ids back (Google Classroom: the service-account setup)",
+    )
+    .option(
+      "--public-url <url>",
+      "where the LMS reaches `gg4l serve` (default: the last `gg4l serve --public-url`)",
+    )
+    .addHelpText(
+      "after",
+      examples([
+        ["the Moodle admin's checklist", "gg4l lms guide moodle --public-url https://lti.uni.edu"],
+        ["the values only, for a script", "gg4l lms guide canvas --public-url https://lti.uni.edu --json"],
+        ["Google Classroom's service-account setup", "gg4l lms guide google-classroom"],
+      ]),
+    );
+  completeArgument(guide, KINDS);
+  defineAction<{ publicUrl?: string }>(guide, cli, { audit: false }, async ({ ctx, out, opts, args }) => {
+    const { lmsGuide } = await import("../../core/guide.js");
+    const g = lmsGuide(ctx, String(args[0]), opts.publicUrl);
+    await out.emit(g, () => {
+      out.line(`Connect ${g.lms} to gg4l${g.publicUrl ? ` (tool at ${g.publicUrl})` : ""}`);
+      for (const [n, section] of g.sections.entries()) {
+        out.line("");
+        out.line(`${n + 1}. ${section.title}`);
+        for (const step of section.steps) out.line(`   - ${step}`);
+      }
+    });
   });
 }

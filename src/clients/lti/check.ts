@@ -1,17 +1,20 @@
 /**
- * The checks behind `gg4l lms check`: the platform JWKS is readable, a service token is issued
- * with the AGS scopes, NRPS is available, and the line items of a context can be listed. Each
- * check gives a row with the LMS's own message when it fails; nothing is thrown.
+ * The checks behind `gg4l lms check` and doctor's lms-* rows: the platform JWKS is readable, one
+ * service token is issued for every scope gg4l may use (the granted list decides the rows), the
+ * scopes this tenant needs are there, a course roster can be read, and the line items of a
+ * context can be listed. Each check gives a row with the LMS's own message; nothing is thrown.
  */
 import type { ToolKey } from "../../base/keys.js";
 import { HttpClient } from "../http.js";
 import { AgsClient } from "./ags.js";
-import { ALL_AGS_SCOPES, NRPS_SCOPE } from "./constants.js";
+import { NRPS_SCOPE } from "./constants.js";
 import { AgsError, LtiTokenError, lmsMessageOf } from "./errors.js";
+import { NrpsClient } from "./nrps.js";
 import { type LtiRegistration, platformName } from "./registration.js";
 import { type ServiceToken, type ServiceTokenOptions, ServiceTokenProvider } from "./token.js";
 
-export type LmsCheckName = "platform-jwks" | "service-token" | "ags-scopes" | "nrps-scope" | "line-items";
+/** The same names in `gg4l lms check` and `gg4l doctor`. */
+export type LmsCheckName = "lms-jwks" | "lms-token" | "lms-scopes" | "lms-nrps" | "lms-line-items";
 export type LmsCheckStatus = "pass" | "fail" | "warn" | "skip";
 
 export interface LmsCheckRow {
@@ -23,9 +26,20 @@ export interface LmsCheckRow {
   hint?: string;
 }
 
+/** What this tenant needs of each scope (core/lms-scopes.ts decides it). */
+export interface ScopePolicy {
+  needs: ReadonlyArray<{ scope: string; required: boolean; why: string }>;
+  /** What to switch on in the LMS to grant a scope. */
+  switchFor(scope: string): string;
+  short(scope: string): string;
+}
+
 export interface LmsCheckOptions extends ServiceTokenOptions {
+  policy: ScopePolicy;
   /** A line-items container URL learned from a launch; without it the listing check is skipped. */
   lineItemsUrl?: string;
+  /** A roster (NRPS) URL, given or learned from a launch; without it the roster is not read. */
+  membershipsUrl?: string;
 }
 
 function failure(check: LmsCheckName, error: unknown, status: LmsCheckStatus = "fail"): LmsCheckRow {
@@ -38,7 +52,7 @@ function failure(check: LmsCheckName, error: unknown, status: LmsCheckStatus = "
 }
 
 async function checkJwks(http: HttpClient, reg: LtiRegistration): Promise<LmsCheckRow> {
-  const check = "platform-jwks";
+  const check = "lms-jwks";
   try {
     const res = await http.request(reg.jwksUrl, { headers: { accept: "application/json" } });
     const lmsMessage = lmsMessageOf(res);
@@ -87,82 +101,131 @@ async function checkJwks(http: HttpClient, reg: LtiRegistration): Promise<LmsChe
   }
 }
 
+/** The AGS scopes: a required one missing fails, an optional one missing warns with its cost. */
+function scopesRow(granted: readonly string[], policy: ScopePolicy): LmsCheckRow {
+  const ags = policy.needs.filter((n) => n.scope !== NRPS_SCOPE);
+  const missing = ags.filter((n) => !granted.includes(n.scope));
+  const required = missing.filter((n) => n.required);
+  const optional = missing.filter((n) => !n.required);
+  const grantedAgs = ags.filter((n) => granted.includes(n.scope)).map((n) => policy.short(n.scope));
+  const list = (needs: typeof missing) => needs.map((n) => `${policy.short(n.scope)} (${n.why})`).join("; ");
+  if (required.length > 0)
+    return {
+      check: "lms-scopes",
+      status: "fail",
+      message: `not granted, and needed: ${list(required)}${optional.length > 0 ? `; also not granted: ${list(optional)}` : ""}`,
+      hint: policy.switchFor(required[0]!.scope),
+    };
+  if (optional.length > 0)
+    return {
+      check: "lms-scopes",
+      status: "warn",
+      message: `granted: ${grantedAgs.join(" ")}; not granted (optional): ${list(optional)}`,
+      hint: policy.switchFor(optional[0]!.scope),
+    };
+  return { check: "lms-scopes", status: "pass", message: `granted: ${grantedAgs.join(" ")}` };
+}
+
+async function nrpsRow(
+  granted: readonly string[],
+  registration: LtiRegistration,
+  tokens: ServiceTokenProvider,
+  options: LmsCheckOptions & { http: HttpClient },
+): Promise<LmsCheckRow> {
+  const check = "lms-nrps";
+  const need = options.policy.needs.find((n) => n.scope === NRPS_SCOPE);
+  const required = need?.required ?? false;
+  if (!granted.includes(NRPS_SCOPE))
+    return {
+      check,
+      status: required ? "fail" : "warn",
+      message: `${options.policy.short(NRPS_SCOPE)} not granted${required ? ", and needed" : ""}: ${need?.why ?? "rosters cannot be read"}`,
+      hint: options.policy.switchFor(NRPS_SCOPE),
+    };
+  if (!options.membershipsUrl)
+    return {
+      check,
+      status: "warn",
+      message: "the scope is granted, but no roster was read: no course roster URL is known yet",
+      hint: "launch a link of this LMS once (its launch carries the roster URL), then check again",
+    };
+  try {
+    const page = await new NrpsClient(registration, tokens, {
+      scopes: options.policy.needs.map((n) => n.scope),
+      http: options.http,
+      sleep: options.sleep,
+      retry: options.retry,
+    }).firstPage(options.membershipsUrl);
+    return {
+      check,
+      status: "pass",
+      message: `course rosters can be read: ${page.members} member(s) on the first page of context ${page.contextId ?? "?"}`,
+    };
+  } catch (error) {
+    return failure(check, error, required ? "fail" : "warn");
+  }
+}
+
 export async function checkLmsRegistration(
   registration: LtiRegistration,
   key: ToolKey,
-  options: LmsCheckOptions = {},
+  options: LmsCheckOptions,
 ): Promise<LmsCheckRow[]> {
   const http = options.http ?? new HttpClient({ retry: options.retry, sleep: options.sleep });
   const rows: LmsCheckRow[] = [await checkJwks(http, registration)];
   if (registration.kind === "google-classroom") {
     const message =
       "Google Classroom grades do not travel over LTI AGS; the Classroom API is checked separately";
-    for (const check of ["service-token", "ags-scopes", "nrps-scope", "line-items"] as const) {
+    for (const check of ["lms-token", "lms-scopes", "lms-nrps", "lms-line-items"] as const) {
       rows.push({ check, status: "skip", message });
     }
     return rows;
   }
   const tokens = new ServiceTokenProvider(registration, key, { ...options, http });
+  const every = options.policy.needs.map((n) => n.scope);
   let token: ServiceToken | undefined;
   try {
-    token = await tokens.getToken(ALL_AGS_SCOPES);
+    // One request for every scope gg4l may use: the LMS grants what it allows (§3.3).
+    token = await tokens.getToken(every);
     rows.push({
-      check: "service-token",
+      check: "lms-token",
       status: "pass",
-      message: `${platformName(registration.kind)} issued a token for ${token.scopes.length} scope(s)`,
+      message: `${platformName(registration.kind)} issued a token for ${token.scopes.length} of ${every.length} scope(s)`,
     });
   } catch (error) {
-    rows.push(failure("service-token", error));
+    rows.push(failure("lms-token", error));
   }
 
-  if (token) {
-    const missing = ALL_AGS_SCOPES.filter((s) => !token.scopes.includes(s));
-    rows.push(
-      missing.length === 0
-        ? { check: "ags-scopes", status: "pass", message: "every AGS scope is granted" }
-        : {
-            check: "ags-scopes",
-            status: "fail",
-            message: `not granted: ${missing.join(" ")}`,
-            hint: "enable the Assignment and Grade Services for this tool in the LMS (column management included)",
-          },
-    );
-  } else {
-    rows.push({ check: "ags-scopes", status: "skip", message: "needs a service token" });
+  if (!token) {
+    rows.push({ check: "lms-scopes", status: "skip", message: "needs a service token" });
+    rows.push({ check: "lms-nrps", status: "skip", message: "needs a service token" });
+    rows.push({ check: "lms-line-items", status: "skip", message: "needs a service token" });
+    return rows;
   }
-
-  try {
-    await tokens.getToken([NRPS_SCOPE]);
-    rows.push({ check: "nrps-scope", status: "pass", message: "course rosters can be read (NRPS)" });
-  } catch (error) {
-    const row = failure("nrps-scope", error, "warn");
-    row.hint =
-      "NRPS is only needed for no-SSO grade sync (matching learners by e-mail); enable it in the LMS to use that";
-    rows.push(row);
-  }
+  rows.push(scopesRow(token.scopes, options.policy));
+  rows.push(await nrpsRow(token.scopes, registration, tokens, { ...options, http }));
 
   if (!options.lineItemsUrl) {
     rows.push({
-      check: "line-items",
+      check: "lms-line-items",
       status: "skip",
       message: "no line-items URL known yet: launch a link of this LMS first",
     });
-  } else if (!token) {
-    rows.push({ check: "line-items", status: "skip", message: "needs a service token" });
   } else {
     try {
       const items = await new AgsClient(registration, tokens, {
         http,
         sleep: options.sleep,
         retry: options.retry,
+        scopes: every,
       }).listLineItems(options.lineItemsUrl);
       rows.push({
-        check: "line-items",
+        check: "lms-line-items",
         status: "pass",
         message: `${items.length} line item(s) in the course`,
       });
     } catch (error) {
-      rows.push(failure("line-items", error));
+      rows.push(failure("lms-line-items", error));
     }
   }
   return rows;

@@ -1,4 +1,5 @@
 /** Names and Role Provisioning Services 2.0 client (§5): context memberships with paging. */
+import { parseJsonBody } from "../http.js";
 import { MEDIA_TYPE, NRPS_SCOPE } from "./constants.js";
 import { AgsError } from "./errors.js";
 import { type LtiRegistration, platformName } from "./registration.js";
@@ -38,9 +39,32 @@ export class NrpsClient {
   constructor(
     readonly registration: LtiRegistration,
     tokens: ServiceTokenProvider,
-    options: ServiceCallerOptions = {},
+    /** `scopes`: the scope set to request the token for (default NRPS alone). */
+    options: ServiceCallerOptions & { scopes?: readonly string[] } = {},
   ) {
-    this.caller = new LtiServiceCaller(registration, tokens, [NRPS_SCOPE], options);
+    this.caller = new LtiServiceCaller(registration, tokens, options.scopes ?? [NRPS_SCOPE], options);
+  }
+
+  /** One page of a roster, no paging: enough to prove rosters can be read (`gg4l lms check`). */
+  async firstPage(membershipsUrl: string): Promise<{ contextId: string | undefined; members: number }> {
+    const what = "read a course roster";
+    const lms = platformName(this.registration.kind);
+    const res = await this.caller.call({
+      what,
+      route: "memberships",
+      method: "GET",
+      url: withLimit(membershipsUrl, 10),
+      anyOf: [NRPS_SCOPE],
+      accept: MEDIA_TYPE.membershipContainer,
+    });
+    const page = parseJsonBody<Partial<Membership> | null>(res, what);
+    if (!page || typeof page !== "object" || !Array.isArray(page.members) || !page.context) {
+      throw new AgsError(`${what}: ${lms} answered without a context and members list`, {
+        kind: "invalid-request",
+        errorCode: "unexpected_body",
+      });
+    }
+    return { contextId: page.context.id, members: page.members.length };
   }
 
   async listMembers(membershipsUrl: string, query: MembershipQuery = {}): Promise<Membership> {
@@ -74,4 +98,10 @@ export class NrpsClient {
     );
     return { ...head!, members };
   }
+}
+
+function withLimit(membershipsUrl: string, limit: number): string {
+  const url = new URL(membershipsUrl);
+  if (!url.searchParams.has("limit")) url.searchParams.set("limit", String(limit));
+  return url.href;
 }

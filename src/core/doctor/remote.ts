@@ -2,9 +2,10 @@
 
 import { keyPathFor, loadToolKey } from "../../base/keys.js";
 import type { LmsCheckName } from "../../clients/lti/check.js";
-import { anyLineItemsUrl } from "../../store/links.js";
+import { anyLineItemsUrl, anyNrpsUrl } from "../../store/links.js";
 import type { LmsCheckResult } from "../check-result.js";
 import { courseraFor } from "../coursera.js";
+import { scopePolicy } from "../lms-scopes.js";
 import { ltiRegistration } from "../lti.js";
 import { type Check, type CheckRow, type CheckStatus, DOCTOR_RETRY, need, row, worst } from "./basis.js";
 
@@ -24,26 +25,19 @@ export const courseraTokenCheck: Check = {
   },
 };
 
-const lmsRows: Record<LmsCheckName, string> = {
-  "platform-jwks": "lms-jwks",
-  "service-token": "lms-token",
-  "ags-scopes": "lms-scopes",
-  "nrps-scope": "lms-nrps",
-  "line-items": "lms-line-items",
-};
+const lmsRowNames: LmsCheckName[] = ["lms-jwks", "lms-token", "lms-scopes", "lms-nrps", "lms-line-items"];
 
 const lmsFixes: Record<LmsCheckName, string> = {
-  "platform-jwks": "check the registration's JWKS URL (`gg4l lms show`) with the LMS admin",
-  "service-token":
-    "compare the client id, deployment id, token URL and tool key in the LMS with `gg4l lms show`",
-  "ags-scopes": "enable the Assignment and Grade Services for this tool in the LMS",
-  "nrps-scope": "enable Names and Role Provisioning for this tool in the LMS (needed for no-SSO sync only)",
-  "line-items": "launch a Coursera link of this LMS once, then run gg4l doctor again",
+  "lms-jwks": "check the registration's JWKS URL (`gg4l lms show`) with the LMS admin",
+  "lms-token": "compare the client id, deployment id, token URL and tool key in the LMS with `gg4l lms show`",
+  "lms-scopes": "enable the Assignment and Grade Services for this tool in the LMS",
+  "lms-nrps": "enable Names and Role Provisioning for this tool in the LMS (needed for no-SSO sync only)",
+  "lms-line-items": "launch a Coursera link of this LMS once, then run gg4l doctor again",
 };
 
 /** `gg4l lms check`'s rows, with "skip" (could not run) reported as a warning. */
 export const lmsCheck: Check = {
-  names: Object.values(lmsRows),
+  names: lmsRowNames,
   async run({ ctx, http, state, tenant, registration }) {
     const reg = need(registration, "fail");
     if (reg.kind === "google-classroom") {
@@ -51,24 +45,28 @@ export const lmsCheck: Check = {
       return classroomRows(await checkClassroom(ctx, need(tenant, "fail"), reg, { http }));
     }
     const key = await loadToolKey(keyPathFor(ctx.dbPath));
-    const lineItemsUrl = anyLineItemsUrl(need(state, "fail").db, reg.id);
+    const db = need(state, "fail").db;
+    const lineItemsUrl = anyLineItemsUrl(db, reg.id);
+    const membershipsUrl = anyNrpsUrl(db, reg.id, lineItemsUrl);
     const { checkLmsRegistration } = await import("../../clients/lti/check.js");
     const results = await checkLmsRegistration(ltiRegistration(reg), key, {
       http,
       retry: DOCTOR_RETRY,
+      policy: scopePolicy(reg),
       ...(lineItemsUrl ? { lineItemsUrl } : {}),
+      ...(membershipsUrl ? { membershipsUrl } : {}),
     });
     return results.map((r): CheckRow => {
       const said = r.lmsMessage ? ` (the LMS said: ${r.lmsMessage})` : "";
       if (r.status !== "skip")
-        return row(lmsRows[r.check], r.status, `${r.message}${said}`, r.hint ?? lmsFixes[r.check]);
+        return row(r.check, r.status, `${r.message}${said}`, r.hint ?? lmsFixes[r.check]);
       const fix =
         reg.kind === "google-classroom"
           ? "nothing to do over LTI: Google Classroom grades go through the Classroom API"
-          : r.check === "line-items" && r.message.startsWith("no line-items")
-            ? lmsFixes["line-items"]
+          : r.check === "lms-line-items" && r.message.startsWith("no line-items")
+            ? lmsFixes["lms-line-items"]
             : "fix the lms-token row first";
-      return row(lmsRows[r.check], "warn", `not checked: ${r.message}`, r.hint ?? fix);
+      return row(r.check, "warn", `not checked: ${r.message}`, r.hint ?? fix);
     });
   },
 };
