@@ -10,11 +10,10 @@ import {
 import { confirmOrRefuse } from "./confirm.js";
 import type { Context } from "./context.js";
 import { requireRegistration } from "./lms.js";
+import { oneOf } from "./validate.js";
 
 /** The grade-sync options (R1), for the commands that take one. */
 export { gradeSyncOptions };
-
-import { oneOf } from "./validate.js";
 
 export interface SettingsView {
   tenant: string;
