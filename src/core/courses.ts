@@ -55,10 +55,23 @@ export function courseItems(ctx: Context, tenant: TenantRow, courseId: string) {
   return listItems(ctx.state().db, tenant.id, courseId);
 }
 
-export interface RefreshResult extends CourseRefreshOutcome {
+type NamedCourseChange = CourseRefreshOutcome["added"][number] & { programName: string };
+
+export interface RefreshResult extends Omit<CourseRefreshOutcome, "added" | "removed"> {
   tenant: string;
   programs: Array<{ id: string; name: string }>;
   courses: number;
+  /** Each with the program's name beside its id. */
+  added: NamedCourseChange[];
+  removed: NamedCourseChange[];
+}
+
+/** The course refresh of programs just activated (`programs activate --refresh`). */
+export async function refreshActivated(
+  ctx: Context,
+  programs: Array<{ id: string; name: string }>,
+): Promise<RefreshResult> {
+  return refreshProgramCourses(ctx, currentTenant(ctx), programs);
 }
 
 /** R3: pull the course lists and gradable items of active programs now, and say what changed. */
@@ -140,5 +153,17 @@ export async function refreshProgramCourses(
       ctx.now().toISOString(),
     ),
   )();
-  return { tenant: tenant.slug, programs, courses: courses.length, ...outcome };
+  const programName = new Map(programs.map((p) => [p.id, p.name]));
+  const named = (change: CourseRefreshOutcome["added"][number]): NamedCourseChange => ({
+    ...change,
+    programName: programName.get(change.programId) ?? change.programId,
+  });
+  return {
+    tenant: tenant.slug,
+    programs,
+    courses: courses.length,
+    ...outcome,
+    added: outcome.added.map(named),
+    removed: outcome.removed.map(named),
+  };
 }

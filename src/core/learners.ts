@@ -20,7 +20,7 @@ import type { TenantRow } from "../store/tenants.js";
 import { type LearnerClassroomMatch, learnerClassroomMatch, NOT_IN_ROSTER } from "./classroom/roster.js";
 import type { Context } from "./context.js";
 import { courseraFor } from "./coursera.js";
-import { resolveProgram } from "./programs.js";
+import { pullPrograms, resolveProgram } from "./programs.js";
 import { currentTenant } from "./tenants.js";
 
 /** What to tell a learner who never came through the LMS (R4). */
@@ -455,10 +455,18 @@ export interface LicenseRow {
   total: number | null;
   available: number | null;
   test: number;
+  /** When these figures were last read from Coursera (`programs pull`, `licenses --refresh`, the daily sync). */
+  pulledAt: string;
 }
 
-export function licenses(ctx: Context, program: string | undefined): LicenseRow[] {
+/** Licenses per program, as of the last pull from Coursera; `refresh` pulls first. */
+export async function licenses(
+  ctx: Context,
+  program: string | undefined,
+  opts: { refresh?: boolean } = {},
+): Promise<LicenseRow[]> {
   const tenant = currentTenant(ctx);
+  if (opts.refresh) await pullPrograms(ctx);
   const { db } = ctx.state();
   const rows = program ? [resolveProgram(ctx, tenant, program)] : listProgramSummaries(db, tenant.id);
   return rows.map((p) => ({
@@ -469,5 +477,6 @@ export function licenses(ctx: Context, program: string | undefined): LicenseRow[
     total: p.licenseCount,
     available: p.licenseCount === null ? null : Math.max(0, p.licenseCount - p.members),
     test: p.testMembers,
+    pulledAt: p.pulledAt,
   }));
 }
