@@ -116,7 +116,8 @@ describe("tables on a terminal", () => {
   it("draws a table with headers on a TTY and plain rows when piped", async () => {
     const tty = await runInProcess(["tenant", "list"], { db, tty: true });
     expect(tty.stdout).toMatch(/SLUG.*NAME.*COURSERA ORG/);
-    expect(tty.stdout).toMatch(/│|─|\|/);
+    expect(tty.stdout).not.toMatch(/│|─|\|/);
+    expect(tty.stdout.split("\n")[0]).toMatch(/^\s*SLUG\s+NAME\s+COURSERA ORG/);
     const piped = await runInProcess(["tenant", "list"], { db });
     expect(piped.stdout).toBe("*\tuni-x\tX\to\t-\t-\n");
   });

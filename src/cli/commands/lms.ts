@@ -211,6 +211,7 @@ export function registerLmsCheck(lms: Command, cli: CliEnv): void {
               [c.message, c.lmsMessage ? `LMS said: ${c.lmsMessage}` : "", c.hint ? `fix: ${c.hint}` : ""]
                 .filter(Boolean)
                 .join(" — "),
+            wrap: true,
           },
         ],
         result.checks,

@@ -40,7 +40,7 @@ async function renderSummary(out: Output, s: PlanSummary): Promise<void> {
   await out.table(
     [
       { header: "ACTION", value: (r: (typeof rows)[number]) => r.action },
-      { header: "WHY", value: (r) => r.why },
+      { header: "WHY", value: (r) => r.why, wrap: true },
       { header: "COUNT", value: (r) => r.count },
     ],
     rows,
@@ -342,7 +342,7 @@ export function registerSync(program: Command, cli: CliEnv): void {
             { header: "LEARNER", value: (f: (typeof run.failures)[number]) => f.externalId },
             { header: "COURSE", value: (f) => f.courseId },
             { header: "ITEM", value: (f) => f.itemId },
-            { header: "LMS SAID", value: (f) => f.message },
+            { header: "LMS SAID", value: (f) => f.message, wrap: true },
           ],
           run.failures,
           "",
