@@ -6,7 +6,7 @@ import {
   listItems,
   saveRefreshedCourses,
 } from "../store/courses.js";
-import { listProgramSummaries } from "../store/programs.js";
+import { listProgramSummaries, programNames } from "../store/programs.js";
 import type { TenantRow } from "../store/tenants.js";
 import type { Context } from "./context.js";
 import { courseraFor } from "./coursera.js";
@@ -19,7 +19,9 @@ export interface CourseView {
   name: string;
   slug: string | null;
   url: string | null;
+  /** Program ids, and their names in the same order. */
   programs: string[];
+  programNames: string[];
   gradableItems: number;
   /** false until someone has a gradebook row in the course: Coursera reveals items only there. */
   itemsKnown: boolean;
@@ -29,12 +31,15 @@ export interface CourseView {
 export function listCourseViews(ctx: Context, program: string | undefined): CourseView[] {
   const tenant = currentTenant(ctx);
   const programId = program ? resolveProgram(ctx, tenant, program).programId : undefined;
-  return listCourses(ctx.state().db, tenant.id, programId).map((c) => ({
+  const { db } = ctx.state();
+  const names = new Map(programNames(db, tenant.id).map((p) => [p.id, p.name]));
+  return listCourses(db, tenant.id, programId).map((c) => ({
     id: c.courseId,
     name: c.name,
     slug: c.slug,
     url: c.url,
     programs: c.programIds,
+    programNames: c.programIds.map((id) => names.get(id) ?? id),
     gradableItems: c.itemCount,
     itemsKnown: c.itemsKnown,
     refreshedAt: c.refreshedAt,

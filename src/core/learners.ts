@@ -15,7 +15,7 @@ import {
 } from "../store/learners.js";
 import { type LinkRow, linksLaunchedBy } from "../store/links.js";
 import { type LmsIdentity, lmsUsersOfLearner } from "../store/lms-users.js";
-import { listProgramSummaries, programSummary } from "../store/programs.js";
+import { listProgramSummaries, programNames, programSummary } from "../store/programs.js";
 import type { TenantRow } from "../store/tenants.js";
 import { type LearnerClassroomMatch, learnerClassroomMatch, NOT_IN_ROSTER } from "./classroom/roster.js";
 import type { Context } from "./context.js";
@@ -32,18 +32,21 @@ export interface LearnerListItem {
   email: string | null;
   name: string | null;
   test: boolean;
+  /** Program ids, and their names in the same order. */
   programs: string[];
+  programNames: string[];
   sso: boolean;
   lastLaunchAt: string | null;
 }
 
-function listItem(l: LearnerSummary): LearnerListItem {
+function listItem(l: LearnerSummary, nameOf: (programId: string) => string): LearnerListItem {
   return {
     externalId: l.externalId,
     email: l.email,
     name: l.fullName,
     test: l.isTest,
     programs: l.programIds,
+    programNames: l.programIds.map(nameOf),
     sso: l.launches > 0,
     lastLaunchAt: l.lastLaunchAt,
   };
@@ -55,11 +58,13 @@ export function listLearners(
 ): LearnerListItem[] {
   const tenant = currentTenant(ctx);
   const programId = opts.program ? resolveProgram(ctx, tenant, opts.program).programId : undefined;
-  return listLearnerSummaries(ctx.state().db, tenant.id, {
+  const { db } = ctx.state();
+  const names = new Map(programNames(db, tenant.id).map((p) => [p.id, p.name]));
+  return listLearnerSummaries(db, tenant.id, {
     programId,
     testOnly: opts.test,
     neverLaunched: opts.noSso,
-  }).map(listItem);
+  }).map((l) => listItem(l, (id) => names.get(id) ?? id));
 }
 
 function findOne(ctx: Context, tenant: TenantRow, key: string): LearnerRow {

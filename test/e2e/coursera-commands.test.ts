@@ -5,6 +5,7 @@ import { type FakeCoursera, startFakeCoursera } from "../../fixtures/fake-course
 import { tenantAddArgs } from "../../fixtures/fake-coursera/tenant.js";
 import { CourseraClient } from "../../src/clients/coursera/client.js";
 import { parseJson, type RunResult, sandboxState } from "../helpers/gg4l.js";
+import { plainLines, runOnTerminal } from "../helpers/pty.js";
 
 let fake: FakeCoursera;
 let box: ReturnType<typeof sandboxState>;
@@ -264,6 +265,41 @@ describe("learners", () => {
     const unknown = expectExit(await box.gg4l(["learners", "show", "ghost@nowhere.edu"]), 3);
     expect(unknown.stderr).toMatch(/signing in on coursera\.org directly does not connect the accounts/);
     expect(unknown.stderr).not.toContain("ghost@nowhere.edu");
+  });
+
+  it("list and courses list show program names on a terminal; piped, the id columns stay and names come last", async () => {
+    const programs = await pullAndActivate("Data Science");
+    expectExit(await box.gg4l(["courses", "refresh", "--all"]), 0);
+    const id = programs.get("Data Science")!.id;
+    const json = parseJson<
+      Array<{ externalId: string; email: string | null; programs: string[]; programNames: string[] }>
+    >(await box.gg4l(["learners", "list", "--program", id, "--json"]));
+    expect(json[0]!.programs).toContain(id);
+    expect(json[0]!.programNames[json[0]!.programs.indexOf(id)]).toBe("Data Science");
+    const piped = (await box.gg4l(["learners", "list", "--program", id])).stdout.trim().split("\n");
+    const first = piped[0]!.split("\t");
+    expect(first).toHaveLength(7);
+    expect(first[0]).toBe(json[0]!.externalId);
+    expect(first[3]).toContain(id);
+    expect(first[6]).toContain("Data Science");
+    const screen = plainLines(
+      (await runOnTerminal(["learners", "list", "--program", id], { env: { GG4L_DB: box.db } })).screen,
+    );
+    const header = screen.find((line) => /PROGRAMS/.test(line))!;
+    const sameIds = json.every((l) => l.email === null || l.email === l.externalId);
+    expect(header).toMatch(sameIds ? /^EXTERNAL ID = E-MAIL +NAME/ : /^EXTERNAL ID +EMAIL +NAME/);
+    expect(header).not.toMatch(/PROGRAM NAMES/);
+    expect(screen.some((line) => line.includes("Data Science"))).toBe(true);
+    expect(screen.join("\n")).not.toContain(id);
+
+    const courses = (await box.gg4l(["courses", "list"])).stdout.trim().split("\n");
+    expect(courses[0]!.split("\t")[2]).toContain(id);
+    expect(courses[0]!.split("\t")[5]).toContain("Data Science");
+    const courseScreen = plainLines(
+      (await runOnTerminal(["courses", "list"], { env: { GG4L_DB: box.db } })).screen,
+    );
+    expect(courseScreen.join("\n")).toMatch(/Data Science/);
+    expect(courseScreen.join("\n")).not.toContain(id);
   });
 
   it("list filters by program, test flag and SSO; mark-test/unmark-test report per learner", async () => {

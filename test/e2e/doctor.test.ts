@@ -87,8 +87,8 @@ describe("gg4l doctor: output", () => {
     expect(result.code).toBe(1);
     // gh/kubectl style: a header and aligned columns, no rules; STATUS no wider than "STATUS".
     expect(result.stdout).not.toMatch(/[┌│─┼]/);
-    expect(result.stdout).toMatch(/^CHECK +STATUS  MESSAGE +FIX$/m);
-    expect(result.stdout).toMatch(/^database +pass    integrity ok/m);
+    expect(result.stdout).toMatch(/^CHECK +STATUS {2}MESSAGE +FIX$/m);
+    expect(result.stdout).toMatch(/^database +pass {4}integrity ok/m);
     expect(result.stderr).toMatch(/passed, \d+ warning\(s\), \d+ failed/);
   });
 

@@ -39,9 +39,10 @@ export function registerCourses(program: Command, cli: CliEnv): void {
         [
           { header: "ID", value: (c: CourseView) => c.id },
           { header: "NAME", value: (c) => c.name },
-          { header: "PROGRAMS", value: (c) => c.programs },
+          { header: "PROGRAMS", value: (c) => (out.terminal ? c.programNames : c.programs) },
           { header: "ITEMS", value: (c) => (c.itemsKnown ? c.gradableItems : "not yet known") },
           { header: "REFRESHED", value: (c) => c.refreshedAt },
+          ...(out.terminal ? [] : [{ header: "PROGRAM NAMES", value: (c: CourseView) => c.programNames }]),
         ],
         rows,
         "No courses. Refresh them with: gg4l courses refresh --all",

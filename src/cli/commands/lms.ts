@@ -89,12 +89,15 @@ export function registerLms(program: Command, cli: CliEnv): void {
       (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
     .option("--api-url <url>", "Classroom: the API base URL (default https://classroom.googleapis.com/v1)")
-    .requiredOption("--grade-sync <option>", "assignment|course|final — one option per LMS instance (R1)")
+    .requiredOption(
+      "--grade-sync <option>",
+      "assignment (a link and a column per gradable item) | course (a link per course; the sync makes a column per gradable item) | final (a link and a column per course, the final grade) — one option per LMS instance (R1)",
+    )
     .addHelpText(
       "after",
       examples([
         [
-          "register a Moodle site, one gradebook column per Coursera course",
+          "register a Moodle site, one course link and a gradebook column per gradable item of the course (Option B)",
           "gg4l lms register --kind moodle --issuer https://moodle.uni.edu --client-id abc --deployment-id 1 --auth-url https://moodle.uni.edu/mod/lti/auth.php --token-url https://moodle.uni.edu/mod/lti/token.php --jwks-url https://moodle.uni.edu/mod/lti/certs.php --grade-sync course",
         ],
         [

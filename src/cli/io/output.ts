@@ -102,6 +102,11 @@ export class Output {
     this.style = options.style;
   }
 
+  /** Tables go to a person (a terminal) rather than to a script (a pipe or a file). */
+  get terminal(): boolean {
+    return this.io.stdoutTTY;
+  }
+
   /** Print `data` as JSON under --json; otherwise run the human renderer. */
   async emit(data: unknown, human: () => void | Promise<void>): Promise<void> {
     if (this.json) {
