@@ -21,6 +21,7 @@ import { loadToolKey } from "../src/base/keys.js";
 import { lineItemServiceUrl } from "../src/clients/lti/ags.js";
 import { ALL_AGS_SCOPES } from "../src/clients/lti/constants.js";
 import { ServiceTokenProvider } from "../src/clients/lti/token.js";
+import { benchDryRunOutput, type DryRunOutputBench } from "./dry-run-output.js";
 import { repoRoot } from "./measure.js";
 
 export interface SyncBench {
@@ -29,6 +30,8 @@ export interface SyncBench {
   items: number;
   concurrency: number;
   dryRunMs: number;
+  /** Printing the plan (--dry-run, --dry-run --json) beside bare loops over the same rows; judged on its own. */
+  output: DryRunOutputBench;
   /**
    * cpuMs: the process's CPU time (user + system), steadier than wall time on a busy machine.
    * postingMs: from the first score post to the last one as the fake LMS received them.
@@ -71,14 +74,22 @@ export interface Round {
   postingRatio: number;
 }
 
-interface Child {
+export interface Child {
   ms: number;
   rssKb: number;
   cpuMs: number;
   stdout: string;
+  /** Bytes written to stdout (kept in `stdout` only without `discardStdout`). */
+  stdoutBytes: number;
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv, node = true): Promise<Child> {
+/** Runs gg4l (or, with node false, a node script) and measures it. */
+export function run(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  node = true,
+  opts: { discardStdout?: boolean } = {},
+): Promise<Child> {
   const rssFile = join(env.GG4L_BENCH_DIR!, `rss-${Math.random()}`);
   const cpuFile = `${rssFile}.cpu`;
   return new Promise((resolve, reject) => {
@@ -94,10 +105,18 @@ function run(args: string[], env: NodeJS.ProcessEnv, node = true): Promise<Child
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
+    let stdoutBytes = 0;
     let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
+    if (opts.discardStdout) {
+      child.stdout.on("data", (d: Buffer) => {
+        stdoutBytes += d.length;
+      });
+    } else {
+      child.stdout.setEncoding("utf8").on("data", (d: string) => {
+        stdout += d;
+        stdoutBytes += Buffer.byteLength(d);
+      });
+    }
     child.stderr.setEncoding("utf8").on("data", (d: string) => {
       stderr += d;
     });
@@ -111,7 +130,7 @@ function run(args: string[], env: NodeJS.ProcessEnv, node = true): Promise<Child
           return 0;
         }
       };
-      resolve({ ms, rssKb: read(rssFile), cpuMs: read(cpuFile), stdout });
+      resolve({ ms, rssKb: read(rssFile), cpuMs: read(cpuFile), stdout, stdoutBytes });
     });
   });
 }
@@ -240,6 +259,7 @@ export async function benchSync(
     db.close();
 
     const dry = await run(["sync", "grades", "--dry-run"], env);
+    const output = await benchDryRunOutput(env);
     // The baseline's job: the same URLs and scores gg4l posts, with one token.
     const key = await loadToolKey(keyFile);
     const tokens = new ServiceTokenProvider(
@@ -372,6 +392,7 @@ export async function benchSync(
       items,
       concurrency,
       dryRunMs: Math.round(dry.ms),
+      output,
       live: {
         ms: mid.liveMs,
         posted: mid.posted,

@@ -90,6 +90,16 @@ export class PartialFailureError extends GgError {
   }
 }
 
+/**
+ * The operator answered "no" to a confirmation. Not a failure: nothing changed, as they asked,
+ * so the command ends with "Nothing changed." and exit 0.
+ */
+export class DeclinedError extends GgError {
+  constructor(message: string) {
+    super(message, ExitCode.ok);
+  }
+}
+
 export class InterruptedError extends GgError {
   constructor(message = "interrupted") {
     super(message, ExitCode.interrupted);

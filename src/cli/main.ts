@@ -3,7 +3,7 @@
  * place that decides exit codes; bin/gg4l.js is the only place that exits.
  */
 import { CommanderError } from "commander";
-import { ExitCode, GgError } from "../base/errors.js";
+import { DeclinedError, ExitCode, GgError } from "../base/errors.js";
 import { redact } from "../base/redact.js";
 import { runShutdown } from "../base/shutdown.js";
 import { corruptStateError, isCorruption } from "../core/context.js";
@@ -50,6 +50,10 @@ export async function run(argv: string[], cli: CliEnv): Promise<number> {
       if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return ExitCode.ok;
       // commander already printed its message; "(did you mean …)" included.
       return commanderUsageCodes.has(error.code) ? ExitCode.usage : ExitCode.failure;
+    }
+    if (error instanceof DeclinedError) {
+      cli.io.stderr.write(`${redact(error.message)}\nNothing changed.\n`);
+      return ExitCode.ok;
     }
     if (error instanceof GgError) {
       report(cli, argv, error);

@@ -1,9 +1,10 @@
-import { UsageError } from "../base/errors.js";
+import { DeclinedError, UsageError } from "../base/errors.js";
 import type { Context } from "./context.js";
 
 /**
  * Ask before harm. Passes when `yes` was given; otherwise prompts on a terminal, and
- * without one refuses with a usage error naming the flag that confirms.
+ * without one refuses with a usage error naming the flag that confirms. A "no" is a
+ * DeclinedError: nothing changes and the command exits 0.
  */
 export async function confirmOrRefuse(
   ctx: Context,
@@ -17,8 +18,5 @@ export async function confirmOrRefuse(
     });
   }
   const ok = await ctx.prompter.confirm(opts.question, false);
-  if (!ok)
-    throw new UsageError(`${opts.refusal}: not confirmed`, {
-      hint: `nothing was changed; pass ${flag} to skip the question`,
-    });
+  if (!ok) throw new DeclinedError(`${opts.refusal}: not confirmed`);
 }

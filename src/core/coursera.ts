@@ -18,13 +18,13 @@ export interface CourseraCredentials {
 export function courseraCredentials(ctx: Context, tenant: TenantRow): CourseraCredentials {
   if (!tenant.courseraClientId) {
     throw new ConfigError(`tenant "${tenant.slug}" has no Coursera client id`, {
-      hint: `remove and re-add the tenant with --coursera-client-id, e.g. \`gg4l tenant add ${tenant.slug} … --coursera-client-id <id> --coursera-secret-stdin\``,
+      hint: `set it with \`gg4l tenant set ${tenant.slug} --coursera-client-id <id> --coursera-secret-stdin\``,
     });
   }
   const secret = courseraSecret(ctx.dbPath, ctx.env, tenant.slug);
   if (!secret.value) {
     throw new ConfigError(`no Coursera client secret for tenant "${tenant.slug}"`, {
-      hint: "set GG4L_COURSERA_CLIENT_SECRET, or store it with `gg4l tenant add … --coursera-secret-stdin`",
+      hint: `set GG4L_COURSERA_CLIENT_SECRET, or store it with \`gg4l tenant set ${tenant.slug} --coursera-secret-stdin\``,
     });
   }
   const source = secret.source === "env" ? "GG4L_COURSERA_CLIENT_SECRET" : "the secrets file";

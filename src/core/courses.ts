@@ -6,7 +6,7 @@ import {
   listItems,
   saveRefreshedCourses,
 } from "../store/courses.js";
-import { listProgramSummaries } from "../store/programs.js";
+import { listProgramSummaries, programNames } from "../store/programs.js";
 import type { TenantRow } from "../store/tenants.js";
 import type { Context } from "./context.js";
 import { courseraFor } from "./coursera.js";
@@ -19,7 +19,9 @@ export interface CourseView {
   name: string;
   slug: string | null;
   url: string | null;
+  /** Program ids, and their names in the same order. */
   programs: string[];
+  programNames: string[];
   gradableItems: number;
   /** false until someone has a gradebook row in the course: Coursera reveals items only there. */
   itemsKnown: boolean;
@@ -29,12 +31,15 @@ export interface CourseView {
 export function listCourseViews(ctx: Context, program: string | undefined): CourseView[] {
   const tenant = currentTenant(ctx);
   const programId = program ? resolveProgram(ctx, tenant, program).programId : undefined;
-  return listCourses(ctx.state().db, tenant.id, programId).map((c) => ({
+  const { db } = ctx.state();
+  const names = new Map(programNames(db, tenant.id).map((p) => [p.id, p.name]));
+  return listCourses(db, tenant.id, programId).map((c) => ({
     id: c.courseId,
     name: c.name,
     slug: c.slug,
     url: c.url,
     programs: c.programIds,
+    programNames: c.programIds.map((id) => names.get(id) ?? id),
     gradableItems: c.itemCount,
     itemsKnown: c.itemsKnown,
     refreshedAt: c.refreshedAt,
@@ -55,10 +60,23 @@ export function courseItems(ctx: Context, tenant: TenantRow, courseId: string) {
   return listItems(ctx.state().db, tenant.id, courseId);
 }
 
-export interface RefreshResult extends CourseRefreshOutcome {
+type NamedCourseChange = CourseRefreshOutcome["added"][number] & { programName: string };
+
+export interface RefreshResult extends Omit<CourseRefreshOutcome, "added" | "removed"> {
   tenant: string;
   programs: Array<{ id: string; name: string }>;
   courses: number;
+  /** Each with the program's name beside its id. */
+  added: NamedCourseChange[];
+  removed: NamedCourseChange[];
+}
+
+/** The course refresh of programs just activated (`programs activate --refresh`). */
+export async function refreshActivated(
+  ctx: Context,
+  programs: Array<{ id: string; name: string }>,
+): Promise<RefreshResult> {
+  return refreshProgramCourses(ctx, currentTenant(ctx), programs);
 }
 
 /** R3: pull the course lists and gradable items of active programs now, and say what changed. */
@@ -140,5 +158,17 @@ export async function refreshProgramCourses(
       ctx.now().toISOString(),
     ),
   )();
-  return { tenant: tenant.slug, programs, courses: courses.length, ...outcome };
+  const programName = new Map(programs.map((p) => [p.id, p.name]));
+  const named = (change: CourseRefreshOutcome["added"][number]): NamedCourseChange => ({
+    ...change,
+    programName: programName.get(change.programId) ?? change.programId,
+  });
+  return {
+    tenant: tenant.slug,
+    programs,
+    courses: courses.length,
+    ...outcome,
+    added: outcome.added.map(named),
+    removed: outcome.removed.map(named),
+  };
 }

@@ -15,12 +15,12 @@ import {
 } from "../store/learners.js";
 import { type LinkRow, linksLaunchedBy } from "../store/links.js";
 import { type LmsIdentity, lmsUsersOfLearner } from "../store/lms-users.js";
-import { listProgramSummaries, programSummary } from "../store/programs.js";
+import { listProgramSummaries, programNames, programSummary } from "../store/programs.js";
 import type { TenantRow } from "../store/tenants.js";
 import { type LearnerClassroomMatch, learnerClassroomMatch, NOT_IN_ROSTER } from "./classroom/roster.js";
 import type { Context } from "./context.js";
 import { courseraFor } from "./coursera.js";
-import { resolveProgram } from "./programs.js";
+import { pullPrograms, resolveProgram } from "./programs.js";
 import { currentTenant } from "./tenants.js";
 
 /** What to tell a learner who never came through the LMS (R4). */
@@ -32,18 +32,21 @@ export interface LearnerListItem {
   email: string | null;
   name: string | null;
   test: boolean;
+  /** Program ids, and their names in the same order. */
   programs: string[];
+  programNames: string[];
   sso: boolean;
   lastLaunchAt: string | null;
 }
 
-function listItem(l: LearnerSummary): LearnerListItem {
+function listItem(l: LearnerSummary, nameOf: (programId: string) => string): LearnerListItem {
   return {
     externalId: l.externalId,
     email: l.email,
     name: l.fullName,
     test: l.isTest,
     programs: l.programIds,
+    programNames: l.programIds.map(nameOf),
     sso: l.launches > 0,
     lastLaunchAt: l.lastLaunchAt,
   };
@@ -55,11 +58,13 @@ export function listLearners(
 ): LearnerListItem[] {
   const tenant = currentTenant(ctx);
   const programId = opts.program ? resolveProgram(ctx, tenant, opts.program).programId : undefined;
-  return listLearnerSummaries(ctx.state().db, tenant.id, {
+  const { db } = ctx.state();
+  const names = new Map(programNames(db, tenant.id).map((p) => [p.id, p.name]));
+  return listLearnerSummaries(db, tenant.id, {
     programId,
     testOnly: opts.test,
     neverLaunched: opts.noSso,
-  }).map(listItem);
+  }).map((l) => listItem(l, (id) => names.get(id) ?? id));
 }
 
 function findOne(ctx: Context, tenant: TenantRow, key: string): LearnerRow {
@@ -455,10 +460,18 @@ export interface LicenseRow {
   total: number | null;
   available: number | null;
   test: number;
+  /** When these figures were last read from Coursera (`programs pull`, `licenses --refresh`, the daily sync). */
+  pulledAt: string;
 }
 
-export function licenses(ctx: Context, program: string | undefined): LicenseRow[] {
+/** Licenses per program, as of the last pull from Coursera; `refresh` pulls first. */
+export async function licenses(
+  ctx: Context,
+  program: string | undefined,
+  opts: { refresh?: boolean } = {},
+): Promise<LicenseRow[]> {
   const tenant = currentTenant(ctx);
+  if (opts.refresh) await pullPrograms(ctx);
   const { db } = ctx.state();
   const rows = program ? [resolveProgram(ctx, tenant, program)] : listProgramSummaries(db, tenant.id);
   return rows.map((p) => ({
@@ -469,5 +482,6 @@ export function licenses(ctx: Context, program: string | undefined): LicenseRow[
     total: p.licenseCount,
     available: p.licenseCount === null ? null : Math.max(0, p.licenseCount - p.members),
     test: p.testMembers,
+    pulledAt: p.pulledAt,
   }));
 }

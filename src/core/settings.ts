@@ -44,7 +44,24 @@ export interface FlagChange {
   setting: "incremental" | "no-sso" | "classroom-return";
   value: boolean;
   changed: boolean;
+  /** One sentence: what the setting's value means for students. */
+  forStudents: string;
 }
+
+const FOR_STUDENTS = {
+  incremental: {
+    on: "students are sent a grade only when it is new or changed, so the LMS notifies them only then",
+    off: "every run sends every eligible grade again, so an LMS that notifies on grades tells students about grades they already have, every night",
+  },
+  "no-sso": {
+    on: "a student who has opened any one link of a program gets grades on all of its connected links, without opening each (found through a launch or the LMS roster by e-mail)",
+    off: "a student gets a grade on a link only once they have opened that link themselves",
+  },
+  "classroom-return": {
+    on: "students see a grade when their turned-in work is returned; grades of work not turned in stay written, not released",
+    off: "grades are written as drafts: students see them once a teacher returns the work in Classroom",
+  },
+} as const;
 
 const FLAG_COLUMNS = {
   incremental: "incremental",
@@ -71,7 +88,13 @@ export function setSyncFlag(
   if (current !== value) {
     setFlag(ctx.state().db, reg.id, FLAG_COLUMNS[setting], value, ctx.now().toISOString());
   }
-  return { tenant: tenant.slug, setting, value, changed: current !== value };
+  return {
+    tenant: tenant.slug,
+    setting,
+    value,
+    changed: current !== value,
+    forStudents: FOR_STUDENTS[setting][value ? "on" : "off"],
+  };
 }
 
 export interface GradeSyncChange {

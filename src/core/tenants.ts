@@ -2,7 +2,14 @@ import { ConflictError, NotFoundError, UsageError } from "../base/errors.js";
 import { maskSecret, registerSecret } from "../base/redact.js";
 import { findRegistrationByTenant } from "../store/lms.js";
 import { deleteMeta, getMeta, setMeta } from "../store/meta.js";
-import { deleteTenant, findTenant, insertTenant, listTenants, type TenantRow } from "../store/tenants.js";
+import {
+  deleteTenant,
+  findTenant,
+  insertTenant,
+  listTenants,
+  type TenantRow,
+  updateTenant,
+} from "../store/tenants.js";
 import { confirmOrRefuse } from "./confirm.js";
 import type { Context } from "./context.js";
 import { courseraSecret, forgetTenantSecrets, storeCourseraSecret } from "./secrets.js";
@@ -93,6 +100,53 @@ export async function addTenant(
   if (secret) storeCourseraSecret(ctx.dbPath, tenant.slug, secret);
   const defaultSlug = getMeta(db, DEFAULT_TENANT_KEY);
   return { ...view(ctx, tenant, defaultSlug), madeDefault: defaultSlug === tenant.slug };
+}
+
+export interface SetTenantInput {
+  slug: string;
+  name?: string;
+  courseraUrl?: string;
+  courseraClientId?: string;
+  secretFromStdin: boolean;
+}
+
+/**
+ * Edits a tenant in place: its name, Coursera API URL, client id and (from stdin) secret.
+ * The slug and the Coursera org stay: the programs, learners and links in the state are the org's.
+ */
+export async function setTenant(
+  ctx: Context,
+  input: SetTenantInput,
+): Promise<TenantView & { changed: string[] }> {
+  const tenant = requireTenant(ctx, input.slug);
+  ctx.tenantInUse = tenant.slug;
+  const name = input.name?.trim();
+  if (input.name !== undefined && !name)
+    throw new UsageError("the tenant name is empty", { hint: 'pass --name "University X"' });
+  const clientId = input.courseraClientId?.trim();
+  if (input.courseraClientId !== undefined && !clientId)
+    throw new UsageError("the Coursera client id is empty", { hint: "pass --coursera-client-id <id>" });
+  const courseraUrl =
+    input.courseraUrl === undefined
+      ? undefined
+      : validateUrl(input.courseraUrl, "--coursera-url").replace(/\/+$/, "");
+  if (name === undefined && courseraUrl === undefined && clientId === undefined && !input.secretFromStdin) {
+    throw new UsageError("nothing to change", {
+      hint: `pass one or more of --name, --coursera-url, --coursera-client-id, --coursera-secret-stdin, e.g. \`gg4l tenant set ${tenant.slug} --coursera-client-id <id> --coursera-secret-stdin\``,
+    });
+  }
+  const secret = input.secretFromStdin ? await readSecretInput(ctx, true) : undefined;
+  const changes = {
+    ...(name !== undefined && name !== tenant.name ? { name } : {}),
+    ...(courseraUrl !== undefined && courseraUrl !== tenant.courseraUrl ? { courseraUrl } : {}),
+    ...(clientId !== undefined && clientId !== tenant.courseraClientId ? { courseraClientId: clientId } : {}),
+  };
+  const { db } = ctx.state();
+  updateTenant(db, tenant.id, changes);
+  if (secret) storeCourseraSecret(ctx.dbPath, tenant.slug, secret);
+  const changed = [...Object.keys(changes), ...(secret ? ["courseraSecret"] : [])];
+  const updated = requireTenant(ctx, tenant.slug);
+  return { ...view(ctx, updated, getMeta(db, DEFAULT_TENANT_KEY)), changed };
 }
 
 /** The secret comes from --coursera-secret-stdin (piped, or a hidden prompt on a terminal) or the environment. */

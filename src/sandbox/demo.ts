@@ -1,8 +1,9 @@
 /**
  * `gg4l sandbox demo`: the whole integration in one run on the embedded sandbox — register,
  * pull and activate, refresh courses, publish through the picker, learners launch and take
- * licenses, grades appear, dry run, live sync, the gradebook, an incremental re-run that
- * posts nothing, and a test learner removed with its license freed.
+ * licenses, a test learner flagged, grades appear, dry run (the test learner kept out), live
+ * sync, the gradebook, an incremental re-run that posts nothing, and the test learner removed
+ * with its license freed.
  */
 import { refreshCourses } from "../core/courses.js";
 import { markTest, removeLearners } from "../core/learners.js";
@@ -36,7 +37,7 @@ export interface DemoResult {
     freed: number;
     total: number;
   };
-  sync: { planned: number; posted: number; stale: number; failed: number };
+  sync: { planned: number; posted: number; stale: number; failed: number; skipped: Record<string, number> };
   gradebook: Array<{ column: string; learner: string; score: number | null }>;
   rerun: { posted: number; notifications: number; posts: number };
   removedTestLearners: number;
@@ -91,6 +92,12 @@ export async function runDemo(world: SandboxWorld, events: DemoEvents): Promise<
     `${launches} visit(s); licenses ${before.used} → ${afterLaunches.used} of ${afterLaunches.licenseCap}`,
   );
 
+  events.step("Flag the test learner: a license holder kept out of grade sync (R5)");
+  await pullPrograms(ctx);
+  const tests = SANDBOX_LEARNERS.filter((l) => l.test).map((l) => l.email);
+  markTest(ctx, tests, true);
+  events.detail(`${tests.length} learner(s) flagged as test; their grades stay out of the LMS`);
+
   events.step("Coursera grades appear");
   SANDBOX_LEARNERS.forEach((learner, i) => {
     coursera.control.setGrades([
@@ -141,10 +148,7 @@ export async function runDemo(world: SandboxWorld, events: DemoEvents): Promise<
   };
   events.detail(`${rerunResult.posted} posted, ${rerunResult.notifications} student notification(s)`);
 
-  events.step("A test learner is removed and the license freed");
-  await pullPrograms(ctx);
-  const tests = SANDBOX_LEARNERS.filter((l) => l.test).map((l) => l.email);
-  markTest(ctx, tests, true);
+  events.step("The test learner is removed and the license freed");
   const removal = await removeLearners(
     ctx,
     { keys: [], test: true, program: chosen.id, dryRun: false, confirm: chosen.id },
@@ -175,6 +179,7 @@ export async function runDemo(world: SandboxWorld, events: DemoEvents): Promise<
       posted: run.counts.posted,
       stale: run.counts.stale,
       failed: run.counts.failed,
+      skipped: plan.skipped,
     },
     gradebook,
     rerun: rerunResult,

@@ -31,6 +31,20 @@ export function insertTenant(db: Db, tenant: Omit<TenantRow, "id">): TenantRow {
   return { id: Number(info.lastInsertRowid), ...tenant };
 }
 
+/** Changes the given fields of one tenant; the others stay as they are. */
+export function updateTenant(
+  db: Db,
+  id: number,
+  changes: Partial<Pick<TenantRow, "name" | "courseraUrl" | "courseraClientId">>,
+): void {
+  const sets: string[] = [];
+  if (changes.name !== undefined) sets.push("name = @name");
+  if (changes.courseraUrl !== undefined) sets.push("coursera_url = @courseraUrl");
+  if (changes.courseraClientId !== undefined) sets.push("coursera_client_id = @courseraClientId");
+  if (sets.length === 0) return;
+  db.prepare(`UPDATE tenants SET ${sets.join(", ")} WHERE id = @id`).run({ ...changes, id });
+}
+
 export function deleteTenant(db: Db, id: number): void {
   db.prepare("DELETE FROM tenants WHERE id = ?").run(id);
 }

@@ -92,7 +92,7 @@ describe("completion", () => {
         { encoding: "utf8" },
       ).trim();
     expect(complete("te").split(" ")).toEqual(["tenant"]);
-    expect(complete("tenant", "").split(" ").sort()).toEqual(["add", "list", "remove", "show", "use"]);
+    expect(complete("tenant", "").split(" ").sort()).toEqual(["add", "list", "remove", "set", "show", "use"]);
     expect(complete("--db", "x.db", "settings", "set", "")).toBe(
       "grade-sync incremental no-sso classroom-return",
     );
@@ -108,7 +108,7 @@ describe("completion", () => {
     expect(zsh.stdout).toMatch(/^#compdef gg4l/);
     const fish = await runGg4l(["completion", "fish"]);
     expect(fish.stdout).toContain(
-      "complete -c gg4l -f -n \"__gg4l_at 'tenant'\" -a 'add list show use remove'",
+      "complete -c gg4l -f -n \"__gg4l_at 'tenant'\" -a 'add set list show use remove'",
     );
     const json = parseJson<{ shell: string; script: string }>(
       await runGg4l(["completion", "bash", "--json"]),

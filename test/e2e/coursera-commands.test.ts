@@ -5,6 +5,7 @@ import { type FakeCoursera, startFakeCoursera } from "../../fixtures/fake-course
 import { tenantAddArgs } from "../../fixtures/fake-coursera/tenant.js";
 import { CourseraClient } from "../../src/clients/coursera/client.js";
 import { parseJson, type RunResult, sandboxState } from "../helpers/gg4l.js";
+import { plainLines, runOnTerminal } from "../helpers/pty.js";
 
 let fake: FakeCoursera;
 let box: ReturnType<typeof sandboxState>;
@@ -92,6 +93,69 @@ describe("programs", () => {
     ]);
   });
 
+  it("activate --refresh pulls the courses at once; without it, the hint names the command", async () => {
+    await pullAndActivate();
+    const plain = expectExit(await box.gg4l(["programs", "activate", "Data Science"]), 0);
+    const id = (await programsByName()).get("Data Science")!.id;
+    expect(plain.stderr).toContain(
+      `Next: pull their courses so they can be published: gg4l courses refresh --program ${id}`,
+    );
+    expect(parseJson<unknown[]>(await box.gg4l(["courses", "list", "--json"]))).toEqual([]);
+
+    const refreshed = parseJson<{
+      changed: unknown[];
+      unchanged: Array<{ name: string }>;
+      refresh: { courses: number; added: Array<{ programName: string }> };
+    }>(expectExit(await box.gg4l(["programs", "activate", "Data Science", "--refresh", "--json"]), 0));
+    expect(refreshed.unchanged.map((p) => p.name)).toEqual(["Data Science"]);
+    expect(refreshed.refresh.courses).toBeGreaterThan(0);
+    expect(refreshed.refresh.added).toHaveLength(refreshed.refresh.courses);
+    expect(new Set(refreshed.refresh.added.map((c) => c.programName))).toEqual(new Set(["Data Science"]));
+    const listed = parseJson<unknown[]>(await box.gg4l(["courses", "list", "--json"]));
+    expect(listed).toHaveLength(refreshed.refresh.courses);
+    const human = expectExit(await box.gg4l(["programs", "activate", "Cloud Computing", "--refresh"]), 0);
+    expect(human.stderr).toMatch(/Activated Cloud Computing/);
+    expect(human.stderr).toMatch(/Refreshed \d+ course\(s\) of 1 program\(s\)/);
+    expect(human.stderr).not.toMatch(/Next: pull their courses/);
+    expectExit(
+      await box.gg4l(["programs", "deactivate", "Cloud Computing", "--refresh"]),
+      2,
+      /unknown option/,
+    );
+  });
+
+  it("licenses says how old its figures are, and --refresh reads them from Coursera", async () => {
+    const programs = await pullAndActivate("Data Science");
+    const program = programs.get("Data Science")!;
+    const before = parseJson<Array<{ programId: string; used: number; pulledAt: string }>>(
+      await box.gg4l(["licenses", "--program", program.id, "--json"]),
+    )[0]!;
+    expect(Date.parse(before.pulledAt)).not.toBeNaN();
+    const human = expectExit(await box.gg4l(["licenses"]), 0);
+    expect(human.stderr).toMatch(
+      /As of the last read from Coursera, \d+ s ago .*`gg4l licenses --refresh` reads them now/,
+    );
+    const client = new CourseraClient({
+      baseUrl: fake.baseUrl,
+      orgId: fake.orgId,
+      clientId: fake.clientId,
+      clientSecret: fake.clientSecret,
+    });
+    await client.addMember(program.id, { externalId: "late-joiner@fsu.edu" });
+    const stale = parseJson<Array<{ used: number }>>(
+      await box.gg4l(["licenses", "--program", program.id, "--json"]),
+    );
+    expect(stale[0]!.used).toBe(before.used);
+    const fresh = parseJson<Array<{ used: number; pulledAt: string }>>(
+      await box.gg4l(["licenses", "--program", program.id, "--refresh", "--json"]),
+    );
+    expect(fresh[0]!.used).toBe(before.used + 1);
+    expect(fresh[0]!.pulledAt >= before.pulledAt).toBe(true);
+    expect(expectExit(await box.gg4l(["licenses", "--refresh"]), 0).stderr).toMatch(
+      /Read from Coursera just now/,
+    );
+  });
+
   it("show lists courses, gradable items, licenses and test learners, and warns at the license cap", async () => {
     const programs = await pullAndActivate("Data Science", "Cloud Computing");
     expectExit(await box.gg4l(["courses", "refresh", "--all"]), 0);
@@ -163,10 +227,14 @@ describe("courses", () => {
     expect(after.added).toEqual([
       {
         programId: programs.get("Data Science")!.id,
+        programName: "Data Science",
         courseId: content.id ?? content.contentId,
         name: "Deep Learning Now",
       },
     ]);
+    fake.control.addCourse({ programId: programs.get("Data Science")!.id, name: "Graph Theory", items: 2 });
+    const human = expectExit(await box.gg4l(["courses", "refresh", "--all"]), 0);
+    expect(human.stderr).toMatch(/added: Graph Theory \(.+\) to Data Science\n/);
     const listed = parseJson<Array<{ name: string; programs: string[] }>>(
       await box.gg4l(["courses", "list", "--program", "Data Science", "--json"]),
     );
@@ -197,6 +265,41 @@ describe("learners", () => {
     const unknown = expectExit(await box.gg4l(["learners", "show", "ghost@nowhere.edu"]), 3);
     expect(unknown.stderr).toMatch(/signing in on coursera\.org directly does not connect the accounts/);
     expect(unknown.stderr).not.toContain("ghost@nowhere.edu");
+  });
+
+  it("list and courses list show program names on a terminal; piped, the id columns stay and names come last", async () => {
+    const programs = await pullAndActivate("Data Science");
+    expectExit(await box.gg4l(["courses", "refresh", "--all"]), 0);
+    const id = programs.get("Data Science")!.id;
+    const json = parseJson<
+      Array<{ externalId: string; email: string | null; programs: string[]; programNames: string[] }>
+    >(await box.gg4l(["learners", "list", "--program", id, "--json"]));
+    expect(json[0]!.programs).toContain(id);
+    expect(json[0]!.programNames[json[0]!.programs.indexOf(id)]).toBe("Data Science");
+    const piped = (await box.gg4l(["learners", "list", "--program", id])).stdout.trim().split("\n");
+    const first = piped[0]!.split("\t");
+    expect(first).toHaveLength(7);
+    expect(first[0]).toBe(json[0]!.externalId);
+    expect(first[3]).toContain(id);
+    expect(first[6]).toContain("Data Science");
+    const screen = plainLines(
+      (await runOnTerminal(["learners", "list", "--program", id], { env: { GG4L_DB: box.db } })).screen,
+    );
+    const header = screen.find((line) => /PROGRAMS/.test(line))!;
+    const sameIds = json.every((l) => l.email === null || l.email === l.externalId);
+    expect(header).toMatch(sameIds ? /^EXTERNAL ID = E-MAIL +NAME/ : /^EXTERNAL ID +EMAIL +NAME/);
+    expect(header).not.toMatch(/PROGRAM NAMES/);
+    expect(screen.some((line) => line.includes("Data Science"))).toBe(true);
+    expect(screen.join("\n")).not.toContain(id);
+
+    const courses = (await box.gg4l(["courses", "list"])).stdout.trim().split("\n");
+    expect(courses[0]!.split("\t")[2]).toContain(id);
+    expect(courses[0]!.split("\t")[5]).toContain("Data Science");
+    const courseScreen = plainLines(
+      (await runOnTerminal(["courses", "list"], { env: { GG4L_DB: box.db } })).screen,
+    );
+    expect(courseScreen.join("\n")).toMatch(/Data Science/);
+    expect(courseScreen.join("\n")).not.toContain(id);
   });
 
   it("list filters by program, test flag and SSO; mark-test/unmark-test report per learner", async () => {

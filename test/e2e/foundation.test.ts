@@ -406,15 +406,20 @@ describe("LMS registration and settings", () => {
     expect(parseJson(await box.gg4l(["settings", "set", "incremental", "off", "--json"]))).toMatchObject({
       value: false,
       changed: true,
+      forStudents: expect.stringMatching(/tells students about grades they already have/),
     });
     expect(parseJson(await box.gg4l(["settings", "set", "no-sso", "on", "--json"]))).toMatchObject({
       value: true,
       changed: true,
+      forStudents: expect.stringMatching(/without opening each/),
     });
     const again = await box.gg4l(["settings", "set", "no-sso", "on"]);
     expectExit(again, 0, /already on/);
+    expect(again.stderr).toMatch(/For students: a student who has opened any one link/);
+    const back = await box.gg4l(["settings", "set", "incremental", "on"]);
+    expect(back.stderr).toMatch(/For students: students are sent a grade only when it is new or changed/);
     expect(parseJson(await box.gg4l(["settings", "show", "--json"]))).toMatchObject({
-      incremental: false,
+      incremental: true,
       noSso: true,
     });
     expectExit(await box.gg4l(["settings", "set", "no-sso", "maybe"]), 2, /takes on or off/);

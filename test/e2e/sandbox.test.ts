@@ -1,4 +1,6 @@
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname } from "node:path";
 import { describe, expect, it } from "vitest";
 import { binPath, parseJson, runGg4l, sandboxState } from "../helpers/gg4l.js";
 
@@ -6,7 +8,7 @@ interface Demo {
   lms: string;
   launches: number;
   licenses: { taken: number; freed: number };
-  sync: { planned: number; posted: number; failed: number };
+  sync: { planned: number; posted: number; failed: number; skipped: Record<string, number> };
   gradebook: Array<{ column: string; learner: string; score: number | null }>;
   rerun: { posted: number; posts: number; notifications: number };
   removedTestLearners: number;
@@ -22,9 +24,12 @@ describe("gg4l sandbox demo", () => {
       expect(demo.licenses.taken).toBe(5);
       expect(demo.licenses.freed).toBe(1);
       expect(demo.sync.posted).toBe(demo.sync.planned);
-      expect(demo.sync.posted).toBe(10);
+      // Four learners' two items; the test learner, flagged before the sync, is kept out (R5).
+      expect(demo.sync.posted).toBe(8);
+      expect(demo.sync.skipped["test-learner"]).toBe(2);
       expect(demo.sync.failed).toBe(0);
-      expect(demo.gradebook).toHaveLength(10);
+      expect(demo.gradebook).toHaveLength(8);
+      expect(demo.gradebook.map((g) => g.learner).join(" ")).not.toMatch(/test\.student/);
       expect(demo.gradebook.every((g) => typeof g.score === "number")).toBe(true);
       expect(demo.rerun).toEqual({ posted: 0, posts: 0, notifications: 0 });
     }, 60_000);
@@ -71,7 +76,8 @@ describe("gg4l sandbox demo", () => {
     const result = await runGg4l(["sandbox", "demo"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/1\. Register the tenant and the LMS/);
-    expect(result.stdout).toMatch(/A test learner is removed and the license freed/);
+    expect(result.stdout).toMatch(/The test learner is removed and the license freed/);
+    expect(result.stdout).toMatch(/2 not sent: test learner: kept out of grade sync/);
     expect(result.stdout).toMatch(/^Summary$/m);
     expect(result.stderr).toMatch(/Continue by hand/);
   }, 60_000);
@@ -83,14 +89,40 @@ describe("gg4l sandbox start", () => {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
+    let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => {
       stdout += d;
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
     });
     const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
     for (let i = 0; i < 600 && !stdout.includes("}\n"); i++)
       await new Promise((resolve) => setTimeout(resolve, 50));
-    const info = JSON.parse(stdout) as { env: { GG4L_DB: string; GG4L_TENANT: string }; try: string[] };
+    const info = JSON.parse(stdout) as {
+      env: { GG4L_DB: string; GG4L_TENANT: string };
+      try: string[];
+      lms: { url: string; baseUrl: string; issuer: string; adminUrl: string };
+      tool: { loginUrl: string };
+      stateDir: string;
+      keptOnStop: boolean;
+    };
     expect(info.try).toHaveLength(3);
+    // The fake LMS's own address (not its issuer, which is a real LMS's name) and its admin API answer.
+    expect(info.lms.issuer).toBe("https://canvas.instructure.com");
+    expect(info.lms.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect((await fetch(`${info.lms.adminUrl}info`)).status).toBe(200);
+    expect(info.stateDir).toBe(dirname(info.env.GG4L_DB));
+    expect(info.keptOnStop).toBe(false);
+    expect(existsSync(info.stateDir)).toBe(true);
+    // gg4l serve's log lines show, as with a standalone serve.
+    await fetch(info.tool.loginUrl, {
+      method: "POST",
+      body: new URLSearchParams({ iss: "https://nobody.example" }),
+    });
+    for (let i = 0; i < 100 && !/login-refused/.test(stderr); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(stderr).toMatch(/^\S+Z login-refused /m);
     const env = { GG4L_DB: info.env.GG4L_DB, GG4L_TENANT: info.env.GG4L_TENANT };
     const learners = parseJson<unknown[]>(await runGg4l(["learners", "list", "--json"], { env }));
     expect(learners.length).toBeGreaterThan(0);
@@ -100,5 +132,6 @@ describe("gg4l sandbox start", () => {
     expect(daily.run.counts.failed).toBe(0);
     child.kill("SIGINT");
     expect(await exited).toBe(0);
+    expect(existsSync(info.stateDir)).toBe(false);
   }, 60_000);
 });

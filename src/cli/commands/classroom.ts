@@ -34,7 +34,7 @@ function renderRoster(out: Output, v: RosterView): Promise<void> {
         { header: "STUDENT", value: (s) => s.email ?? s.userId },
         { header: "NAME", value: (s) => s.name },
         { header: "MATCH", value: (s) => (s.status === "matched" ? `matched: ${s.externalId}` : s.status) },
-        { header: "WHY", value: (s) => s.diagnosis },
+        { header: "WHY", value: (s) => s.diagnosis, wrap: true },
       ],
       v.students,
       "no Classroom roster read yet: run `gg4l classroom roster --refresh` (or a sync)",

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
-import type { CourseView } from "../../core/courses.js";
+import type { CourseView, RefreshResult } from "../../core/courses.js";
 import { type CliEnv, defineAction, examples } from "../command.js";
+import type { Output } from "../io/output.js";
 
 const load = () => import("../../core/courses.js");
 
@@ -38,9 +39,10 @@ export function registerCourses(program: Command, cli: CliEnv): void {
         [
           { header: "ID", value: (c: CourseView) => c.id },
           { header: "NAME", value: (c) => c.name },
-          { header: "PROGRAMS", value: (c) => c.programs },
+          { header: "PROGRAMS", value: (c) => (out.terminal ? c.programNames : c.programs) },
           { header: "ITEMS", value: (c) => (c.itemsKnown ? c.gradableItems : "not yet known") },
           { header: "REFRESHED", value: (c) => c.refreshedAt },
+          ...(out.terminal ? [] : [{ header: "PROGRAM NAMES", value: (c: CourseView) => c.programNames }]),
         ],
         rows,
         "No courses. Refresh them with: gg4l courses refresh --all",
@@ -72,18 +74,21 @@ export function registerCourses(program: Command, cli: CliEnv): void {
           out.note("No active programs to refresh. Activate one with: gg4l programs activate <program>");
           return;
         }
-        out.success(`Refreshed ${result.courses} course(s) of ${result.programs.length} program(s)`);
-        for (const c of result.added) out.note(`  added: ${c.name} (${c.courseId}) to ${c.programId}`);
-        for (const c of result.removed) out.note(`  removed: ${c.name} (${c.courseId}) from ${c.programId}`);
-        for (const c of result.renamed) out.note(`  renamed: ${c.from} → ${c.to} (${c.courseId})`);
-        if (result.itemsAdded.length + result.itemsRemoved.length > 0) {
-          out.note(
-            `  gradable items: ${result.itemsAdded.length} added, ${result.itemsRemoved.length} removed`,
-          );
-        }
-        if (result.added.length + result.removed.length + result.renamed.length === 0)
-          out.note("  no course changes");
+        renderRefresh(out, result);
       });
     },
   );
+}
+
+/** What a course refresh changed, by name (`courses refresh`, `programs activate --refresh`). */
+export function renderRefresh(out: Output, result: RefreshResult): void {
+  out.success(`Refreshed ${result.courses} course(s) of ${result.programs.length} program(s)`);
+  for (const c of result.added) out.note(`  added: ${c.name} (${c.courseId}) to ${c.programName}`);
+  for (const c of result.removed) out.note(`  removed: ${c.name} (${c.courseId}) from ${c.programName}`);
+  for (const c of result.renamed) out.note(`  renamed: ${c.from} → ${c.to} (${c.courseId})`);
+  if (result.itemsAdded.length + result.itemsRemoved.length > 0) {
+    out.note(`  gradable items: ${result.itemsAdded.length} added, ${result.itemsRemoved.length} removed`);
+  }
+  if (result.added.length + result.removed.length + result.renamed.length === 0)
+    out.note("  no course changes");
 }

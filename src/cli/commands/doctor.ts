@@ -35,8 +35,8 @@ export function registerDoctor(program: Command, cli: CliEnv): void {
         [
           { header: "CHECK", value: (r: CheckRow) => r.check },
           { header: "STATUS", value: (r) => colored(out, r.status) },
-          { header: "MESSAGE", value: (r) => r.message },
-          { header: "FIX", value: (r) => r.fix },
+          { header: "MESSAGE", value: (r) => r.message, wrap: true },
+          { header: "FIX", value: (r) => r.fix, wrap: true },
         ],
         report.checks,
         "",

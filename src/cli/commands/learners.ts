@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { BulkOutcome, LearnerListItem, RemovalPlan } from "../../core/learners.js";
 import { type CliEnv, defineAction, examples } from "../command.js";
-import type { Output } from "../io/output.js";
+import type { Column, Output } from "../io/output.js";
 
 const load = () => import("../../core/learners.js");
 
@@ -51,15 +51,27 @@ export function registerLearners(program: Command, cli: CliEnv): void {
     async ({ ctx, out, opts }) => {
       const { listLearners } = await load();
       const rows = listLearners(ctx, { program: opts.program, test: opts.test, noSso: opts.sso === false });
+      // On a terminal: one column when every external id is the e-mail, program names. Piped, the
+      // columns stay as scripts know them, program names added last.
+      const sameIds = rows.every((l) => l.email === null || l.email === l.externalId);
+      const identity: Column<LearnerListItem>[] =
+        out.terminal && sameIds
+          ? [{ header: "EXTERNAL ID = E-MAIL", value: (l) => l.externalId }]
+          : [
+              { header: "EXTERNAL ID", value: (l) => l.externalId },
+              { header: "EMAIL", value: (l) => l.email },
+            ];
       await out.emit(rows, () =>
         out.table(
           [
-            { header: "EXTERNAL ID", value: (l: LearnerListItem) => l.externalId },
-            { header: "EMAIL", value: (l) => l.email },
+            ...identity,
             { header: "NAME", value: (l) => l.name },
-            { header: "PROGRAMS", value: (l) => l.programs },
+            { header: "PROGRAMS", value: (l) => (out.terminal ? l.programNames : l.programs) },
             { header: "SSO", value: (l) => (l.sso ? "linked" : "never launched") },
             { header: "TEST", value: (l) => l.test },
+            ...(out.terminal
+              ? []
+              : [{ header: "PROGRAM NAMES", value: (l: LearnerListItem) => l.programNames }]),
           ],
           rows,
           "No learners match. `gg4l programs pull` fetches program members.",

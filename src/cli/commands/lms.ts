@@ -98,12 +98,15 @@ export function registerLms(program: Command, cli: CliEnv): void {
       "--public-url <url>",
       "with --dynamic: where the LMS reaches `gg4l serve` (default: the last `gg4l serve --public-url`)",
     )
-    .requiredOption("--grade-sync <option>", "assignment|course|final — one option per LMS instance (R1)")
+    .requiredOption(
+      "--grade-sync <option>",
+      "assignment (a link and a column per gradable item) | course (a link per course; the sync makes a column per gradable item) | final (a link and a column per course, the final grade) — one option per LMS instance (R1)",
+    )
     .addHelpText(
       "after",
       examples([
         [
-          "register a Moodle site, one gradebook column per Coursera course",
+          "register a Moodle site, one course link and a gradebook column per gradable item of the course (Option B)",
           "gg4l lms register --kind moodle --issuer https://moodle.uni.edu --client-id abc --deployment-id 1 --auth-url https://moodle.uni.edu/mod/lti/auth.php --token-url https://moodle.uni.edu/mod/lti/token.php --jwks-url https://moodle.uni.edu/mod/lti/certs.php --grade-sync course",
         ],
         [
@@ -272,6 +275,7 @@ export function registerLmsCheck(lms: Command, cli: CliEnv): void {
               [c.message, c.lmsMessage ? `LMS said: ${c.lmsMessage}` : "", c.hint ? `fix: ${c.hint}` : ""]
                 .filter(Boolean)
                 .join(" — "),
+            wrap: true,
           },
         ],
         result.checks,

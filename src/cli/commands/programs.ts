@@ -2,8 +2,10 @@ import type { Command } from "commander";
 import type { ProgramView } from "../../core/programs.js";
 import { type CliEnv, defineAction, examples } from "../command.js";
 import type { Output } from "../io/output.js";
+import { renderRefresh } from "./courses.js";
 
 const load = () => import("../../core/programs.js");
+const loadCourses = () => import("../../core/courses.js");
 
 const licenseText = (p: ProgramView) => `${p.licenses.used}/${p.licenses.total ?? "?"}`;
 
@@ -160,14 +162,30 @@ export function registerPrograms(program: Command, cli: CliEnv): void {
           ["pick from a list (terminal only)", `gg4l programs ${verb}`],
         ]),
       );
-    defineAction(cmd, cli, { audit: true }, async ({ ctx, out, args }) => {
+    if (active) {
+      cmd.option(
+        "--refresh",
+        "pull the programs' courses from Coursera now, so they can be published at once",
+      );
+    }
+    defineAction<{ refresh?: boolean }>(cmd, cli, { audit: true }, async ({ ctx, out, args, opts }) => {
       const { setProgramsActive } = await load();
-      const result = await setProgramsActive(ctx, args, active);
+      const activation = await setProgramsActive(ctx, args, active);
+      const programs = [...activation.changed, ...activation.unchanged];
+      const refresh = opts.refresh ? await (await loadCourses()).refreshActivated(ctx, programs) : null;
+      const result = active ? { ...activation, refresh } : activation;
       await out.emit(result, () => {
         for (const p of result.changed)
           out.success(`${active ? "Activated" : "Deactivated"} ${p.name} (${p.id})`);
         for (const p of result.unchanged)
           out.note(`${p.name} (${p.id}) is already ${active ? "active" : "inactive"}`);
+        if (refresh) renderRefresh(out, refresh);
+        else if (active && programs.length > 0) {
+          const ids = programs.map((p) => p.id);
+          out.note(
+            `Next: pull their courses so they can be published: gg4l courses refresh ${ids.length === 1 ? `--program ${ids[0]}` : "--all"} (the daily sync does it within 24 h)`,
+          );
+        }
       });
     });
   }

@@ -1,3 +1,4 @@
+import { dirname } from "node:path";
 import type { Command } from "commander";
 import type { DemoResult } from "../../sandbox/demo.js";
 import { type CliEnv, defineAction, examples } from "../command.js";
@@ -150,11 +151,22 @@ export function registerSandbox(program: Command, cli: CliEnv): void {
         },
       ]);
       world.ctx.close();
+      // From here on, gg4l serve's log lines (launches, refusals) show, as with a standalone serve.
+      world.ctx.logger = ctx.logger;
+      const baseUrl = world.lms?.origin ?? world.classroom!.apiUrl;
       const info = {
         env: { GG4L_DB: world.dbPath, GG4L_TENANT: SANDBOX_TENANT },
         coursera: world.coursera.baseUrl,
-        lms: { kind: choice.lms, url: world.lms?.issuer ?? world.classroom!.apiUrl },
+        lms: {
+          kind: choice.lms,
+          url: world.lms?.issuer ?? world.classroom!.apiUrl,
+          baseUrl,
+          issuer: world.lms?.issuer ?? null,
+          adminUrl: world.lms ? `${world.lms.origin}/_fake/` : null,
+        },
         tool: world.tool?.urls ?? null,
+        stateDir: dirname(world.dbPath),
+        keptOnStop: !world.throwaway,
         try: ["gg4l learners list", "gg4l sync daily --dry-run", "gg4l sync daily"],
       };
       await out.emit(info, () => {
@@ -163,8 +175,21 @@ export function registerSandbox(program: Command, cli: CliEnv): void {
         out.line(`  export GG4L_TENANT=${info.env.GG4L_TENANT}\n`);
         out.line("Then try:");
         for (const command of info.try) out.line(`  ${command}`);
-        out.line(`\nFake Coursera: ${info.coursera}\nFake ${choice.lms}: ${info.lms.url}`);
-        if (info.tool) out.line(`gg4l serve: ${info.tool.baseUrl}`);
+        out.line(`\nFake Coursera: ${info.coursera}`);
+        if (world.lms) {
+          out.line(
+            `Fake ${choice.lms}: ${baseUrl}${world.lms.issuer === baseUrl ? "" : ` (issuer ${world.lms.issuer})`}`,
+          );
+          out.line(
+            `  its admin API: ${info.lms.adminUrl}info, …/gradebook, …/posts (fixtures/fake-lms/README.md)`,
+          );
+        } else out.line(`Fake Classroom API: ${baseUrl}`);
+        if (info.tool) out.line(`gg4l serve: ${info.tool.baseUrl} (its log lines follow on stderr)`);
+        out.line(
+          info.keptOnStop
+            ? `\nState: ${info.stateDir} (kept when the sandbox stops)`
+            : `\nState: ${info.stateDir}, with its secrets file and tool key; removed when the sandbox stops (pass --db to keep it)`,
+        );
       });
       out.note("Ctrl-C stops the sandbox.");
       await new Promise<void>((resolve) => {

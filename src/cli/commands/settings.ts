@@ -83,8 +83,7 @@ export function registerSettings(program: Command, cli: CliEnv): void {
       const state = result.value ? "on" : "off";
       if (result.changed) out.success(`classroom-return is now ${state} for tenant ${result.tenant}`);
       else out.note(`classroom-return is already ${state} for tenant ${result.tenant}`);
-      if (result.value)
-        out.note("Classroom returns only work a student turned in; other grades stay written, not released");
+      out.note(`For students: ${result.forStudents}.`);
     });
   });
 
@@ -143,6 +142,7 @@ export function registerSettings(program: Command, cli: CliEnv): void {
         const state = result.value ? "on" : "off";
         if (result.changed) out.success(`${name} is now ${state} for tenant ${result.tenant}`);
         else out.note(`${name} is already ${state} for tenant ${result.tenant}`);
+        out.note(`For students: ${result.forStudents}.`);
       });
     });
   }

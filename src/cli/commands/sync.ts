@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { PlanEntry, PlanSummary, RunResult, RunRow } from "../../core/sync/index.js";
 import { type CliEnv, defineAction, examples } from "../command.js";
+import { chunkedWriter } from "../io/chunked.js";
 import type { Output } from "../io/output.js";
 import { progressReporter } from "../io/progress.js";
 
@@ -40,7 +41,7 @@ async function renderSummary(out: Output, s: PlanSummary): Promise<void> {
   await out.table(
     [
       { header: "ACTION", value: (r: (typeof rows)[number]) => r.action },
-      { header: "WHY", value: (r) => r.why },
+      { header: "WHY", value: (r) => r.why, wrap: true },
       { header: "COUNT", value: (r) => r.count },
     ],
     rows,
@@ -166,18 +167,21 @@ export function registerSync(program: Command, cli: CliEnv): void {
       const result = service.dryRun(ctx, filtersOf(opts), {
         ...(opts.planOut ? { planOut: opts.planOut } : {}),
         entries: () => {
+          // Streamed in large chunks: a plan of a million grades is never built in memory, nor
+          // written a line per call.
+          const stdout = chunkedWriter(cli.io.stdout);
           if (out.json) {
-            // Streamed: a plan of a million grades must not be built in memory first.
-            cli.io.stdout.write(`{\n  "dryRun": true,\n  "items": [`);
+            stdout.write(`{\n  "dryRun": true,\n  "items": [`);
             let first = true;
             for (const entry of service.planEntries(ctx)) {
-              cli.io.stdout.write(`${first ? "\n" : ",\n"}    ${JSON.stringify(entry)}`);
+              stdout.write(`${first ? "\n" : ",\n"}    ${JSON.stringify(entry)}`);
               first = false;
             }
-            cli.io.stdout.write("\n  ],\n");
+            stdout.write("\n  ],\n");
           } else if (opts.verbose) {
-            for (const entry of service.planEntries(ctx)) out.line(renderEntry(entry));
+            for (const entry of service.planEntries(ctx)) stdout.write(`${renderEntry(entry)}\n`);
           }
+          stdout.flush();
         },
       });
       summary = result.summary;
@@ -342,7 +346,7 @@ export function registerSync(program: Command, cli: CliEnv): void {
             { header: "LEARNER", value: (f: (typeof run.failures)[number]) => f.externalId },
             { header: "COURSE", value: (f) => f.courseId },
             { header: "ITEM", value: (f) => f.itemId },
-            { header: "LMS SAID", value: (f) => f.message },
+            { header: "LMS SAID", value: (f) => f.message, wrap: true },
           ],
           run.failures,
           "",

@@ -83,6 +83,49 @@ export function registerTenant(program: Command, cli: CliEnv): void {
     });
   });
 
+  const set = tenant
+    .command("set")
+    .description("edit a tenant: its name, Coursera API URL, client id or secret (the slug and org stay)")
+    .argument("<slug>", "the tenant to edit")
+    .option("--name <text>", "the institution's name")
+    .option("--coursera-url <baseUrl>", "Coursera API base URL")
+    .option("--coursera-client-id <id>", "Coursera API client id")
+    .option(
+      "--coursera-secret-stdin",
+      "read a new Coursera client secret from standard input (a hidden prompt on a terminal)",
+    )
+    .addHelpText(
+      "after",
+      examples([
+        [
+          "give a tenant its Coursera credentials",
+          'printf %s "$SECRET" | gg4l tenant set uni-x --coursera-client-id cid --coursera-secret-stdin',
+        ],
+        ["rename a tenant", 'gg4l tenant set uni-x --name "University of X"'],
+      ]),
+    );
+  defineAction<{
+    name?: string;
+    courseraUrl?: string;
+    courseraClientId?: string;
+    courseraSecretStdin?: boolean;
+  }>(set, cli, { audit: true }, async ({ ctx, out, opts, args }) => {
+    const { setTenant } = await loadTenants();
+    const result = await setTenant(ctx, {
+      slug: args[0]!,
+      name: opts.name,
+      courseraUrl: opts.courseraUrl,
+      courseraClientId: opts.courseraClientId,
+      secretFromStdin: Boolean(opts.courseraSecretStdin),
+    });
+    await out.emit(result, () => {
+      if (result.changed.length === 0)
+        out.note(`Tenant ${result.slug} already had those values; nothing changed.`);
+      else out.success(`Changed ${result.changed.join(", ")} of tenant ${result.slug}`);
+      renderTenant(out, result);
+    });
+  });
+
   const list = tenant
     .command("list")
     .description("list tenants")

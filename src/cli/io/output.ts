@@ -9,6 +9,8 @@ import type { Style } from "./style.js";
 export interface Column<Row> {
   header: string;
   value: (row: Row) => unknown;
+  /** On a terminal, wrap a long value onto more lines instead of cutting it (prose: a message, a fix). */
+  wrap?: boolean;
 }
 
 export interface OutputOptions {
@@ -29,23 +31,60 @@ function tsvCell(value: unknown): string {
   return cell(value).replace(/[\t\r\n]+/g, " ");
 }
 
-function longestLine(text: string): number {
-  return Math.max(...text.split("\n").map((line) => line.length));
+const ANSI = /\x1b\[[0-9;]*m/g;
+
+/** Characters a cell takes on screen (colour codes take none). */
+function visibleLength(text: string): number {
+  return text.replace(ANSI, "").length;
 }
 
+/** Cut to `width` characters, the last one an ellipsis; colour is dropped from a cut cell. */
+function truncate(text: string, width: number): string {
+  if (visibleLength(text) <= width) return text;
+  return `${text.replace(ANSI, "").slice(0, Math.max(0, width - 1))}…`;
+}
+
+/** Word-wrap to lines of at most `width` characters (a longer word is cut). */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  for (const paragraph of text.replace(ANSI, "").split("\n")) {
+    let line = "";
+    for (const word of paragraph.split(" ")) {
+      let rest = word;
+      while (rest.length > width) {
+        if (line) lines.push(line);
+        lines.push(rest.slice(0, width));
+        rest = rest.slice(width);
+        line = "";
+      }
+      if (!line) line = rest;
+      else if (line.length + 1 + rest.length <= width) line = `${line} ${rest}`;
+      else {
+        lines.push(line);
+        line = rest;
+      }
+    }
+    lines.push(line);
+  }
+  return lines;
+}
+
+const GAP = 2;
+
 /**
- * Column widths that fit a terminal of `columns` characters: the widest columns give way
- * first (their cells wrap); undefined when the table fits as it is or the width is unknown.
+ * Column widths that fit a terminal of `columns` characters, columns `GAP` apart: the widest
+ * columns give way first, never the first (it identifies the row) and none below 8 characters;
+ * undefined when the table fits as it is or the width is unknown.
  */
 export function fitWidths(natural: number[], columns: number): number[] | undefined {
-  const borders = natural.length + 1;
-  const available = columns - borders;
+  const available = columns - GAP * (natural.length - 1);
   const total = natural.reduce((a, b) => a + b, 0);
   if (columns <= 0 || total <= available) return undefined;
   const widths = [...natural];
   const floor = 8;
   while (widths.reduce((a, b) => a + b, 0) > available) {
-    const widest = widths.indexOf(Math.max(...widths));
+    const shrinkable = widths.slice(1);
+    const widest = 1 + shrinkable.indexOf(Math.max(...shrinkable));
     if (widths[widest]! <= floor) break;
     widths[widest] = widths[widest]! - 1;
   }
@@ -63,6 +102,11 @@ export class Output {
     this.style = options.style;
   }
 
+  /** Tables go to a person (a terminal) rather than to a script (a pipe or a file). */
+  get terminal(): boolean {
+    return this.io.stdoutTTY;
+  }
+
   /** Print `data` as JSON under --json; otherwise run the human renderer. */
   async emit(data: unknown, human: () => void | Promise<void>): Promise<void> {
     if (this.json) {
@@ -72,6 +116,11 @@ export class Output {
     await human();
   }
 
+  /**
+   * A table: on a terminal, a bold header and aligned columns with no rules (as gh and kubectl
+   * print them), cut with an ellipsis to fit the terminal (never the first, identifying column;
+   * `wrap` columns wrap instead); piped, tab-separated rows, never cut.
+   */
   async table<Row>(columns: Column<Row>[], rows: Row[], empty: string): Promise<void> {
     if (rows.length === 0) {
       this.note(empty);
@@ -82,21 +131,39 @@ export class Output {
         this.io.stdout.write(`${columns.map((c) => tsvCell(c.value(row))).join("\t")}\n`);
       return;
     }
-    const { default: Table } = await import("cli-table3");
-    const cells = rows.map((row) => columns.map((c) => cell(c.value(row))));
-    const widths = fitWidths(
-      columns.map((c, i) => Math.max(c.header.length, ...cells.map((r) => longestLine(r[i]!))) + 2),
-      this.io.columns,
+    const cells = rows.map((row) =>
+      columns.map((c) => cell(c.value(row)).replace(/\r?\n/g, c.wrap ? "\n" : " ")),
     );
-    const table = new Table({
-      head: columns.map((c) => this.style.bold(c.header)),
-      style: { head: [], border: [] },
-      wordWrap: true,
-      wrapOnWordBoundary: true,
-      ...(widths ? { colWidths: widths } : {}),
-    });
-    for (const row of cells) table.push(row);
-    this.io.stdout.write(`${table.toString()}\n`);
+    const natural = columns.map((c, i) =>
+      Math.max(c.header.length, ...cells.map((r) => Math.max(...r[i]!.split("\n").map(visibleLength)))),
+    );
+    const widths = fitWidths(natural, this.io.columns) ?? natural;
+    const render = (values: string[][]) =>
+      Array.from({ length: Math.max(...values.map((v) => v.length)) }, (_, line) =>
+        values
+          .map((v, i) => {
+            const text = v[line] ?? "";
+            return i === values.length - 1
+              ? text
+              : text + " ".repeat(Math.max(0, widths[i]! - visibleLength(text)));
+          })
+          .join(" ".repeat(GAP))
+          .trimEnd(),
+      );
+    const header = render(columns.map((c) => [this.style.bold(c.header)]));
+    const body = cells.map((row) =>
+      render(
+        row.map((text, i) =>
+          i > 0 && columns[i]!.wrap
+            ? wrap(text, widths[i]!)
+            : text.split("\n").map((l) => (i === 0 ? l : truncate(l, widths[i]!))),
+        ),
+      ),
+    );
+    // Rows that span several lines are told apart by a blank line, not by a rule.
+    const spaced = body.some((lines) => lines.length > 1);
+    const out = [...header, ...body.flatMap((lines, i) => (spaced && i > 0 ? ["", ...lines] : lines))];
+    this.io.stdout.write(`${out.join("\n")}\n`);
   }
 
   /** A record: aligned `label  value` lines on a terminal, `label<TAB>value` when piped. */

@@ -1,22 +1,35 @@
 /** The real prompter: inquirer, loaded only when a prompt is actually shown. */
+import { InterruptedError } from "../../base/errors.js";
 import type { Choice, Prompter } from "../../core/prompter.js";
 import type { IO } from "./io.js";
+
+/** Ctrl-C at a prompt is an interruption (exit 130), not an unexpected failure. */
+async function asked<T>(prompt: Promise<T>): Promise<T> {
+  try {
+    return await prompt;
+  } catch (error) {
+    if ((error as Error)?.name === "ExitPromptError") {
+      throw new InterruptedError("interrupted at the prompt; nothing changed");
+    }
+    throw error;
+  }
+}
 
 export function inquirerPrompter(io: IO): Prompter {
   const context = { input: io.stdin, output: io.stderr };
   const load = () => import("@inquirer/prompts");
   return {
     async confirm(message, defaultValue = false) {
-      return (await load()).confirm({ message, default: defaultValue }, context);
+      return asked((await load()).confirm({ message, default: defaultValue }, context));
     },
     async input(message) {
-      return (await load()).input({ message }, context);
+      return asked((await load()).input({ message }, context));
     },
     async password(message) {
-      return (await load()).password({ message, mask: "*" }, context);
+      return asked((await load()).password({ message, mask: "*" }, context));
     },
     async checkbox(message, choices: Choice[]) {
-      return (await load()).checkbox({ message, choices }, context);
+      return asked((await load()).checkbox({ message, choices }, context));
     },
   };
 }
