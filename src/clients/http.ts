@@ -332,3 +332,44 @@ export function parseJsonBody<T>(res: HttpResponse, what: string): T {
     });
   }
 }
+
+/** The media type of a Content-Type header, lower-cased and without parameters ("" when absent). */
+export function mediaTypeOf(res: Pick<HttpResponse, "headers">): string {
+  return (res.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+}
+
+/** application/json and the `+json` vendor types (AGS, NRPS). */
+export function isJsonMediaType(mediaType: string): boolean {
+  return mediaType === "application/json" || mediaType.endsWith("+json");
+}
+
+/** The first non-blank line of a body, redacted and cut short, for messages about what came back. */
+export function bodyFirstLine(body: string, max = 120): string {
+  const line = body.split(/\r?\n/).find((l) => l.trim() !== "") ?? "";
+  const trimmed = line.trim();
+  return redact(trimmed.length > max ? `${trimmed.slice(0, max)}…` : trimmed);
+}
+
+/** What an answer was, for an error: `HTTP 200, text/html, "<!DOCTYPE html>…"`. */
+export function describeAnswer(res: Pick<HttpResponse, "status" | "headers" | "body">): string {
+  const type = res.headers["content-type"] || "no content type";
+  const first = bodyFirstLine(res.body);
+  return `HTTP ${res.status}, ${type}, ${first ? JSON.stringify(first) : "empty body"}`;
+}
+
+/**
+ * What a write's 2xx answer carries: nothing (an empty body), JSON under a JSON media type, or
+ * something else — an HTML login or maintenance page from a proxy, text, a wrong media type —
+ * which is not the server's acknowledgement: the caller raises its own typed error for it.
+ */
+export function writeAnswer(
+  res: Pick<HttpResponse, "headers" | "body">,
+): { kind: "empty" } | { kind: "json"; value: unknown } | { kind: "other" } {
+  if (res.body.trim() === "") return { kind: "empty" };
+  if (!isJsonMediaType(mediaTypeOf(res))) return { kind: "other" };
+  try {
+    return { kind: "json", value: JSON.parse(res.body) as unknown };
+  } catch {
+    return { kind: "other" };
+  }
+}
