@@ -3,12 +3,21 @@
  * secrets, bearer tokens, JWTs and learner e-mail addresses.
  */
 const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
-const EMAIL = /([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})/g;
-// URL-encoded ("ana%40uni.edu"), as e-mail externalIds appear in Coursera request paths and queries.
-const ENCODED_EMAIL = /([A-Za-z0-9._+-])[A-Za-z0-9._+-]*%40([A-Za-z0-9.-]+\.[A-Za-z]{2,})/gi;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
 const SECRET_PARAM =
   /\b(client_secret|client_assertion|access_token|assertion|password|secret|id_token|JWT)=([^&\s]+)/gi;
+/** Query parameters and form fields that carry a learner's e-mail or external id, whatever it looks like. */
+const LEARNER_PARAM =
+  /\b(email|emailAddress|emailOrExternalId|externalId|external_id|lis_person_contact_email_primary)=([^&\s#]+)/gi;
+/** A JSON `email` (or external id) field: its value is an e-mail whatever it looks like. */
+const LEARNER_FIELD = /("(?:email|emailAddress|externalId|emailOrExternalId)"\s*:\s*")((?:[^"\\]|\\.)+)"/gi;
+/** A quoted local part: "quoted name"@uni.edu. */
+const QUOTED_EMAIL = /"(?:[^"\\\r\n]|\\.)+"(@|%40)(\[[^\]\s]*\]|[\p{L}\p{N}.-]+)/giu;
+/** A run of characters an e-mail address (plain or URL-encoded) can be made of. */
+const TOKEN = /[^\s/?&=#,;:'"<>(){}|\\`*]*(?:@|%40|%2540)[^\s/?&=#,;'"<>(){}|\\`*]*/giu;
+/** Once decoded: a local part, an @, and a host name or an IP literal, in any script. */
+const DECODED_EMAIL =
+  /^(.*?)([^\s@]+)@(\[[^\]\s]+\]|[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?)*)(.*)$/u;
 
 const knownSecrets = new Set<string>();
 
@@ -17,19 +26,72 @@ export function registerSecret(value: string | undefined): void {
   if (value && value.length >= 4) knownSecrets.add(value);
 }
 
+/** Percent-decoding that never throws: a broken sequence stays as it is. */
+function decodeLoosely(text: string): string {
+  let out = text;
+  // Twice more for a value encoded again on its way into a URL (ana%2540uni.edu).
+  for (let round = 0; round < 3 && out.includes("%"); round++) {
+    const next = decodeOnce(out);
+    if (next === out) break;
+    out = next;
+  }
+  return out;
+}
+
+function decodeOnce(text: string): string {
+  return text.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run;
+    }
+  });
+}
+
+/** `a…@uni.edu`: the first character of the local part and the domain (masking twice changes nothing). */
+function masked(local: string, domain: string, at: string): string {
+  const first = Array.from(local)[0] ?? "";
+  return `${first === "…" ? "" : first}…${at}${domain}`;
+}
+
+/** An e-mail address, plain or URL-encoded, in any script or with an IP-literal domain, masked. */
+function maskToken(token: string): string {
+  const decoded = decodeLoosely(token);
+  const m = DECODED_EMAIL.exec(decoded);
+  if (!m) return token;
+  const [, before, local, domain, after] = m as unknown as [string, string, string, string, string];
+  // Encoded stays encoded: it is usually part of a URL.
+  if (decoded !== token) return `${before}${masked(local, encodeURIComponent(domain), "%40")}${after}`;
+  return `${before}${masked(local, domain, "@")}${after}`;
+}
+
+/** A learner identifier (an e-mail or an external id) as it may be shown: `a…@uni.edu`, `a…`. */
+export function maskIdentifier(value: string): string {
+  const decoded = decodeLoosely(value);
+  const quoted = /^"(?:[^"\\]|\\.)+"@(.+)$/u.exec(decoded);
+  if (quoted) return `"…@${quoted[1]}`;
+  const at = decoded.lastIndexOf("@");
+  if (at > 0) return masked(decoded.slice(0, at), decoded.slice(at + 1), "@");
+  return `${Array.from(decoded)[0] ?? ""}…`;
+}
+
 export function maskEmail(email: string): string {
-  return email.replace(EMAIL, "$1…@$2");
+  return email.replace(TOKEN, maskToken);
 }
 
 export function redact(text: string): string {
   let out = text;
   for (const secret of knownSecrets) out = out.split(secret).join("[secret]");
-  return out
+  out = out
     .replace(JWT, "[jwt]")
     .replace(BEARER, "$1 [redacted]")
     .replace(SECRET_PARAM, "$1=[redacted]")
-    .replace(EMAIL, "$1…@$2")
-    .replace(ENCODED_EMAIL, "$1…%40$2");
+    .replace(LEARNER_PARAM, (_all, name: string, value: string) => `${name}=${maskIdentifier(value)}`)
+    .replace(LEARNER_FIELD, (_all, head: string, value: string) => `${head}${maskIdentifier(value)}"`);
+  if (!out.includes("@") && !/%(25)?40/i.test(out)) return out;
+  return out
+    .replace(QUOTED_EMAIL, (_all, at: string, domain: string) => `"…${at}${domain}`)
+    .replace(TOKEN, maskToken);
 }
 
 /** Last four characters only, as Stripe does: enough to tell two secrets apart. */

@@ -5,7 +5,7 @@
  */
 import type { Command } from "commander";
 import { ExitCode, GgError } from "../base/errors.js";
-import { redact } from "../base/redact.js";
+import { maskIdentifier, redact } from "../base/redact.js";
 import { recordAudit } from "../core/audit.js";
 import { type Context, createContext, type Logger, loadStateOpener } from "../core/context.js";
 import { type Env, resolveDbPath } from "../core/paths.js";
@@ -125,14 +125,27 @@ export function defineAction<Opts>(
   });
 }
 
-/** The arguments as typed after the command path, minus the state location. */
+/** Arguments and flags that name a learner: masked in the audit whatever the value looks like. */
+const LEARNER_VALUE = /learner|email|external/i;
+
+/** The arguments as typed after the command path, minus the state location; learner identifiers masked. */
 function auditArgs(command: Command): string[] {
-  const raw = command.parent ? [...command.args] : [];
+  const declared = command.registeredArguments;
+  const raw = command.parent
+    ? command.args.map((value, i) => {
+        const arg = declared[Math.min(i, declared.length - 1)];
+        return arg && LEARNER_VALUE.test(arg.name()) ? maskIdentifier(value) : value;
+      })
+    : [];
   const opts = command.opts() as Record<string, unknown>;
   const flags = command.options.flatMap((option) => {
     const value = opts[option.attributeName()];
     if (value === undefined || value === false || !option.long) return [];
-    return value === true ? [option.long] : [option.long, String(value)];
+    if (value === true) return [option.long];
+    return [
+      option.long,
+      LEARNER_VALUE.test(option.attributeName()) ? maskIdentifier(String(value)) : String(value),
+    ];
   });
   return [...raw, ...flags];
 }

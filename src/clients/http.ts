@@ -1,10 +1,11 @@
 /**
  * The one HTTP layer: an undici Agent per process (keep-alive, bounded connections per
- * origin), per-request timeouts, retries with exponential backoff + jitter that honour
- * Retry-After, and a redacted --debug trace (method, URL, status, duration).
+ * origin), a total deadline and a body cap per request (by kind of call), retries with
+ * exponential backoff + jitter that honour Retry-After, and a redacted --debug trace
+ * (method, URL, status, duration).
  */
 import { Agent, type Dispatcher, errors as undiciErrors } from "undici";
-import { RemoteError } from "../base/errors.js";
+import { ConfigError, RemoteError } from "../base/errors.js";
 import { redact } from "../base/redact.js";
 import { onShutdown } from "../base/shutdown.js";
 
@@ -23,11 +24,82 @@ export interface RetryPolicy {
 
 export const defaultRetryPolicy: RetryPolicy = { retries: 5, baseDelayMs: 250, maxDelayMs: 30_000 };
 
+/**
+ * What a call is, for its limits: a token request, a read (a page of a list, one resource) or
+ * a write (a score, a column, a membership). GET/HEAD default to "read", the rest to "write".
+ */
+export type CallKind = "token" | "read" | "write";
+
+export interface CallLimits {
+  /** Total deadline of one attempt: connect, headers and the whole body. */
+  deadlineMs: number;
+  /** The most body bytes read from one answer. */
+  maxBodyBytes: number;
+}
+
+export type HttpLimits = Record<CallKind, CallLimits>;
+
+const MB = 1024 * 1024;
+export const defaultHttpLimits: HttpLimits = {
+  token: { deadlineMs: 30_000, maxBodyBytes: 64 * 1024 },
+  read: { deadlineMs: 60_000, maxBodyBytes: 8 * MB },
+  write: { deadlineMs: 30_000, maxBodyBytes: 1 * MB },
+};
+
+const KIND_NAMES: Record<CallKind, string> = { token: "a token request", read: "a read", write: "a write" };
+
+/**
+ * The limits with the environment's overrides: GG4L_HTTP_DEADLINE_<KIND>_MS and
+ * GG4L_HTTP_MAX_BODY_<KIND>_BYTES, KIND one of TOKEN, READ, WRITE (whole positive numbers).
+ */
+export function httpLimitsFromEnv(env: Record<string, string | undefined>): HttpLimits {
+  const out = {} as HttpLimits;
+  for (const kind of Object.keys(defaultHttpLimits) as CallKind[]) {
+    const name = kind.toUpperCase();
+    out[kind] = {
+      deadlineMs: positive(env, `GG4L_HTTP_DEADLINE_${name}_MS`) ?? defaultHttpLimits[kind].deadlineMs,
+      maxBodyBytes: positive(env, `GG4L_HTTP_MAX_BODY_${name}_BYTES`) ?? defaultHttpLimits[kind].maxBodyBytes,
+    };
+  }
+  return out;
+}
+
+function positive(env: Record<string, string | undefined>, name: string): number | undefined {
+  const text = env[name];
+  if (text === undefined || text === "") return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < 1)
+    throw new ConfigError(`${name} must be a whole number above 0, not "${text}"`, {
+      hint: `unset ${name} to use the default, or give it a value such as ${name.endsWith("_MS") ? "60000" : "8388608"}`,
+    });
+  return Number(text);
+}
+
+function sizeText(bytes: number): string {
+  if (bytes >= MB && bytes % MB === 0) return `${bytes / MB} MB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KB`;
+  return `${bytes} bytes`;
+}
+
+/** The limit an attempt hit; `code` lets the retry logic treat a deadline like a dropped connection. */
+class LimitHit extends Error {
+  constructor(
+    readonly code: "GG4L_DEADLINE" | "GG4L_BODY_CAP",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export interface HttpRequest {
   method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD";
   headers?: Record<string, string>;
   body?: string | Buffer;
+  /** The kind of call, for its default deadline and body cap. */
+  kind?: CallKind;
+  /** The total deadline of one attempt, overriding the kind's. */
   timeoutMs?: number;
+  /** The body cap, overriding the kind's. */
+  maxBodyBytes?: number;
   /**
    * Whether a failed attempt may be sent again. Defaults to true for GET/HEAD/PUT/DELETE and
    * false for POST/PATCH; callers opt a POST in when a repeat cannot double-apply (an LTI
@@ -50,6 +122,8 @@ export interface HttpResponse {
 
 export interface HttpClientOptions {
   dispatcher?: Dispatcher;
+  /** Deadlines and body caps per kind of call (default: defaultHttpLimits with the GG4L_HTTP_* overrides). */
+  limits?: Partial<HttpLimits>;
   logger?: DebugLogger;
   userAgent?: string;
   retry?: Partial<RetryPolicy>;
@@ -98,6 +172,7 @@ const RETRYABLE_NETWORK_CODES = new Set([
   "UND_ERR_HEADERS_TIMEOUT",
   "UND_ERR_BODY_TIMEOUT",
   "UND_ERR_CLOSED",
+  "GG4L_DEADLINE",
 ]);
 
 export function isRetryableStatus(status: number): boolean {
@@ -151,6 +226,9 @@ interface SendOptions {
   headers: Record<string, string>;
   body: string | Buffer | undefined;
   timeoutMs: number;
+  maxBodyBytes: number;
+  /** Names the limits in messages: "the deadline for a read (60 s)". */
+  kind: CallKind;
   signal: AbortSignal | undefined;
 }
 
@@ -169,10 +247,43 @@ function send(dispatcher: Dispatcher, url: string, opts: SendOptions): Promise<R
     let status = 0;
     let headers: Record<string, string | string[] | undefined> = {};
     const chunks: Buffer[] = [];
+    let received = 0;
     let abortController: Dispatcher.DispatchController | undefined;
-    const onAbort = () => abortController?.abort(new undiciErrors.RequestAbortedError());
+    let stopped: Error | undefined;
+    // Stops the exchange now (Ctrl-C, deadline, cap): rejects at once, and aborts the request
+    // as soon as undici hands over its controller, if it has not yet.
+    const stop = (reason: Error) => {
+      if (stopped) return;
+      stopped = reason;
+      abortController?.abort(reason);
+      settle();
+      reject(reason);
+    };
+    const onAbort = () => stop(new undiciErrors.RequestAbortedError());
     signal?.addEventListener("abort", onAbort, { once: true });
-    const settle = () => signal?.removeEventListener("abort", onAbort);
+    const host = safeOrigin(url);
+    const what = KIND_NAMES[opts.kind];
+    const deadline = setTimeout(
+      () =>
+        stop(
+          new LimitHit(
+            "GG4L_DEADLINE",
+            `${host} sent no complete answer within ${opts.timeoutMs / 1000} s (the deadline for ${what})`,
+          ),
+        ),
+      opts.timeoutMs,
+    );
+    const overCap = () =>
+      stop(
+        new LimitHit(
+          "GG4L_BODY_CAP",
+          `${host} sent an answer larger than ${sizeText(opts.maxBodyBytes)} (the cap for ${what})`,
+        ),
+      );
+    function settle() {
+      clearTimeout(deadline);
+      signal?.removeEventListener("abort", onAbort);
+    }
     try {
       const { origin, pathname, search } = new URL(url);
       dispatcher.dispatch(
@@ -188,16 +299,25 @@ function send(dispatcher: Dispatcher, url: string, opts: SendOptions): Promise<R
         {
           onRequestStart(controller) {
             abortController = controller;
-            if (signal?.aborted) onAbort();
+            if (stopped) controller.abort(stopped);
           },
           onResponseStart(_controller, statusCode, responseHeaders) {
             status = statusCode;
             headers = responseHeaders;
+            const length = Number(responseHeaders["content-length"]);
+            if (length > opts.maxBodyBytes) overCap();
           },
           onResponseData(_controller, chunk) {
+            if (stopped) return;
+            received += chunk.length;
+            if (received > opts.maxBodyBytes) {
+              overCap();
+              return;
+            }
             chunks.push(chunk);
           },
           onResponseEnd() {
+            if (stopped) return;
             settle();
             const body =
               chunks.length === 0
@@ -206,6 +326,7 @@ function send(dispatcher: Dispatcher, url: string, opts: SendOptions): Promise<R
             resolve({ status, headers, body });
           },
           onResponseError(_controller, error) {
+            if (stopped) return;
             settle();
             reject(error);
           },
@@ -226,8 +347,10 @@ export class HttpClient {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly onRetry: HttpClientOptions["onRetry"];
   private readonly onResponse: HttpClientOptions["onResponse"];
+  private readonly limits: HttpLimits;
 
   constructor(options: HttpClientOptions = {}) {
+    this.limits = { ...httpLimitsFromEnv(process.env), ...options.limits };
     this.dispatcher = options.dispatcher ?? sharedDispatcher();
     this.logger = options.logger;
     this.userAgent = options.userAgent ?? "gg4l";
@@ -241,6 +364,8 @@ export class HttpClient {
     const method = req.method ?? "GET";
     const mayRetry = req.retry ?? (method !== "POST" && method !== "PATCH");
     const maxAttempts = mayRetry ? this.policy.retries + 1 : 1;
+    const kind = req.kind ?? (method === "GET" || method === "HEAD" ? "read" : "write");
+    const limits = this.limits[kind];
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
       try {
@@ -248,7 +373,9 @@ export class HttpClient {
           method,
           headers: { "user-agent": this.userAgent, ...req.headers },
           body: req.body,
-          timeoutMs: req.timeoutMs ?? 30_000,
+          timeoutMs: req.timeoutMs ?? limits.deadlineMs,
+          maxBodyBytes: req.maxBodyBytes ?? limits.maxBodyBytes,
+          kind,
           signal: req.signal,
         });
         const headers = flattenHeaders(res.headers);
@@ -276,6 +403,7 @@ export class HttpClient {
           continue;
         }
         const origin = safeOrigin(url);
+        if (error instanceof LimitHit) throw limitError(error, kind, attempt);
         throw new RemoteError(`cannot reach ${origin}: ${code ?? (error as Error).message}`, {
           hint: "check the URL, the network and that the server is running; retry later if it is overloaded",
           cause: error,
@@ -296,6 +424,22 @@ export class HttpClient {
     const retry = attempt > 1 ? ` (attempt ${attempt})` : "";
     this.logger.debug(`http ${method} ${redact(url)} → ${status} ${ms}ms${retry}`);
   }
+}
+
+function limitError(hit: LimitHit, kind: CallKind, attempts: number): RemoteError {
+  const name = kind.toUpperCase();
+  const tries = attempts > 1 ? ` (${attempts} attempts)` : "";
+  return hit.code === "GG4L_DEADLINE"
+    ? new RemoteError(`${hit.message}${tries}`, {
+        errorCode: "deadline",
+        hint: `the server is overloaded or trickling its answer; retry later, or raise the deadline with GG4L_HTTP_DEADLINE_${name}_MS`,
+        cause: hit,
+      })
+    : new RemoteError(hit.message, {
+        errorCode: "body_cap",
+        hint: `check the configured URL (a wrong endpoint can stream anything); raise the cap with GG4L_HTTP_MAX_BODY_${name}_BYTES only if the answer is legitimately that large`,
+        cause: hit,
+      });
 }
 
 export function safeOrigin(url: string): string {
@@ -330,5 +474,46 @@ export function parseJsonBody<T>(res: HttpResponse, what: string): T {
       hint: "the server sent a truncated or invalid body; retry, and report it if it persists",
       cause: error,
     });
+  }
+}
+
+/** The media type of a Content-Type header, lower-cased and without parameters ("" when absent). */
+export function mediaTypeOf(res: Pick<HttpResponse, "headers">): string {
+  return (res.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+}
+
+/** application/json and the `+json` vendor types (AGS, NRPS). */
+export function isJsonMediaType(mediaType: string): boolean {
+  return mediaType === "application/json" || mediaType.endsWith("+json");
+}
+
+/** The first non-blank line of a body, redacted and cut short, for messages about what came back. */
+export function bodyFirstLine(body: string, max = 120): string {
+  const line = body.split(/\r?\n/).find((l) => l.trim() !== "") ?? "";
+  const trimmed = line.trim();
+  return redact(trimmed.length > max ? `${trimmed.slice(0, max)}…` : trimmed);
+}
+
+/** What an answer was, for an error: `HTTP 200, text/html, "<!DOCTYPE html>…"`. */
+export function describeAnswer(res: Pick<HttpResponse, "status" | "headers" | "body">): string {
+  const type = res.headers["content-type"] || "no content type";
+  const first = bodyFirstLine(res.body);
+  return `HTTP ${res.status}, ${type}, ${first ? JSON.stringify(first) : "empty body"}`;
+}
+
+/**
+ * What a write's 2xx answer carries: nothing (an empty body), JSON under a JSON media type, or
+ * something else — an HTML login or maintenance page from a proxy, text, a wrong media type —
+ * which is not the server's acknowledgement: the caller raises its own typed error for it.
+ */
+export function writeAnswer(
+  res: Pick<HttpResponse, "headers" | "body">,
+): { kind: "empty" } | { kind: "json"; value: unknown } | { kind: "other" } {
+  if (res.body.trim() === "") return { kind: "empty" };
+  if (!isJsonMediaType(mediaTypeOf(res))) return { kind: "other" };
+  try {
+    return { kind: "json", value: JSON.parse(res.body) as unknown };
+  } catch {
+    return { kind: "other" };
   }
 }

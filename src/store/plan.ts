@@ -213,28 +213,37 @@ export function planColumns(db: Db): PlanColumnRow[] {
   return db.prepare("SELECT * FROM temp.plan_columns ORDER BY linkId, itemId").all() as PlanColumnRow[];
 }
 
-/** Every plan row (skips included), for --verbose and --json: by column, then by learner. */
-export function planRows(db: Db): IterableIterator<PlanRow> {
-  return db
-    .prepare("SELECT * FROM temp.plan ORDER BY decision = 'skip', linkId, itemId, externalId")
-    .iterate() as IterableIterator<PlanRow>;
+/**
+ * Every plan row (skips included), for --verbose and --json: by column, then by learner;
+ * `planOrder` keeps the plan's own order (what the fingerprint hashes), for a saved plan.
+ */
+export function planRows(db: Db, planOrder = false): IterableIterator<PlanRow> {
+  const order = planOrder ? "rowid" : "decision = 'skip', linkId, itemId, externalId";
+  return db.prepare(`SELECT * FROM temp.plan ORDER BY ${order}`).iterate() as IterableIterator<PlanRow>;
 }
 
 /**
  * The plan's `posts` actionable rows (they come first) as UTF-8 text, in plan order, a few
- * thousand rows per chunk: what the fingerprint hashes with `planTargetColumns`, which says
- * where each (link, item) column is. SQLite builds the bytes, so JavaScript handles a few
- * hundred buffers, not a million row objects.
+ * thousand rows per chunk: what the fingerprint hashes. SQLite builds the bytes, so JavaScript
+ * handles a few hundred buffers, not a million row objects. Each row is the fields of its
+ * entry in a saved plan file, so the file's items can be hashed alike (core/sync/plan.ts
+ * `digestLineOfPost` is the same line built in JavaScript: keep the two together). Scores
+ * enter as whole millionths, which both sides compute exactly alike.
  */
 export function* planDigestChunks(db: Db, posts: number): Generator<Buffer> {
   const chunk = db.prepare(
-    `SELECT CAST(group_concat(concat_ws(char(31), decision, linkId, itemId, externalId, coalesce(lmsUserId, ''),
-        coalesce(scoreGiven, ''), coalesce(comment, '')), char(10) ORDER BY rowid) AS BLOB)
+    `SELECT CAST(group_concat(concat_ws(char(31), decision, linkId, coalesce(programId, ''), courseId, itemId,
+        externalId, coalesce(lmsUserId, ''), coalesce(columnUrl, ''), ${MILLIONTHS("scoreGiven")}, scoreMaximum,
+        ${MILLIONTHS("previousScore")}, coalesce(comment, '')), char(10) ORDER BY rowid) AS BLOB)
      FROM temp.plan WHERE decision != 'skip' AND rowid > ? AND rowid <= ?`,
   );
   for (let from = 0; from < posts; from += DIGEST_CHUNK)
     yield (chunk.pluck().get(from, from + DIGEST_CHUNK) as Buffer | null) ?? Buffer.alloc(0);
 }
+
+/** A score as whole millionths, rounded half away from zero; '' for none. */
+const MILLIONTHS = (column: string) =>
+  `coalesce(CAST(${column} * 1000000 + (CASE WHEN ${column} < 0 THEN -0.5 ELSE 0.5 END) AS INTEGER), '')`;
 
 /** Every column the plan may post to, with its URL when gg4l knows it. */
 export function planTargetColumns(

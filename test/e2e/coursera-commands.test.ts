@@ -462,3 +462,37 @@ describe("bad answers from Coursera leave the state as it was", () => {
     expect(result.stderr).toMatch(/client id|secret|credential/i);
   });
 });
+
+describe("learner e-mails are redacted whatever they look like", () => {
+  it("the audit masks learner arguments and flags; --debug never shows an e-mail, plain or URL-encoded", async () => {
+    const programs = await pullAndActivate("Data Science");
+    const member = fake.control.members(programs.get("Data Science")!.id).find((m) => m.email)!;
+    for (const learner of [
+      "evil.one@localhost",
+      '"quoted name"@uni.edu',
+      "ana@[127.0.0.1]",
+      "jöhn.dœ@üni.edu",
+    ])
+      expectExit(await box.gg4l(["learners", "mark-test", learner]), 3);
+    expectExit(await box.gg4l(["learners", "mark-test", member.externalId]), 0);
+    const audit = parseJson<Array<{ command: string; args: string[] }>>(
+      await box.gg4l(["audit", "--limit", "5", "--json"]),
+    );
+    const args = audit.filter((e) => e.command === "learners mark-test").flatMap((e) => e.args);
+    expect(args.sort()).toEqual(
+      [
+        '"…@uni.edu',
+        "a…@[127.0.0.1]",
+        "e…@localhost",
+        "j…@üni.edu",
+        `${member.externalId[0]}…${member.externalId.includes("@") ? member.externalId.slice(member.externalId.lastIndexOf("@")) : ""}`,
+      ].sort(),
+    );
+
+    const shown = await box.gg4l(["learners", "show", member.email!, "--debug"]);
+    expect(shown.stderr).toMatch(/emailOrExternalId=/);
+    const local = member.email!.split("@")[0]!;
+    for (const form of [member.email!, encodeURIComponent(member.email!), local, encodeURIComponent(local)])
+      expect(shown.stderr).not.toContain(form);
+  });
+});

@@ -167,6 +167,24 @@ describe("writes are sent again only when a re-check proves they did not apply",
     expect(cloud().available).toBe(2);
   });
 
+  it("a 200 HTML page is no acknowledgement: a removal is re-checked and sent again, an invitation fails saying what came back", async () => {
+    const program = cloud();
+    const member = fake.control.members(program.programId)[0]!;
+    fake.addFault({ kind: "html", status: 200, path: "/memberships/", method: "DELETE" });
+    const { client } = clientForFake(fake);
+    expect(await client.removeMember(program.programId, member.externalId)).toEqual({ outcome: "removed" });
+    expect(writes("DELETE", encodeURIComponent(member.externalId)).map((r) => r.status)).toEqual([200, 200]);
+    expect(cloud().available).toBe(2);
+
+    fake.addFault({ kind: "html", status: 200, path: "/invitations" });
+    const error = await rejection(client.invite(program.programId, newcomer(1)));
+    expect(error).toMatchObject({ status: 200, errorCode: "unacknowledged" });
+    expect(error.message).toMatch(
+      /Coursera did not acknowledge .*\(HTTP 200, text\/html; charset=utf-8, "<!DOCTYPE html>/,
+    );
+    expect(writes("POST", "/invitations")).toHaveLength(1);
+  });
+
   it("an invitation that failed with 5xx is not sent again (nothing to re-check), and says so", async () => {
     fake.addFault({ kind: "serverError", path: "/invitations" });
     const { client } = clientForFake(fake);

@@ -6,8 +6,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { errors as undiciErrors } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
-import { RemoteError } from "../../src/base/errors.js";
-import { HttpClient } from "../../src/clients/http.js";
+import { ConfigError, RemoteError } from "../../src/base/errors.js";
+import { HttpClient, httpLimitsFromEnv } from "../../src/clients/http.js";
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 const servers: Array<ReturnType<typeof createServer>> = [];
@@ -119,7 +119,9 @@ describe("HttpClient exchanges", () => {
       .request(`${base}/x`, { timeoutMs: 50 })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RemoteError);
-    expect((error as Error).message).toContain("UND_ERR_HEADERS_TIMEOUT");
+    expect((error as Error).message).toBe(
+      `${base} sent no complete answer within 0.05 s (the deadline for a read)`,
+    );
   });
 
   it("stops at once, without a retry, when its signal aborts before or during the exchange", async () => {
@@ -141,5 +143,117 @@ describe("HttpClient exchanges", () => {
     during.abort();
     expect(await pending).toBeInstanceOf(undiciErrors.RequestAbortedError);
     expect(calls).toBe(1);
+  });
+});
+
+/** Limits small enough for a test; the kinds' defaults are seconds and megabytes. */
+const tight = {
+  token: { deadlineMs: 1_500, maxBodyBytes: 64 * 1024 },
+  read: { deadlineMs: 1_500, maxBodyBytes: 256 * 1024 },
+  write: { deadlineMs: 1_500, maxBodyBytes: 1024 },
+};
+
+describe("deadlines and body caps (hostile servers)", () => {
+  it("a server sending one byte per second hits the total deadline, which names the host and is retried for a read", async () => {
+    let calls = 0;
+    const base = await serve((_req, res) => {
+      calls += 1;
+      res.writeHead(200, { "content-type": "application/json" });
+      let sent = 0;
+      // Bounded: ends by itself after 10 bytes, or when the client goes away.
+      const timer = setInterval(() => {
+        if (sent++ >= 10 || res.destroyed) {
+          clearInterval(timer);
+          res.end();
+          return;
+        }
+        res.write(" ");
+      }, 1000);
+      res.on("close", () => clearInterval(timer));
+    });
+    const http = new HttpClient({ retry: { retries: 1, baseDelayMs: 1, maxDelayMs: 5 }, limits: tight });
+    const error = await http.request(`${base}/slow`).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RemoteError);
+    expect(error).toMatchObject({ errorCode: "deadline" });
+    expect((error as Error).message).toBe(
+      `${base} sent no complete answer within 1.5 s (the deadline for a read) (2 attempts)`,
+    );
+    expect((error as RemoteError).hint).toMatch(/GG4L_HTTP_DEADLINE_READ_MS/);
+    expect(calls).toBe(2);
+  });
+
+  it("a server that never answers a write hits the deadline once: a POST is not resent unless it may be", async () => {
+    let calls = 0;
+    const base = await serve(() => {
+      calls += 1;
+    });
+    const http = new HttpClient({ retry: { retries: 3, baseDelayMs: 1, maxDelayMs: 5 }, limits: tight });
+    const error = await http
+      .request(`${base}/scores`, { method: "POST", body: "{}" })
+      .catch((e: unknown) => e);
+    expect((error as Error).message).toBe(
+      `${base} sent no complete answer within 1.5 s (the deadline for a write)`,
+    );
+    expect(calls).toBe(1);
+  });
+
+  it("a huge body stops at the cap, streamed or announced, without reading the rest and without a retry", async () => {
+    let calls = 0;
+    let streamed = 0;
+    const base = await serve((req, res) => {
+      calls += 1;
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      if (req.url === "/announced") {
+        res.writeHead(200, {
+          "content-type": "application/json",
+          "content-length": String(300 * 1024 * 1024),
+        });
+        res.write(chunk);
+        return;
+      }
+      res.writeHead(200, { "content-type": "application/json" });
+      // Bounded: at most 300 MB, and it stops as soon as the client hangs up.
+      const pump = () => {
+        while (!res.destroyed && streamed < 300 * 1024 * 1024) {
+          streamed += chunk.length;
+          if (!res.write(chunk)) return void res.once("drain", pump);
+        }
+        res.end();
+      };
+      pump();
+    });
+    const http = new HttpClient({ retry: { retries: 3, baseDelayMs: 1, maxDelayMs: 5 }, limits: tight });
+    const token = await http
+      .request(`${base}/token`, { method: "POST", kind: "token", retry: true })
+      .catch((e: unknown) => e);
+    expect(token).toBeInstanceOf(RemoteError);
+    expect(token).toMatchObject({ errorCode: "body_cap" });
+    expect((token as Error).message).toBe(
+      `${base} sent an answer larger than 64 KB (the cap for a token request)`,
+    );
+    expect((token as RemoteError).hint).toMatch(/GG4L_HTTP_MAX_BODY_TOKEN_BYTES/);
+    expect(calls).toBe(1);
+    expect(streamed).toBeLessThan(64 * 1024 * 1024);
+
+    const page = await http.request(`${base}/announced`).catch((e: unknown) => e);
+    expect((page as Error).message).toBe(`${base} sent an answer larger than 256 KB (the cap for a read)`);
+    expect(calls).toBe(2);
+    // Under the cap, the same client reads the whole answer.
+    const small = await serve((_req, res) => res.end("x".repeat(200 * 1024)));
+    expect((await http.request(`${small}/ok`)).body).toHaveLength(200 * 1024);
+  });
+
+  it("reads its overrides from GG4L_HTTP_DEADLINE_<KIND>_MS and GG4L_HTTP_MAX_BODY_<KIND>_BYTES", () => {
+    const limits = httpLimitsFromEnv({
+      GG4L_HTTP_DEADLINE_READ_MS: "120000",
+      GG4L_HTTP_MAX_BODY_TOKEN_BYTES: "4096",
+    });
+    expect(limits.read).toEqual({ deadlineMs: 120_000, maxBodyBytes: 8 * 1024 * 1024 });
+    expect(limits.token).toEqual({ deadlineMs: 30_000, maxBodyBytes: 4096 });
+    expect(limits.write).toEqual({ deadlineMs: 30_000, maxBodyBytes: 1024 * 1024 });
+    expect(() => httpLimitsFromEnv({ GG4L_HTTP_DEADLINE_WRITE_MS: "soon" })).toThrow(ConfigError);
+    expect(() => httpLimitsFromEnv({ GG4L_HTTP_DEADLINE_WRITE_MS: "soon" })).toThrow(
+      'GG4L_HTTP_DEADLINE_WRITE_MS must be a whole number above 0, not "soon"',
+    );
   });
 });

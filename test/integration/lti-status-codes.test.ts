@@ -7,7 +7,7 @@ import type { StartFakeLmsOptions } from "../../fixtures/fake-lms/server.js";
 import type { FakeLmsKind } from "../../fixtures/fake-lms/types.js";
 import { RemoteError } from "../../src/base/errors.js";
 import { AgsClient, type LineItem, lineItemServiceUrl, type Score } from "../../src/clients/lti/ags.js";
-import { AgsError, classifyServiceStatus } from "../../src/clients/lti/errors.js";
+import { AgsError, classifyServiceStatus, UnacknowledgedError } from "../../src/clients/lti/errors.js";
 import { ServiceTokenProvider } from "../../src/clients/lti/token.js";
 import { fakeLmsPool } from "../helpers/fake-lms-pool.js";
 import { fastRetries, registrationOf } from "../helpers/tool-key.js";
@@ -296,6 +296,63 @@ describe("unusable answers", () => {
     lms.addFaults({ route: "lineitem", type: "reset" }, { route: "lineitem", type: "slow", delayMs: 20 });
     expect(await ags.getLineItem(item.id)).toMatchObject({ id: item.id });
     expect(delays).toHaveLength(1);
+  });
+});
+
+describe("writes are acknowledged only as the LMS documents (R9)", () => {
+  it("a score POST answered 200 with a login page is an unacknowledged item failure, not a delivery", async () => {
+    for (const kind of ["moodle", "canvas", "d2l"] as const) {
+      const { lms, ags, item } = await setup(kind);
+      const learner = lms.seeded.learnerIds[0]!;
+      lms.addFaults({ route: "scores", type: "login-page" });
+      const error = await agsError(ags.postScore(item.id, score(learner, 7)));
+      expect(error).toBeInstanceOf(UnacknowledgedError);
+      const unacked = error as UnacknowledgedError;
+      expect(unacked).toMatchObject({ kind: "unacknowledged", status: 200, retryable: false });
+      expect(unacked.contentType).toBe("text/html; charset=utf-8");
+      expect(unacked.bodyFirstLine).toBe("<!DOCTYPE html>");
+      expect(unacked.message).toMatch(
+        /did not acknowledge it \(HTTP 200, text\/html; charset=utf-8, "<!DOCTYPE html>"/,
+      );
+      expect(unacked.exitCode).toBe(1);
+      // Nothing reached the gradebook, and a resend (the next run) is delivered.
+      expect(lms.gradebook().lineItems[0]!.grades).toHaveLength(0);
+      expect(await ags.postScore(item.id, score(learner, 7))).toMatchObject({ outcome: "accepted" });
+    }
+  });
+
+  it("a 2xx score answer with a body under the wrong media type, or JSON that is not an object, is refused", async () => {
+    const { lms, ags, item } = await setup("canvas");
+    const learner = lms.seeded.learnerIds[0]!;
+    lms.addFaults({ route: "scores", type: "malformed", status: 200, body: "OK", contentType: "text/plain" });
+    await expect(ags.postScore(item.id, score(learner, 5))).rejects.toThrow(/HTTP 200, text\/plain, "OK"/);
+    lms.addFaults({ route: "scores", type: "malformed", status: 200, body: "[]" });
+    await expect(ags.postScore(item.id, score(learner, 5))).rejects.toBeInstanceOf(UnacknowledgedError);
+    lms.addFaults({ route: "scores", type: "malformed", status: 200, body: '{"resultUrl": ' });
+    await expect(ags.postScore(item.id, score(learner, 5))).rejects.toBeInstanceOf(UnacknowledgedError);
+  });
+
+  it("a line item create or update answered with a page, or without the item's id, is unacknowledged", async () => {
+    const { lms, ags, item } = await setup("moodle");
+    lms.addFaults({ route: "lineitems", method: "POST", type: "login-page", status: 201 });
+    const created = await agsError(ags.createLineItem(lms.lineitemsUrl, { label: "Q2", scoreMaximum: 5 }));
+    expect(created).toMatchObject({ kind: "unacknowledged", status: 201, bodyFirstLine: "<!DOCTYPE html>" });
+    lms.addFaults({
+      route: "lineitems",
+      method: "POST",
+      type: "malformed",
+      status: 201,
+      body: '{"label":"Q2"}',
+    });
+    await expect(
+      ags.createLineItem(lms.lineitemsUrl, { label: "Q2", scoreMaximum: 5 }),
+    ).rejects.toBeInstanceOf(UnacknowledgedError);
+    lms.addFaults({ route: "lineitem", method: "PUT", type: "login-page" });
+    await expect(ags.updateLineItem({ ...item, label: "Renamed" })).rejects.toBeInstanceOf(
+      UnacknowledgedError,
+    );
+    lms.addFaults({ route: "lineitem", method: "DELETE", type: "login-page" });
+    await expect(ags.deleteLineItem(item.id)).rejects.toBeInstanceOf(UnacknowledgedError);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { maskSecret, redact, registerSecret } from "../../src/base/redact.js";
+import { maskIdentifier, maskSecret, redact, registerSecret } from "../../src/base/redact.js";
 
 describe("redact", () => {
   it("hides JWTs, bearer tokens, secret parameters and learner e-mails", () => {
@@ -11,6 +11,38 @@ describe("redact", () => {
     expect(redact("DELETE /programs/p1/memberships/ana.garcia%40uni.edu")).toBe(
       "DELETE /programs/p1/memberships/a…%40uni.edu",
     );
+  });
+
+  it("hides e-mails whatever they look like: encoded, quoted, IP-literal, dotless, non-ASCII", () => {
+    const cases: Array<[string, string]> = [
+      // URL-encoded, non-ASCII, as --debug printed a Coursera gradebook query (observed)
+      [
+        "http GET https://api/ent/gradebooks?q=search&emailOrExternalId=j%C3%B6hn.d%C5%93%40%C3%BCni.edu → 200",
+        "http GET https://api/ent/gradebooks?q=search&emailOrExternalId=j…@üni.edu → 200",
+      ],
+      [
+        "DELETE /memberships/j%C3%B6hn.d%C5%93%40%C3%BCni.edu?x=1",
+        "DELETE /memberships/j…%40%C3%BCni.edu?x=1",
+      ],
+      ["DELETE /memberships/ana%2540uni.edu", "DELETE /memberships/a…%40uni.edu"],
+      ["DELETE /memberships/ANA%40UNI.EDU", "DELETE /memberships/A…%40UNI.EDU"],
+      // quoted local part, IP-literal domains, a dotless host (the audit kept evil.one@localhost)
+      ['to "quoted name"@uni.edu now', 'to "…@uni.edu now'],
+      ["ana@[127.0.0.1] and bob@[IPv6:2001:db8::1]", "a…@[127.0.0.1] and b…@[IPv6:2001:db8::1]"],
+      ['["evil.one@localhost"]', '["e…@localhost"]'],
+      // non-ASCII, with punctuation around it
+      ["Error: jöhn.dœ@üni.edu: not found.", "Error: j…@üni.edu: not found."],
+      ["<ana+tag@sub.uni.edu>", "<a…@sub.uni.edu>"],
+      // by what the value is: an email field or parameter that does not look like one
+      ['{"email":"no-at-sign","name":"Ana"}', '{"email":"n…","name":"Ana"}'],
+      ["users?externalId=ext-4411&x=1", "users?externalId=e…&x=1"],
+    ];
+    for (const [input, output] of cases) expect(redact(input), input).toBe(output);
+    // Nothing else is touched, and masking twice changes nothing.
+    expect(redact("node 20.1 at 50% (40 done)")).toBe("node 20.1 at 50% (40 done)");
+    expect(redact(redact('"quoted name"@uni.edu'))).toBe('"…@uni.edu');
+    expect(maskIdentifier("ext-4411")).toBe("e…");
+    expect(maskIdentifier("j%C3%B6hn%40uni.edu")).toBe("j…@uni.edu");
   });
 
   it("hides registered secrets wherever they appear", () => {

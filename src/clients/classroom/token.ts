@@ -105,6 +105,7 @@ export class ClassroomTokenProvider {
       body: new URLSearchParams({ grant_type: JWT_BEARER, assertion }).toString(),
       // A token request changes nothing: safe to send again.
       retry: true,
+      kind: "token",
     });
     if (res.status !== 200) throw this.refusal(user, res.status, res.body, res);
     const body = parseJsonBody<{ access_token?: string; expires_in?: number; token_type?: string }>(

@@ -8,11 +8,13 @@ import { registerSecret } from "../../base/redact.js";
 import {
   backoffDelay,
   defaultRetryPolicy,
+  describeAnswer,
   HttpClient,
   type HttpRequest,
   type HttpResponse,
   parseJsonBody,
   parseRetryAfter,
+  writeAnswer,
 } from "../http.js";
 import { apiError, authError, CourseraApiError, type ErrorContext, readErrorBody } from "./errors.js";
 import { Paged } from "./paging.js";
@@ -530,7 +532,23 @@ export class CourseraClient {
       if (error instanceof ConnectionLostError) return { failed: error, ambiguous: true };
       throw error;
     }
-    if (res.status >= 200 && res.status < 300) return { done: spec.ok(res) };
+    if (res.status >= 200 && res.status < 300) {
+      // Coursera acknowledges a write with JSON or nothing; a proxy's 2xx page is no proof it
+      // arrived, so the write is unsettled: recheck it where we can, else fail it.
+      if (writeAnswer(res).kind === "other")
+        return {
+          failed: new RemoteError(
+            `Coursera did not acknowledge ${spec.ctx.what} (${describeAnswer(res)}; expected JSON or an empty answer)`,
+            {
+              status: res.status,
+              errorCode: "unacknowledged",
+              hint: "a proxy, login or maintenance page may stand in front of the Coursera API: check the configured base URL",
+            },
+          ),
+          ambiguous: true,
+        };
+      return { done: spec.ok(res) };
+    }
     const settled = await spec.settled?.(readErrorBody(res).errorCode, res);
     if (settled !== undefined) return { done: settled };
     const failed = apiError(res, spec.ctx);

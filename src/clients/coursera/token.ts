@@ -63,6 +63,7 @@ export class CourseraTokenSource {
       body: "grant_type=client_credentials",
       // Minting twice is harmless, so transient failures are retried like a GET.
       retry: true,
+      kind: "token",
     });
     const ctx = { ...context, what: "minting an API token" };
     if (res.status === 400 || res.status === 401 || res.status === 403) throw credentialsError(res, ctx);

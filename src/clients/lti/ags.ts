@@ -2,9 +2,9 @@
  * Assignment and Grade Services 2.0 client (§4): line items (list with paging, get, create,
  * update, delete, find-or-create), score publish and results.
  */
-import { type HttpResponse, parseJsonBody } from "../http.js";
+import { type HttpResponse, parseJsonBody, writeAnswer } from "../http.js";
 import { AGS_SCOPE, ALL_AGS_SCOPES, MEDIA_TYPE } from "./constants.js";
-import { AgsError } from "./errors.js";
+import { AgsError, UnacknowledgedError } from "./errors.js";
 import {
   type AgsPlatformKind,
   assertAgsPlatform,
@@ -192,7 +192,21 @@ export class AgsClient {
       contentType: MEDIA_TYPE.lineitem,
       body: JSON.stringify(item),
     });
-    return toLineItem(parseJsonBody(res, what), what, this.lms);
+    return this.writtenLineItem(res, what);
+  }
+
+  /** A created or updated line item: only the JSON line item with its id acknowledges the write. */
+  private writtenLineItem(res: HttpResponse, what: string): LineItem {
+    const answer = writeAnswer(res);
+    const item = answer.kind === "json" ? (answer.value as Partial<LineItem> | null) : null;
+    if (
+      !item ||
+      typeof item !== "object" ||
+      typeof item.id !== "string" ||
+      typeof item.scoreMaximum !== "number"
+    )
+      throw new UnacknowledgedError(this.registration.kind, what, res, "the line item as JSON with its id");
+    return item as LineItem;
   }
 
   /** PUT replaces the whole definition (§4.7): pass a complete line item, e.g. one read with getLineItem. */
@@ -208,17 +222,20 @@ export class AgsClient {
       contentType: MEDIA_TYPE.lineitem,
       body: JSON.stringify(item),
     });
-    return toLineItem(parseJsonBody(res, what), what, this.lms);
+    return this.writtenLineItem(res, what);
   }
 
   async deleteLineItem(lineItemUrl: string): Promise<void> {
-    await this.caller.call({
-      what: "delete a line item",
+    const what = "delete a line item";
+    const res = await this.caller.call({
+      what,
       route: "lineitem",
       method: "DELETE",
       url: lineItemUrl,
       anyOf: [AGS_SCOPE.lineitem],
     });
+    if (writeAnswer(res).kind === "other")
+      throw new UnacknowledgedError(this.registration.kind, what, res, "an empty answer");
   }
 
   /**
@@ -285,13 +302,21 @@ export class AgsClient {
         message: "LMS already has a newer score: Blackboard answered 204 and ignored it",
       };
     }
-    let resultUrl: string | undefined;
-    try {
-      const parsed = res.body.trim() ? (JSON.parse(res.body) as { resultUrl?: unknown }) : undefined;
-      if (typeof parsed?.resultUrl === "string") resultUrl = parsed.resultUrl;
-    } catch {
-      // a success body is optional and not always JSON
-    }
+    // Acknowledged only as documented (§4.9, R9): an empty body (Moodle 200, spec 204) or a JSON
+    // object (Canvas's resultUrl). A proxy's 200 login page is not a delivered score.
+    const answer = writeAnswer(res);
+    const parsed = answer.kind === "json" ? (answer.value as { resultUrl?: unknown } | null) : undefined;
+    if (
+      answer.kind === "other" ||
+      (answer.kind === "json" && (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)))
+    )
+      throw new UnacknowledgedError(
+        this.registration.kind,
+        "post a score",
+        res,
+        "an empty body or a JSON object under a JSON media type",
+      );
+    const resultUrl = typeof parsed?.resultUrl === "string" ? parsed.resultUrl : undefined;
     return { outcome: "accepted", status: res.status, message: "", ...(resultUrl ? { resultUrl } : {}) };
   }
 

@@ -6,7 +6,7 @@
  */
 import { ExitCode, RemoteError } from "../../base/errors.js";
 import { redact } from "../../base/redact.js";
-import type { HttpResponse } from "../http.js";
+import { bodyFirstLine, describeAnswer, type HttpResponse } from "../http.js";
 import { type LtiPlatformKind, platformName } from "./registration.js";
 
 export type AgsErrorKind =
@@ -23,7 +23,12 @@ export type AgsErrorKind =
   /** Scopes, ownership, tool settings: an LMS administrator must change something. */
   | "config"
   /** The LMS called the request malformed (400, 405, 415): a gg4l bug. */
-  | "invalid-request";
+  | "invalid-request"
+  /**
+   * A 2xx that is not the answer the LMS documents for an accepted write (an HTML login or
+   * maintenance page from a proxy, a wrong media type or shape): not delivered, send it again.
+   */
+  | "unacknowledged";
 
 export type ServiceRoute = "lineitems" | "lineitem" | "scores" | "results" | "memberships";
 
@@ -39,6 +44,8 @@ const HINTS: Record<AgsErrorKind, string> = {
     "an LMS administrator must check the tool's settings (enabled services, scopes, which tool owns the line item)",
   "invalid-request":
     "the LMS refused the request as malformed; this is likely a gg4l bug: run with --debug and report it",
+  unacknowledged:
+    "a proxy, login or maintenance page may stand in front of the LMS: the write is not counted as done, and the next run sends it again",
 };
 
 const EXIT: Partial<Record<AgsErrorKind, number>> = {
@@ -188,4 +195,23 @@ export function agsErrorFor(
     status: res.status,
     lmsMessage,
   });
+}
+
+/**
+ * A write answered 2xx with something other than the LMS's documented acknowledgement. It
+ * concerns the one score or column: the sync records it as an item failure and plans it again.
+ */
+export class UnacknowledgedError extends AgsError {
+  readonly contentType: string;
+  readonly bodyFirstLine: string;
+
+  constructor(kind: LtiPlatformKind, what: string, res: HttpResponse, expected: string) {
+    const first = bodyFirstLine(res.body);
+    super(
+      `${what}: ${platformName(kind)} did not acknowledge it (${describeAnswer(res)}; expected ${expected})`,
+      { kind: "unacknowledged", status: res.status, lmsMessage: first, errorCode: "unacknowledged" },
+    );
+    this.contentType = res.headers["content-type"] ?? "";
+    this.bodyFirstLine = first;
+  }
 }

@@ -162,18 +162,33 @@ export class ServiceTokenProvider {
           method: "POST",
           headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
           body,
+          kind: "token",
           retry: false,
         });
       } catch (error) {
-        if (error instanceof RemoteError && error.status === undefined && attempt <= this.policy.retries) {
+        const capped = error instanceof RemoteError && error.errorCode === "body_cap";
+        if (
+          error instanceof RemoteError &&
+          error.status === undefined &&
+          !capped &&
+          attempt <= this.policy.retries
+        ) {
           await this.sleep(backoffDelay(attempt, this.policy));
           continue;
         }
-        throw new LtiTokenError(`cannot reach the ${this.name} token endpoint at ${safeOrigin(tokenUrl)}`, {
-          hint: "check the token URL and the network; retry later if the LMS is down",
-          retryable: true,
-          cause: error,
-        });
+        const limit = error instanceof RemoteError && (capped || error.errorCode === "deadline");
+        throw new LtiTokenError(
+          limit
+            ? `the ${this.name} token endpoint failed: ${(error as Error).message}`
+            : `cannot reach the ${this.name} token endpoint at ${safeOrigin(tokenUrl)}`,
+          {
+            hint: limit
+              ? ((error as RemoteError).hint ?? "")
+              : "check the token URL and the network; retry later if the LMS is down",
+            retryable: !capped,
+            cause: error,
+          },
+        );
       }
       if ((res.status >= 500 || res.status === 429) && attempt <= this.policy.retries) {
         await this.sleep(

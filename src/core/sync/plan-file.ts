@@ -1,15 +1,24 @@
 /**
  * Saved plans (`sync grades --dry-run --plan-out F`, then `sync apply F`): a versioned JSON
- * file naming the tenant, the filters, the creation time and the fingerprint of what the plan
- * does. Applying recomputes the plan from the state and refuses when the fingerprint differs.
+ * file naming the tenant, the filters, the creation time, the fingerprint of what the plan
+ * does and its items. Applying checks that the items still hash to the fingerprint (else the
+ * file was edited), recomputes the plan from the state and refuses when its fingerprint
+ * differs (stale): then what the state plans is exactly the file's items, and that is applied.
  */
 import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
-import { ConfigError, UsageError } from "../../base/errors.js";
+import { ConfigError, ConflictError, UsageError } from "../../base/errors.js";
 import type { Context } from "../context.js";
-import { type PlanSummary, planEntries, type SyncFilters } from "./plan.js";
+import {
+  fingerprintOfEntries,
+  type PlanEntry,
+  type PlanSummary,
+  planEntries,
+  type SyncFilters,
+} from "./plan.js";
 
 export const PLAN_FORMAT = "gg4l-sync-plan";
-export const PLAN_VERSION = 1;
+/** 2: entries carry linkId, container and comment, and the fingerprint hashes the entries' fields. */
+export const PLAN_VERSION = 2;
 
 export interface PlanFileHeader {
   format: typeof PLAN_FORMAT;
@@ -19,6 +28,10 @@ export interface PlanFileHeader {
   fingerprint: string;
   filters: SyncFilters;
   summary: PlanSummary;
+}
+
+export interface PlanFile extends PlanFileHeader {
+  items: PlanEntry[];
 }
 
 /** Writes the prepared plan's actionable entries; the file is created new (0600: it names learners). */
@@ -44,7 +57,7 @@ export function writePlanFile(ctx: Context, path: string, summary: PlanSummary):
     const head = JSON.stringify(header, null, 2);
     writeSync(fd, `${head.slice(0, -2)},\n  "items": [`);
     let first = true;
-    for (const entry of planEntries(ctx)) {
+    for (const entry of planEntries(ctx, true)) {
       if (entry.action === "skip") continue;
       writeSync(fd, `${first ? "\n" : ",\n"}    ${JSON.stringify(entry)}`);
       first = false;
@@ -55,7 +68,7 @@ export function writePlanFile(ctx: Context, path: string, summary: PlanSummary):
   }
 }
 
-export function readPlanFile(path: string): PlanFileHeader {
+export function readPlanFile(path: string): PlanFile {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -92,5 +105,18 @@ export function readPlanFile(path: string): PlanFileHeader {
       },
     );
   }
-  return parsed as PlanFileHeader;
+  const items = (parsed as Partial<PlanFile>).items;
+  if (
+    !Array.isArray(items) ||
+    !items.every((e) => e !== null && typeof e === "object") ||
+    fingerprintOfEntries(items) !== parsed.fingerprint
+  ) {
+    throw new ConflictError(
+      `the plan ${path} was edited: its items do not match its fingerprint ${parsed.fingerprint}`,
+      {
+        hint: "apply posts exactly what was reviewed: make a new plan with `gg4l sync grades --dry-run --plan-out <file>` (narrow it with --program, --course or --learner) and review that",
+      },
+    );
+  }
+  return parsed as PlanFile;
 }

@@ -13,7 +13,6 @@ import {
   planCounts,
   planDigestChunks,
   planRows,
-  planTargetColumns,
 } from "../../store/plan.js";
 import { mergeAcks } from "../../store/sync.js";
 import type { TenantRow } from "../../store/tenants.js";
@@ -94,15 +93,74 @@ function resolveFilters(
   return out;
 }
 
-/** A hash of exactly what the plan would do: the same state gives the same fingerprint. */
+/**
+ * A hash of exactly what the plan would do, field by field of the entries a saved plan lists:
+ * the same state gives the same fingerprint, and so do a saved plan's own items
+ * (`fingerprintOfEntries`), which is how `sync apply` tells an edited file from a stale one.
+ */
 function fingerprintOf(ctx: Context, posts: number): string {
   const { db } = ctx.state();
   const hash = createHash("sha256");
   for (const c of planColumns(db))
-    hash.update(`c\u001f${c.linkId}\u001f${c.itemId}\u001f${c.containerUrl}\n`);
-  for (const t of planTargetColumns(db))
-    hash.update(`t\u001f${t.linkId}\u001f${t.itemId}\u001f${t.columnUrl ?? ""}\n`);
+    hash.update(columnLine(c.linkId, c.courseId, c.itemId, c.containerUrl, c.label));
   for (const bytes of planDigestChunks(db, posts)) hash.update("p\n").update(bytes).update("\n");
+  return hash.digest("hex").slice(0, 32);
+}
+
+const SEP = "\u001f";
+const DIGEST_CHUNK = 4096;
+
+function columnLine(
+  linkId: unknown,
+  courseId: unknown,
+  itemId: unknown,
+  container: unknown,
+  label: unknown,
+): string {
+  return `c${SEP}${linkId}${SEP}${courseId}${SEP}${itemId ?? ""}${SEP}${container}${SEP}${label}\n`;
+}
+
+/** Whole millionths, as store/plan.ts MILLIONTHS computes them in SQL. */
+function millionths(score: unknown): string {
+  if (typeof score !== "number") return "";
+  return String(Math.trunc(score * 1_000_000 + (score < 0 ? -0.5 : 0.5)));
+}
+
+/** One post's line, as store/plan.ts planDigestChunks builds it in SQL. */
+function digestLineOfPost(e: PlanEntry): string {
+  return [
+    e.kind,
+    e.linkId,
+    e.programId ?? "",
+    e.courseId,
+    e.itemId ?? "",
+    e.externalId,
+    e.lmsUserId ?? "",
+    e.column ?? "",
+    millionths(e.scoreGiven),
+    e.scoreMaximum,
+    millionths(e.previousScore),
+    e.comment ?? "",
+  ].join(SEP);
+}
+
+/**
+ * The fingerprint of a saved plan's items (columns to create, then posts, in the file's order):
+ * equal to the fingerprint of the state that planned them, as long as nobody edited them.
+ */
+export function fingerprintOfEntries(entries: readonly PlanEntry[]): string {
+  const hash = createHash("sha256");
+  const posts: string[] = [];
+  for (const e of entries) {
+    if (e.action === "create-column")
+      hash.update(columnLine(e.linkId, e.courseId, e.itemId, e.container, e.label));
+    else if (e.action === "post") posts.push(digestLineOfPost(e));
+  }
+  for (let from = 0; from < posts.length; from += DIGEST_CHUNK)
+    hash
+      .update("p\n")
+      .update(posts.slice(from, from + DIGEST_CHUNK).join("\n"))
+      .update("\n");
   return hash.digest("hex").slice(0, 32);
 }
 
@@ -155,17 +213,26 @@ export interface PlanEntry {
   programId: string | null;
   courseId: string;
   itemId: string | null;
+  /** The published link (state id) the column belongs to. */
+  linkId?: number | null;
+  /** create-column: the LMS course's line-items container the column is created in. */
+  container?: string;
   externalId?: string;
   lmsUserId?: string | null;
   column: string | null;
   scoreGiven?: number | null;
   scoreMaximum?: number;
   previousScore?: number | null;
+  /** post: the comment sent with the score (the final grade's completion date). */
+  comment?: string | null;
   label?: string;
 }
 
-/** Every entry of the prepared plan: columns to create, posts, then skips with their reason. */
-export function* planEntries(ctx: Context): Generator<PlanEntry> {
+/**
+ * Every entry of the prepared plan: columns to create, posts, then skips with their reason.
+ * `planOrder`: posts in the plan's own order (a saved plan, hashed by `fingerprintOfEntries`).
+ */
+export function* planEntries(ctx: Context, planOrder = false): Generator<PlanEntry> {
   const { db } = ctx.state();
   for (const c of planColumns(db)) {
     yield {
@@ -173,11 +240,13 @@ export function* planEntries(ctx: Context): Generator<PlanEntry> {
       programId: null,
       courseId: c.courseId,
       itemId: c.itemId || null,
+      linkId: c.linkId,
+      container: c.containerUrl,
       column: null,
       label: c.label,
     };
   }
-  for (const r of planRows(db)) {
+  for (const r of planRows(db, planOrder)) {
     const base = {
       programId: r.programId,
       courseId: r.courseId,
@@ -193,9 +262,11 @@ export function* planEntries(ctx: Context): Generator<PlanEntry> {
       yield {
         action: "post",
         kind: r.decision,
+        linkId: r.linkId,
         lmsUserId: r.lmsUserId,
         scoreMaximum: r.scoreMaximum,
         previousScore: r.previousScore,
+        comment: r.comment,
         ...base,
       };
     }
