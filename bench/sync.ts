@@ -169,6 +169,7 @@ export async function benchSync(
             gradingProgress: "FullyGraded",
             timestamp: yesterday,
             timestampMicros: yesterdayMicros,
+            receivedMicros: yesterdayMicros,
             // The fake's own grades have these two too: the same shape keeps its code monomorphic.
             scoringUserId: undefined,
             comment: undefined,
