@@ -26,7 +26,7 @@ import {
 import type { Context } from "../context.js";
 import type { GradebookAdapter } from "../gradebook.js";
 import { gradebookFor } from "../lti.js";
-import { CircuitBreaker } from "./breaker.js";
+import { BREAKER_THRESHOLD, CircuitBreaker } from "./breaker.js";
 import { AdaptiveLimiter } from "./concurrency.js";
 import { classifyFailure, runLevelExitCode } from "./failures.js";
 import { LedgerWriter } from "./ledger-writer.js";
@@ -85,6 +85,8 @@ export interface RunResult {
 
 const PAGE = 100;
 const MAX_ITEM_ATTEMPTS = 4;
+/** An item whose LMS did not answer is tried again only while fewer items than this failed in a row. */
+const RETRY_BELOW_STREAK = BREAKER_THRESHOLD / 2;
 /** Posts of one score the LMS may refuse as older before it is a failure of that item. */
 export const MAX_STALE_ATTEMPTS = 4;
 
@@ -177,6 +179,7 @@ export async function applyPlan(
     const sendComment =
       item.comment !== null && (item.commentChanged === 1 || gradebook.lmsKind !== "canvas");
     const firstAttemptAt = now();
+    let counted = false;
     let lastSentMs = item.lastSentMs;
     let refusals = 0;
     for (let attempt = 1; ; attempt++) {
@@ -224,14 +227,21 @@ export async function applyPlan(
         const verdict = classifyFailure(error);
         if (verdict.level === "run") throw new RunStop(error);
         if (verdict.level === "host") {
-          // Retry an item on its own only while the LMS answers others; once it stops answering,
-          // each item counts once towards the circuit breaker.
-          if (breaker.streak(columnUrl) === 0 && attempt < MAX_ITEM_ATTEMPTS && !stopped()) {
+          // Each item counts once towards the circuit breaker, however often it is tried; it is
+          // tried again only while the LMS does not look down.
+          if (!counted) breaker.failed(columnUrl, verdict.message, firstAttemptAt);
+          counted = true;
+          if (breaker.streak(columnUrl) < RETRY_BELOW_STREAK && attempt < MAX_ITEM_ATTEMPTS && !stopped()) {
             limiter.throttled(1000 * attempt);
             continue;
           }
-          breaker.failed(columnUrl, verdict.message, firstAttemptAt);
-        } else breaker.answered(columnUrl);
+        } else {
+          breaker.answered(columnUrl);
+          if (verdict.level === "throttled" && attempt < MAX_ITEM_ATTEMPTS && !stopped()) {
+            limiter.throttled(1000 * attempt);
+            continue;
+          }
+        }
         fail(item, columnUrl, verdict);
         return;
       }

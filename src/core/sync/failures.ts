@@ -7,8 +7,11 @@
  * - `run`: nothing else can succeed either (the token endpoint refuses our assertion, a fresh
  *   token is refused too, a scope is missing, the registration or the state is gone): the run
  *   stops, status failed, exit 4; the rest is recorded not attempted with the reason.
- * - `host`: the LMS did not answer (connection failures, timeouts, 5xx and 429 after the HTTP
- *   layer's retries): the item fails, and the circuit breaker counts it.
+ * - `host`: the LMS did not answer (connection failures, timeouts, 5xx after the HTTP layer's
+ *   retries): the item is tried again while the LMS answers others, and the circuit breaker
+ *   counts it once.
+ * - `throttled`: the LMS answered "slow down" (429, Canvas's 403 rate limit) past the HTTP
+ *   layer's retries: the run slows down and tries the item again; the LMS is up.
  * - `item`: every other error, whatever its status (400, 403, 404, 409, 412, 415, 422, an
  *   unusable 2xx answer…): that item fails with the LMS's status and words, the run goes on.
  *
@@ -19,7 +22,7 @@ import { ConfigError, GgError, RemoteError } from "../../base/errors.js";
 import { ClassroomError } from "../../clients/classroom/errors.js";
 import { AgsError, LtiTokenError } from "../../clients/lti/errors.js";
 
-export type FailureLevel = "run" | "host" | "item";
+export type FailureLevel = "run" | "host" | "throttled" | "item";
 
 export interface FailureRule {
   /** Names the row, for tests and --debug. */
@@ -66,7 +69,15 @@ export const FAILURE_TABLE: readonly FailureRule[] = [
       e instanceof AgsError && (e.errorCode === "missing_scope" || e.errorCode === "scope_not_requested"),
   },
   {
-    name: "the LMS is down, failing or throttling (5xx, 429) after retries",
+    name: "the LMS throttles (429, Canvas's 403 rate limit) after retries",
+    level: "throttled",
+    matches: (e) =>
+      (e instanceof AgsError || e instanceof ClassroomError) &&
+      e.kind === "retry" &&
+      (e.status === 429 || e.status === 403),
+  },
+  {
+    name: "the LMS is down or failing (5xx) after retries",
     level: "host",
     matches: (e) => (e instanceof AgsError || e instanceof ClassroomError) && e.kind === "retry",
   },
