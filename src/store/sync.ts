@@ -195,7 +195,7 @@ export interface ItemFailure {
   learner: string | null;
   courseId: string;
   itemId: string | null;
-  /** The gradebook column's label, when known. */
+  /** The gradebook column's label, else the name of the Coursera item (or course) it holds. */
   column: string | null;
   /** The LMS's HTTP status, when it answered. */
   status: number | null;
@@ -207,11 +207,14 @@ export function failedItems(db: Db, runId: number, limit: number): ItemFailure[]
   const rows = db
     .prepare(
       `SELECT p.action, p.external_id AS externalId, l.full_name AS learner, p.course_id AS courseId,
-         p.item_id AS itemId, coalesce(li.label, p.label) AS "column", p.status_code AS status, p.message
+         p.item_id AS itemId, coalesce(li.label, p.label, i.name, c.name) AS "column", p.status_code AS status,
+         p.message
        FROM plan_items p
        JOIN sync_runs r ON r.id = p.run_id
        LEFT JOIN learners l ON l.tenant_id = r.tenant_id AND l.external_id = p.external_id
        LEFT JOIN line_items li ON li.url = p.column_url
+       LEFT JOIN items i ON i.tenant_id = r.tenant_id AND i.course_id = p.course_id AND i.item_id = p.item_id
+       LEFT JOIN courses c ON c.tenant_id = r.tenant_id AND c.course_id = p.course_id
        WHERE p.run_id = ? AND p.status = 'failed' ORDER BY p.seq LIMIT ?`,
     )
     .all(runId, limit) as Array<Omit<ItemFailure, "message"> & { message: string | null }>;

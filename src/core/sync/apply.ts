@@ -220,7 +220,7 @@ export async function applyPlan(
           refusals += 1;
           lastSentMs = sentAtMs;
           if (refusals < MAX_STALE_ATTEMPTS && !stopped()) continue;
-          await settleRefused(item, columnUrl, outcome.message, sentAtMs);
+          await settleRefused(item, columnUrl, outcome, sentAtMs);
         } else fail(item, columnUrl, { message: outcome.message, status: null });
         return;
       } catch (error) {
@@ -253,7 +253,14 @@ export async function applyPlan(
    * lost: recorded stale), or another one, said in the failure, so an agent can tell "the LMS
    * has a newer grade" from "gg4l lost a race". Not acknowledged: the next run plans it again.
    */
-  const settleRefused = async (item: PlanPost, columnUrl: string, said: string, sentAtMs: number) => {
+  const settleRefused = async (
+    item: PlanPost,
+    columnUrl: string,
+    refusal: { message: string; httpStatus?: number },
+    sentAtMs: number,
+  ) => {
+    const said = refusal.message;
+    const status = refusal.httpStatus ?? null;
     const times = `refused ${MAX_STALE_ATTEMPTS} times as older, the last with timestamp ${new Date(sentAtMs).toISOString()}`;
     let held: { score: number | null; maximum: number } | undefined;
     try {
@@ -262,7 +269,7 @@ export async function applyPlan(
     } catch (error) {
       fail(item, columnUrl, {
         message: `${said} (${times}); reading the LMS's grade failed too: ${(error as Error).message}`,
-        status: null,
+        status,
       });
       return;
     }
@@ -295,7 +302,7 @@ export async function applyPlan(
         ? `the LMS holds ${held.score}/${held.maximum}, the last grade gg4l sent (Coursera now: ${coursera}): gg4l lost a race with the LMS's clock; the next run posts it again`
         : `the LMS holds a newer grade, ${held.score}/${held.maximum} (Coursera: ${coursera}), not one gg4l sent: an instructor or another tool set it; gg4l does not overwrite it, and plans it again on the next run`;
     }
-    fail(item, columnUrl, { message: `${said} (${times}); ${whose}`, status: statusOf(said) });
+    fail(item, columnUrl, { message: `${said} (${times}); ${whose}`, status });
   };
 
   const inFlight = new Set<Promise<void>>();
@@ -362,12 +369,6 @@ export async function applyPlan(
       : undefined;
   run.finish(status, { ...counts, resent, ...skipCounts(summary) }, notAttemptedWhy);
   return { runId, status, phase: "fold", counts, cause, failures, durationMs: Date.now() - started };
-}
-
-/** The HTTP status in a client's message ("… answered HTTP 409: …"), for a refusal the adapter reported as an outcome. */
-function statusOf(message: string): number | null {
-  const m = /\bHTTP (\d{3})\b|\b(204)\b/.exec(message);
-  return m ? Number(m[1] ?? m[2]) : null;
 }
 
 /**
