@@ -232,7 +232,9 @@ export async function applyPlan(
           if (!counted) breaker.failed(columnUrl, verdict.message, firstAttemptAt);
           counted = true;
           if (breaker.streak(columnUrl) < RETRY_BELOW_STREAK && attempt < MAX_ITEM_ATTEMPTS && !stopped()) {
-            limiter.throttled(1000 * attempt);
+            // A pause of this item only: halving the concurrency would make an outage take
+            // longer to recognise (an overloaded LMS's 503s already slow the limiter down).
+            await sleep(1000 * attempt);
             continue;
           }
         } else {
