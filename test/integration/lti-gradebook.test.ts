@@ -96,7 +96,11 @@ describe("AgsGradebook", () => {
       moodle.column.ref,
       grade(moodle.lms.seeded.instructorId, 5),
     );
-    expect(rejected).toEqual({ status: "rejected", message: "post a score: Moodle answered HTTP 400: []" });
+    expect(rejected).toEqual({
+      status: "rejected",
+      message: "post a score: Moodle answered HTTP 400: []",
+      httpStatus: 400,
+    });
 
     const bb = await setup("blackboard");
     await bb.gradebook.postGrade(

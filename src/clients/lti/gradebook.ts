@@ -67,7 +67,11 @@ export class AgsGradebook implements GradebookAdapter {
         : { status: "accepted" };
     } catch (error) {
       if (error instanceof AgsError && error.kind === "learner")
-        return { status: "rejected", message: error.message };
+        return {
+          status: "rejected",
+          message: error.message,
+          ...(error.status !== undefined ? { httpStatus: error.status } : {}),
+        };
       throw error;
     }
   }

@@ -178,7 +178,7 @@ export async function applyPlan(
     }
     const sendComment =
       item.comment !== null && (item.commentChanged === 1 || gradebook.lmsKind !== "canvas");
-    const firstAttemptAt = now();
+    const firstAttemptMs = Date.now();
     let counted = false;
     let lastSentMs = item.lastSentMs;
     let refusals = 0;
@@ -221,7 +221,7 @@ export async function applyPlan(
           lastSentMs = sentAtMs;
           if (refusals < MAX_STALE_ATTEMPTS && !stopped()) continue;
           await settleRefused(item, columnUrl, outcome, sentAtMs);
-        } else fail(item, columnUrl, { message: outcome.message, status: null });
+        } else fail(item, columnUrl, { message: outcome.message, status: outcome.httpStatus ?? null });
         return;
       } catch (error) {
         const verdict = classifyFailure(error);
@@ -229,7 +229,7 @@ export async function applyPlan(
         if (verdict.level === "host") {
           // Each item counts once towards the circuit breaker, however often it is tried; it is
           // tried again only while the LMS does not look down.
-          if (!counted) breaker.failed(columnUrl, verdict.message, firstAttemptAt);
+          if (!counted) breaker.failed(columnUrl, verdict.message, new Date(firstAttemptMs).toISOString());
           counted = true;
           if (breaker.streak(columnUrl) < RETRY_BELOW_STREAK && attempt < MAX_ITEM_ATTEMPTS && !stopped()) {
             // A pause of this item only: halving the concurrency would make an outage take
