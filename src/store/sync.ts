@@ -89,8 +89,7 @@ export function finishRun(
   );
 }
 
-const ABANDONED =
-  "the process ended before the run finished (killed, or its machine stopped); its lease expired";
+const ABANDONED = "the process ended before the run finished (killed, or its machine stopped)";
 
 /**
  * Runs left 'running' by a process that died, marked 'abandoned'. `live` is the holder of the

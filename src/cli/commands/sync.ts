@@ -79,7 +79,6 @@ function renderRun(out: Output, r: RunResult): void {
   const line = `Run ${r.runId} ${r.status}: ${runSentence(r)} in ${(r.durationMs / 1000).toFixed(1)} s`;
   if (r.status === "ok") out.success(line);
   else out.warn(line);
-  if (r.cause) out.warn(`Stopped: ${r.cause.message}`);
   for (const f of r.failures) out.warn(`${failureWho(f)}: ${f.message}`);
 }
 
