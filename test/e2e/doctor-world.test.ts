@@ -53,7 +53,9 @@ describe("gg4l doctor on a healthy integration", () => {
     expect(d.row("lms-scopes").message).toMatch(/every AGS scope is granted/);
     expect(d.row("lms-line-items").message).toMatch(/line item\(s\) in the course/);
     expect(d.row("clock-coursera").message).toMatch(/within \d+ s of this machine's/);
-    expect(d.row("daily-sync").message).toMatch(/latest daily sync \(run \d+\) finished ok \d+ s ago/);
+    expect(d.row("daily-sync").message).toMatch(
+      /latest daily sync \(run \d+\) was ok and finished \d+ s ago/,
+    );
     expect(d.row("never-launched").message).toMatch(/every member of an active program has launched/);
     expect(d.row("licenses").message).toMatch(/licenses to spare in all 1 active program/);
   });

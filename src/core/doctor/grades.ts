@@ -63,7 +63,7 @@ export const dailySyncCheck: Check = {
       default:
         break;
     }
-    const when = `the latest daily sync (run ${run.id}) finished ok ${ago}`;
+    const when = `the latest daily sync (run ${run.id}) was ok and finished ${ago}`;
     if (age > DAILY_SYNC_WARN_MS) {
       return [
         row(
