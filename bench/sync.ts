@@ -188,6 +188,7 @@ export async function benchSync(
             gradingProgress: "FullyGraded",
             timestamp: yesterday,
             timestampMicros: yesterdayMicros,
+            receivedMicros: yesterdayMicros,
             // The fake's own grades have these two too: the same shape keeps its code monomorphic.
             scoringUserId: undefined,
             comment: undefined,

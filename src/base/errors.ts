@@ -26,12 +26,14 @@ export const exitCodeTable: ReadonlyArray<{ code: number; name: string; meaning:
   {
     code: 4,
     name: "auth-config",
-    meaning: "authentication, permission or configuration problem (state file, keys, credentials)",
+    meaning:
+      "authentication, permission or configuration problem (state file, keys, credentials); a sync stopped by one",
   },
   {
     code: 5,
     name: "partial",
-    meaning: "partial failure: some items failed, the rest were done and recorded",
+    meaning:
+      "partial failure: some items failed, the rest were done and recorded; or the LMS stopped answering and the sync's circuit breaker stopped it",
   },
   {
     code: 6,

@@ -47,9 +47,9 @@ export interface GradeUpdate {
 export type GradePostOutcome =
   | { status: "accepted" }
   /** The LMS already has a newer score for this learner; nothing was changed. */
-  | { status: "stale"; message: string }
+  | { status: "stale"; message: string; httpStatus?: number }
   /** This learner cannot be graded in this course (not enrolled, not a student); others are unaffected. */
-  | { status: "rejected"; message: string };
+  | { status: "rejected"; message: string; httpStatus?: number };
 
 export interface GradebookEntry {
   learnerRef: string;

@@ -120,7 +120,7 @@ export async function runDemo(world: SandboxWorld, events: DemoEvents): Promise<
   events.detail(`${grades.grades} grades pulled from the gradebook reports of "${chosen.name}"`);
 
   events.step("A dry run: what the sync would do, and why");
-  const plan = dryRun(ctx, {}, {}).summary;
+  const plan = (await dryRun(ctx, {}, {})).summary;
   events.detail(`${plan.posts.total} score(s) to post, ${plan.columnsToCreate} column(s) to create`);
   for (const [reason, count] of Object.entries(plan.skipped)) {
     events.detail(`${count} not sent: ${skipReasons[reason as keyof typeof skipReasons] ?? reason}`);
@@ -129,7 +129,7 @@ export async function runDemo(world: SandboxWorld, events: DemoEvents): Promise<
   events.step("A live sync");
   const run = await syncGrades(ctx, {}, {});
   events.detail(
-    `run ${run.runId} ${run.status}: ${run.counts.posted} posted, ${run.counts.stale} already newer, ${run.counts.failed} failed`,
+    `run ${run.runId} ${run.status}: ${run.counts.posted} posted, ${run.counts.stale} already in the LMS, ${run.counts.failed} failed`,
   );
 
   events.step("The LMS gradebook, as the LMS holds it");

@@ -343,7 +343,47 @@ export const migrations: ReadonlyArray<string> = [
     acked_at      TEXT NOT NULL
   );
   `,
-  // 7 (issue 20): single-use LTI Dynamic Registration URLs. Only the SHA-256 of the URL's token
+  // 7: every run on record from its first second (R12). A run row gets the phase it is in
+  // (pull, plan, post, fold) and may end 'abandoned' (its process was killed: the next command
+  // that looks finds its lease gone); a failed plan item keeps the LMS's HTTP status; a roster
+  // read (no-SSO sync) is timed, so an offline dry run can say how old the rosters it used are.
+  // SQLite cannot widen a CHECK in place: sync_runs is rebuilt, and its plan items, which the
+  // DROP would cascade away, are set aside and put back.
+  `
+  CREATE TEMP TABLE plan_items_v7 AS SELECT * FROM main.plan_items;
+  CREATE TABLE sync_runs_v7 (
+    id           INTEGER PRIMARY KEY,
+    tenant_id    INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    command      TEXT NOT NULL,
+    os_user      TEXT NOT NULL,
+    pid          INTEGER NOT NULL,
+    options      TEXT NOT NULL,
+    fingerprint  TEXT,
+    status       TEXT NOT NULL CHECK (status IN ('running','ok','partial','failed','interrupted','abandoned')),
+    started_at   TEXT NOT NULL,
+    finished_at  TEXT,
+    counts       TEXT NOT NULL DEFAULT '{}',
+    error        TEXT,
+    phase        TEXT CHECK (phase IN ('pull','plan','post','fold')),
+    host         TEXT
+  );
+  INSERT INTO sync_runs_v7 (id, tenant_id, command, os_user, pid, options, fingerprint, status, started_at, finished_at,
+    counts, error)
+    SELECT id, tenant_id, command, os_user, pid, options, fingerprint, status, started_at, finished_at, counts, error
+    FROM main.sync_runs;
+  DROP TABLE main.sync_runs;
+  ALTER TABLE sync_runs_v7 RENAME TO sync_runs;
+  CREATE INDEX sync_runs_tenant ON sync_runs(tenant_id, command, id);
+  INSERT INTO main.plan_items SELECT * FROM temp.plan_items_v7;
+  DROP TABLE temp.plan_items_v7;
+  ALTER TABLE plan_items ADD COLUMN status_code INTEGER;
+  CREATE TABLE roster_reads (
+    registration_id INTEGER NOT NULL REFERENCES lms_registrations(id) ON DELETE CASCADE,
+    context_id      TEXT NOT NULL,
+    read_at         TEXT NOT NULL,
+    PRIMARY KEY (registration_id, context_id)
+  ) WITHOUT ROWID;
+  // 8 (issue 20): single-use LTI Dynamic Registration URLs. Only the SHA-256 of the URL's token
   // is kept; the URL is shown once. used_at is set when a registration completed through it.
   `
   CREATE TABLE lms_registration_tokens (

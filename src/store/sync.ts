@@ -2,7 +2,9 @@
 import type { Db } from "./db.js";
 import { stmt } from "./statements.js";
 
-export type RunStatus = "running" | "ok" | "partial" | "failed" | "interrupted";
+export type RunStatus = "running" | "ok" | "partial" | "failed" | "interrupted" | "abandoned";
+/** Where a run is: pulling from Coursera (and the LMS rosters), planning, posting, folding the ledger. */
+export type RunPhase = "pull" | "plan" | "post" | "fold";
 
 export interface RunRow {
   id: number;
@@ -17,11 +19,12 @@ export interface RunRow {
   finishedAt: string | null;
   counts: Record<string, number>;
   error: string | null;
+  phase: RunPhase | null;
 }
 
 type RawRun = Omit<RunRow, "options" | "counts"> & { options: string; counts: string };
 const runColumns = `id, tenant_id AS tenantId, command, os_user AS osUser, pid, options, fingerprint, status,
-  started_at AS startedAt, finished_at AS finishedAt, counts, error`;
+  started_at AS startedAt, finished_at AS finishedAt, counts, error, phase`;
 const fromRaw = (r: RawRun): RunRow => ({
   ...r,
   options: JSON.parse(r.options),
@@ -36,25 +39,36 @@ export function startRun(
     osUser: string;
     pid: number;
     options: Record<string, unknown>;
-    fingerprint: string;
+    host: string;
+    phase: RunPhase;
     now: string;
   },
 ): number {
   return Number(
     db
       .prepare(
-        `INSERT INTO sync_runs (tenant_id, command, os_user, pid, options, fingerprint, status, started_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'running', ?)`,
+        `INSERT INTO sync_runs (tenant_id, command, os_user, pid, host, options, status, phase, started_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)`,
       )
       .run(
         run.tenantId,
         run.command,
         run.osUser,
         run.pid,
+        run.host,
         JSON.stringify(run.options),
-        run.fingerprint,
+        run.phase,
         run.now,
       ).lastInsertRowid,
+  );
+}
+
+/** The run moved on to `phase`; once planned it also knows its plan's fingerprint. */
+export function setRunPhase(db: Db, id: number, phase: RunPhase, fingerprint?: string): void {
+  db.prepare("UPDATE sync_runs SET phase = ?, fingerprint = coalesce(?, fingerprint) WHERE id = ?").run(
+    phase,
+    fingerprint ?? null,
+    id,
   );
 }
 
@@ -75,14 +89,39 @@ export function finishRun(
   );
 }
 
-/** Runs left 'running' by a process that died: called while holding the lease, so none is alive. */
-export function markAbandonedRuns(db: Db, tenantId: number, now: string): number {
+const ABANDONED = "the process ended before the run finished (killed, or its machine stopped)";
+
+/**
+ * Runs left 'running' by a process that died, marked 'abandoned'. `live` is the holder of the
+ * tenant's lease when it is alive: its own run is left alone. One transaction with the lease
+ * read, so a run that starts meanwhile is never taken for dead.
+ */
+export function markAbandonedRuns(
+  db: Db,
+  tenantId: number,
+  now: string,
+  live: (held: LockRow | undefined) => { pid: number; host: string } | undefined,
+): number {
   return db
-    .prepare(
-      `UPDATE sync_runs SET status = 'interrupted', finished_at = ?, error = 'the process ended before the run finished'
-       WHERE tenant_id = ? AND status = 'running'`,
-    )
-    .run(now, tenantId).changes;
+    .transaction(() => {
+      const holder = live(readLock(db, tenantId));
+      return db
+        .prepare(
+          `UPDATE sync_runs SET status = 'abandoned', finished_at = ?, error = ?
+           WHERE tenant_id = ? AND status = 'running' AND NOT (pid IS ? AND coalesce(host, ?) IS ?)`,
+        )
+        .run(now, ABANDONED, tenantId, holder?.pid ?? null, holder?.host ?? null, holder?.host ?? null)
+        .changes;
+    })
+    .immediate();
+}
+
+/** Whether any run of the tenant is still marked running (cheap: commands that look check first). */
+export function hasRunningRun(db: Db, tenantId: number): boolean {
+  return (
+    db.prepare("SELECT 1 FROM sync_runs WHERE tenant_id = ? AND status = 'running' LIMIT 1").get(tenantId) !==
+    undefined
+  );
 }
 
 export function listRuns(db: Db, tenantId: number, limit: number): RunRow[] {
@@ -100,12 +139,13 @@ export function findRun(db: Db, tenantId: number, id: number): RunRow | undefine
   return raw && fromRaw(raw);
 }
 
-export function lastRun(db: Db, tenantId: number, command: string, status: RunStatus): RunRow | undefined {
+/** The latest run of `command`, whatever became of it. */
+export function latestRun(db: Db, tenantId: number, command: string): RunRow | undefined {
   const raw = db
     .prepare(
-      `SELECT ${runColumns} FROM sync_runs WHERE tenant_id = ? AND command = ? AND status = ? ORDER BY id DESC LIMIT 1`,
+      `SELECT ${runColumns} FROM sync_runs WHERE tenant_id = ? AND command = ? ORDER BY id DESC LIMIT 1`,
     )
-    .get(tenantId, command, status) as RawRun | undefined;
+    .get(tenantId, command) as RawRun | undefined;
   return raw && fromRaw(raw);
 }
 
@@ -148,25 +188,35 @@ export function pendingColumns(db: Db, runId: number): PlanItemRow[] {
 }
 
 export interface ItemFailure {
+  action: "create-column" | "post";
   externalId: string | null;
+  /** The learner's name as Coursera has it, when known. */
+  learner: string | null;
   courseId: string;
   itemId: string | null;
+  /** The gradebook column's label, else the name of the Coursera item (or course) it holds. */
+  column: string | null;
+  /** The LMS's HTTP status, when it answered. */
+  status: number | null;
   message: string;
 }
 
-/** The failed items of a run: who, which course or item, and what the LMS said. */
+/** The failed items of a run: who, which course, item and column, and what the LMS said. */
 export function failedItems(db: Db, runId: number, limit: number): ItemFailure[] {
   const rows = db
     .prepare(
-      `SELECT external_id AS externalId, course_id AS courseId, item_id AS itemId, message FROM plan_items
-       WHERE run_id = ? AND status = 'failed' ORDER BY seq LIMIT ?`,
+      `SELECT p.action, p.external_id AS externalId, l.full_name AS learner, p.course_id AS courseId,
+         p.item_id AS itemId, coalesce(li.label, p.label, i.name, c.name) AS "column", p.status_code AS status,
+         p.message
+       FROM plan_items p
+       JOIN sync_runs r ON r.id = p.run_id
+       LEFT JOIN learners l ON l.tenant_id = r.tenant_id AND l.external_id = p.external_id
+       LEFT JOIN line_items li ON li.url = p.column_url
+       LEFT JOIN items i ON i.tenant_id = r.tenant_id AND i.course_id = p.course_id AND i.item_id = p.item_id
+       LEFT JOIN courses c ON c.tenant_id = r.tenant_id AND c.course_id = p.course_id
+       WHERE p.run_id = ? AND p.status = 'failed' ORDER BY p.seq LIMIT ?`,
     )
-    .all(runId, limit) as Array<{
-    externalId: string | null;
-    courseId: string;
-    itemId: string;
-    message: string | null;
-  }>;
+    .all(runId, limit) as Array<Omit<ItemFailure, "message"> & { message: string | null }>;
   return rows.map((r) => ({ ...r, itemId: r.itemId || null, message: r.message ?? "" }));
 }
 
@@ -182,24 +232,43 @@ export function failPost(
   db: Db,
   runId: number,
   post: { seq: number; itemSeq: number; columnUrl: string | null },
-  message: string,
+  failure: { message: string; status: number | null },
   now: string,
 ): void {
   stmt(
     db,
     `INSERT INTO plan_items (run_id, seq, action, kind, link_id, course_id, item_id, external_id, lms_user_id, column_url,
-       score_given, score_maximum, comment, status, message, done_at)
+       score_given, score_maximum, comment, status, message, status_code, done_at)
      SELECT ?, ?, 'post', decision, linkId, courseId, itemId, externalId, lmsUserId, coalesce(?, columnUrl), scoreGiven,
-       scoreMaximum, comment, 'failed', ?, ?
+       scoreMaximum, comment, 'failed', ?, ?, ?
      FROM temp.plan WHERE rowid = ?`,
-  ).run(runId, post.itemSeq, post.columnUrl, message, now, post.seq);
+  ).run(runId, post.itemSeq, post.columnUrl, failure.message, failure.status, now, post.seq);
 }
 
-export function failItem(db: Db, runId: number, seq: number, message: string, now: string): void {
+export function failItem(
+  db: Db,
+  runId: number,
+  seq: number,
+  failure: { message: string; status: number | null },
+  now: string,
+): void {
   stmt(
     db,
-    "UPDATE plan_items SET status = 'failed', message = ?, done_at = ? WHERE run_id = ? AND seq = ?",
-  ).run(message, now, runId, seq);
+    "UPDATE plan_items SET status = 'failed', message = ?, status_code = ?, done_at = ? WHERE run_id = ? AND seq = ?",
+  ).run(failure.message, failure.status, now, runId, seq);
+}
+
+/** What the ledger holds for a column and learner: the last score the LMS acknowledged. */
+export function ledgerScore(
+  db: Db,
+  columnUrl: string,
+  lmsUserId: string,
+): { scoreGiven: number | null; scoreMaximum: number } | undefined {
+  return db
+    .prepare(
+      "SELECT score_given AS scoreGiven, score_maximum AS scoreMaximum FROM score_ledger WHERE column_url = ? AND lms_user_id = ?",
+    )
+    .get(columnUrl, lmsUserId) as { scoreGiven: number | null; scoreMaximum: number } | undefined;
 }
 
 /** The column is known: remember it and end its plan item, in one transaction. */
@@ -402,6 +471,25 @@ export function saveRosterUsers(
     }
     return matched;
   })();
+}
+
+/**
+ * The LMS rosters a sync needs were all read now (no-SSO sync, Google Classroom). They are read
+ * together, so one row per registration (context '') holds when.
+ */
+export function recordRosterRead(db: Db, registrationId: number, now: string): void {
+  db.prepare(
+    `INSERT INTO roster_reads (registration_id, context_id, read_at) VALUES (?, '', ?)
+     ON CONFLICT(registration_id, context_id) DO UPDATE SET read_at = excluded.read_at`,
+  ).run(registrationId, now);
+}
+
+/** When the rosters were last read; undefined when never. */
+export function lastRosterRead(db: Db, registrationId: number): string | undefined {
+  return db
+    .prepare("SELECT read_at FROM roster_reads WHERE registration_id = ? AND context_id = ''")
+    .pluck()
+    .get(registrationId) as string | undefined;
 }
 
 export function rosterUrls(db: Db, registrationId: number): Array<{ contextId: string; url: string }> {

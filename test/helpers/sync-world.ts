@@ -9,7 +9,7 @@ import Database from "better-sqlite3";
 import { type FakeCoursera, startFakeCoursera } from "../../fixtures/fake-coursera/server.js";
 import { tenantAddArgs } from "../../fixtures/fake-coursera/tenant.js";
 import { lmsRegisterArgs } from "../../fixtures/fake-lms/registration.js";
-import { type FakeLms, startFakeLms } from "../../fixtures/fake-lms/server.js";
+import { type FakeLms, type StartFakeLmsOptions, startFakeLms } from "../../fixtures/fake-lms/server.js";
 import { parseJson, type RunResult, sandboxState } from "./gg4l.js";
 import { gradeInput } from "./grades.js";
 import { type Course, programCourses } from "./program-courses.js";
@@ -20,6 +20,8 @@ export interface WorldOptions {
   kind?: LmsKind;
   gradeSync: "assignment" | "course" | "final";
   program?: string;
+  /** More options for the fake LMS (its clock, say). */
+  lms?: Partial<StartFakeLmsOptions>;
 }
 
 export type { Course } from "./program-courses.js";
@@ -64,7 +66,7 @@ export async function syncWorld(opts: WorldOptions): Promise<World> {
   const key = JSON.parse(readFileSync(`${box.dir}/state.key.json`, "utf8")) as {
     publicJwk: Record<string, string>;
   };
-  const lms = await startFakeLms({ kind: opts.kind ?? "moodle", toolPublicJwk: key.publicJwk });
+  const lms = await startFakeLms({ kind: opts.kind ?? "moodle", toolPublicJwk: key.publicJwk, ...opts.lms });
   const r = await box.gg4l(tenantAddArgs(coursera, "uni", "Uni"), { input: coursera.clientSecret });
   if (r.code !== 0) throw new Error(r.stderr);
   await ok(lmsRegisterArgs(lms, opts.gradeSync));

@@ -13,8 +13,8 @@ import { fastRetries, registrationOf } from "../helpers/tool-key.js";
 
 const lmsPool = fakeLmsPool();
 
-async function setup(kind: FakeLmsKind) {
-  const lms = await lmsPool.open(kind);
+async function setup(kind: FakeLmsKind, options: { clock?: () => number } = {}) {
+  const lms = await lmsPool.open(kind, options);
   const { http, sleep, retry } = fastRetries();
   const reg = registrationOf(lms);
   const ags = new AgsClient(reg, new ServiceTokenProvider(reg, lmsPool.key.key, { http, sleep, retry }), {
@@ -82,19 +82,25 @@ describe("AgsGradebook", () => {
   });
 
   it("returns stale and rejected outcomes per learner, and throws what concerns every learner", async () => {
-    const moodle = await setup("moodle");
-    const at = new Date("2031-06-01T10:00:00.200Z");
+    // Moodle orders scores by the second it received the last one in, by its own clock.
+    const second = Math.floor(Date.now() / 1000) * 1000;
+    const moodle = await setup("moodle", { clock: () => second + 100 });
+    const at = new Date(second + 200);
     await moodle.gradebook.postGrade(moodle.column.ref, grade(moodle.learner, 5, { timestamp: at }));
     const sameSecond = await moodle.gradebook.postGrade(
       moodle.column.ref,
-      grade(moodle.learner, 6, { timestamp: new Date("2031-06-01T10:00:00.700Z") }),
+      grade(moodle.learner, 6, { timestamp: new Date(second + 700) }),
     );
     expect(sameSecond).toMatchObject({ status: "stale" });
     const rejected = await moodle.gradebook.postGrade(
       moodle.column.ref,
       grade(moodle.lms.seeded.instructorId, 5),
     );
-    expect(rejected).toEqual({ status: "rejected", message: "post a score: Moodle answered HTTP 400: []" });
+    expect(rejected).toEqual({
+      status: "rejected",
+      message: "post a score: Moodle answered HTTP 400: []",
+      httpStatus: 400,
+    });
 
     const bb = await setup("blackboard");
     await bb.gradebook.postGrade(

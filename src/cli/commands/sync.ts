@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { PlanEntry, PlanSummary, RunResult, RunRow } from "../../core/sync/index.js";
+import type { DryRunResult, PlanEntry, PlanSummary, RunResult, RunRow } from "../../core/sync/index.js";
 import { type CliEnv, defineAction, examples } from "../command.js";
 import { chunkedWriter } from "../io/chunked.js";
 import type { Output } from "../io/output.js";
@@ -62,17 +62,50 @@ function renderEntry(e: PlanEntry): string {
   return `skip           ${where}  ${e.externalId}  ${e.because}`;
 }
 
-function renderRun(out: Output, r: RunResult): void {
+/** What the run did, said from its counts only: it never claims what did not happen. */
+function runSentence(r: RunResult): string {
   const c = r.counts;
-  const parts = [`${c.posted} posted`, `${c.stale} already newer in the LMS`, `${c.failed} failed`];
-  if (c.columnsCreated + c.columnsFound > 0)
-    parts.unshift(`${c.columnsCreated} column(s) created, ${c.columnsFound} found`);
+  const parts = [`${c.posted} of ${c.planned} score(s) posted`];
+  if (c.stale > 0) parts.push(`${c.stale} refused as older but already in the LMS`);
+  if (c.failed > 0) parts.push(`${c.failed} failed`);
   if (c.notAttempted > 0) parts.push(`${c.notAttempted} not attempted`);
-  const line = `Run ${r.runId} ${r.status}: ${parts.join(", ")} in ${(r.durationMs / 1000).toFixed(1)} s`;
+  if (c.columnsCreated + c.columnsFound + c.columnsFailed > 0)
+    parts.unshift(
+      `${c.columnsCreated} column(s) created, ${c.columnsFound} found${c.columnsFailed > 0 ? `, ${c.columnsFailed} failed` : ""}`,
+    );
+  return parts.join(", ");
+}
+
+function renderRun(out: Output, r: RunResult): void {
+  const line = `Run ${r.runId} ${r.status}: ${runSentence(r)} in ${(r.durationMs / 1000).toFixed(1)} s`;
   if (r.status === "ok") out.success(line);
   else out.warn(line);
-  for (const f of r.failures)
-    out.warn(`${f.externalId ?? "-"} ${f.courseId}${f.itemId ? `/${f.itemId}` : ""}: ${f.message}`);
+  for (const f of r.failures) out.warn(`${failureWho(f)}: ${f.message}`);
+}
+
+function failureWho(f: RunResult["failures"][number]): string {
+  const learner = f.externalId ? `${f.externalId}${f.learner ? ` (${f.learner})` : ""}` : "-";
+  const where = `${f.courseId}${f.itemId ? `/${f.itemId}` : ""}${f.column ? ` "${f.column}"` : ""}`;
+  return `${learner} ${where}${f.status !== null ? ` [HTTP ${f.status}]` : ""}`;
+}
+
+function renderRosters(out: Output, rosters: DryRunResult["rosters"]): void {
+  if (!rosters) return;
+  if (rosters.source === "read") {
+    out.note(
+      `Read ${rosters.contexts ?? 0} LMS course roster(s) now, as the live run does (--offline uses the stored ones)`,
+    );
+  } else if (rosters.readAt === null) {
+    out.warn(
+      "--offline: the LMS course rosters were never read, so roster eligibility is planned without them; a run without --offline reads them",
+    );
+  } else {
+    const hours = (rosters.ageMs ?? 0) / 3_600_000;
+    const age = hours < 1 ? `${Math.round(hours * 60)} min` : `${hours.toFixed(1)} h`;
+    out.warn(
+      `--offline: roster eligibility comes from the LMS course rosters stored at ${rosters.readAt} (${age} old); the live run reads them again`,
+    );
+  }
 }
 
 /** Ctrl-C stops taking new posts and lets the ones in flight end; a second Ctrl-C kills. */
@@ -87,21 +120,43 @@ function interruptible(out: Output): { signal: AbortSignal; dispose(): void } {
     out.note("\nStopping after the posts in flight (Ctrl-C again to kill)…");
     controller.abort();
   };
+  // SIGTERM (a service manager stopping cron's job) ends the run the same way, on record.
+  const onSigterm = () => {
+    if (!controller.signal.aborted) controller.abort();
+  };
   process.on("SIGINT", onSigint);
-  return { signal: controller.signal, dispose: () => process.off("SIGINT", onSigint) };
+  process.on("SIGTERM", onSigterm);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off("SIGINT", onSigint);
+      process.off("SIGTERM", onSigterm);
+    },
+  };
 }
 
 async function finish(result: RunResult): Promise<void> {
-  const { InterruptedError, PartialFailureError } = await import("../../base/errors.js");
+  const { GgError, InterruptedError, PartialFailureError } = await import("../../base/errors.js");
+  const show = `gg4l sync show ${result.runId} lists every failure with the LMS's message`;
   if (result.status === "interrupted")
-    throw new InterruptedError(`run ${result.runId} interrupted; run the same command again to finish it`);
-  if (result.status === "partial") {
-    throw new PartialFailureError(
-      `${result.counts.failed} item(s) failed in run ${result.runId}; the rest were posted and recorded`,
-      {
-        hint: `gg4l sync show ${result.runId} lists every failure with the LMS's message`,
-      },
+    throw new InterruptedError(
+      `run ${result.runId} interrupted: ${runSentence(result)}; run the same command again to finish it`,
     );
+  if (result.status === "failed" && result.cause) {
+    const hint =
+      result.cause.kind === "lms-down"
+        ? `check that the LMS is up, then run the same command again: it posts what is missing. ${show}`
+        : `fix the cause, then run the same command again (gg4l lms check tests the registration). ${show}`;
+    throw new GgError(
+      `run ${result.runId} stopped: ${result.cause.message}. ${runSentence(result)}`,
+      result.cause.exitCode,
+      { hint },
+    );
+  }
+  if (result.status === "partial") {
+    throw new PartialFailureError(`run ${result.runId} partly failed: ${runSentence(result)}`, {
+      hint: `${show}; the next run tries the failed ones again`,
+    });
   }
 }
 
@@ -131,8 +186,14 @@ export function registerSync(program: Command, cli: CliEnv): void {
 
   const grades = sync
     .command("grades")
-    .description("plan and post grades from the state (--dry-run: plan only, change nothing)")
+    .description(
+      "plan from the grades in the state (`sync daily` pulls first) and post (--dry-run: plan only, change nothing)",
+    )
     .option("--dry-run", "show what would be posted and why the rest would not; change nothing")
+    .option(
+      "--offline",
+      "with --dry-run: plan from the LMS rosters stored at the last read (no-SSO sync) instead of reading them, and say how old they are",
+    )
     .option("--plan-out <file>", "with --dry-run: save the plan for `gg4l sync apply`")
     .option("--program <program>", "only this program")
     .option("--course <course>", "only this course")
@@ -154,18 +215,32 @@ export function registerSync(program: Command, cli: CliEnv): void {
       ]),
     );
   defineAction<
-    FilterOpts & { dryRun?: boolean; planOut?: string; verbose?: boolean; maxConcurrency: string }
+    FilterOpts & {
+      dryRun?: boolean;
+      planOut?: string;
+      verbose?: boolean;
+      maxConcurrency: string;
+      offline?: boolean;
+    }
   >(grades, cli, { audit: (opts) => !opts.dryRun }, async ({ ctx, out, opts }) => {
     const { UsageError } = await import("../../base/errors.js");
     if (opts.planOut && !opts.dryRun)
       throw new UsageError("--plan-out goes with --dry-run", {
         hint: "gg4l sync grades --dry-run --plan-out plan.json",
       });
+    if (opts.offline && !opts.dryRun)
+      throw new UsageError(
+        "--offline goes with --dry-run: a live run always reads the LMS rosters it needs",
+        {
+          hint: "gg4l sync grades --dry-run --offline",
+        },
+      );
     const service = await loadSync();
     if (opts.dryRun) {
       let summary: PlanSummary | undefined;
-      const result = service.dryRun(ctx, filtersOf(opts), {
+      const result = await service.dryRun(ctx, filtersOf(opts), {
         ...(opts.planOut ? { planOut: opts.planOut } : {}),
+        ...(opts.offline ? { offline: true } : {}),
         entries: () => {
           // Streamed in large chunks: a plan of a million grades is never built in memory, nor
           // written a line per call.
@@ -187,9 +262,10 @@ export function registerSync(program: Command, cli: CliEnv): void {
       summary = result.summary;
       if (out.json) {
         cli.io.stdout.write(
-          `  "summary": ${JSON.stringify(summary, null, 2).replace(/\n/g, "\n  ")},\n  "planFile": ${JSON.stringify(result.planFile)}\n}\n`,
+          `  "summary": ${JSON.stringify(summary, null, 2).replace(/\n/g, "\n  ")},\n  "planFile": ${JSON.stringify(result.planFile)},\n  "rosters": ${JSON.stringify(result.rosters ?? null)}\n}\n`,
         );
       } else {
+        renderRosters(out, result.rosters);
         await renderSummary(out, summary);
         if (result.planFile)
           out.success(`Plan saved to ${result.planFile}: apply it with gg4l sync apply ${result.planFile}`);
@@ -305,6 +381,7 @@ export function registerSync(program: Command, cli: CliEnv): void {
           { header: "STARTED", value: (r) => r.startedAt },
           { header: "BY", value: (r) => r.osUser },
           { header: "STATUS", value: (r) => r.status },
+          { header: "PHASE", value: (r) => r.phase ?? "-" },
           { header: "POSTED", value: (r) => r.counts.posted ?? "-" },
           { header: "FAILED", value: (r) => r.counts.failed ?? "-" },
         ],
@@ -335,6 +412,7 @@ export function registerSync(program: Command, cli: CliEnv): void {
         ["started", run.startedAt],
         ["finished", run.finishedAt],
         ["status", run.status],
+        ["phase", run.phase],
         ["options", run.options],
         ["counts", Object.entries(run.counts).map(([k, v]) => `${k} ${v}`)],
         ["error", run.error],
@@ -344,8 +422,11 @@ export function registerSync(program: Command, cli: CliEnv): void {
         await out.table(
           [
             { header: "LEARNER", value: (f: (typeof run.failures)[number]) => f.externalId },
+            { header: "NAME", value: (f) => f.learner },
             { header: "COURSE", value: (f) => f.courseId },
             { header: "ITEM", value: (f) => f.itemId },
+            { header: "COLUMN", value: (f) => f.column },
+            { header: "HTTP", value: (f) => f.status },
             { header: "LMS SAID", value: (f) => f.message, wrap: true },
           ],
           run.failures,

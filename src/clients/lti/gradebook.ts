@@ -63,11 +63,15 @@ export class AgsGradebook implements GradebookAdapter {
     try {
       const result = await this.ags.postScore(columnRef, score);
       return result.outcome === "stale"
-        ? { status: "stale", message: result.message }
+        ? { status: "stale", message: result.message, httpStatus: result.status }
         : { status: "accepted" };
     } catch (error) {
       if (error instanceof AgsError && error.kind === "learner")
-        return { status: "rejected", message: error.message };
+        return {
+          status: "rejected",
+          message: error.message,
+          ...(error.status !== undefined ? { httpStatus: error.status } : {}),
+        };
       throw error;
     }
   }

@@ -5,7 +5,8 @@ import {
   recentResends,
   staleLinkCounts,
 } from "../../store/doctor.js";
-import { lastRun } from "../../store/sync.js";
+import { latestRun } from "../../store/sync.js";
+import { settleAbandonedRuns } from "../sync/lease.js";
 import { type Check, formatDuration, listSome, need, row } from "./basis.js";
 
 /** The daily job runs once a day; two more hours cover a slow run or a late cron. */
@@ -17,21 +18,59 @@ export const dailySyncCheck: Check = {
   names: ["daily-sync"],
   async run({ ctx, state, tenant: t }) {
     const tenant = need(t, "warn");
-    const run = lastRun(need(state, "warn").db, tenant.id, "sync daily", "ok");
+    const { db } = need(state, "warn");
+    // R12: judge the latest daily run, whatever became of it, not the latest success.
+    settleAbandonedRuns(ctx, tenant);
+    const run = latestRun(db, tenant.id, "sync daily");
     const cron = `schedule \`gg4l sync daily --tenant ${tenant.slug}\` once a day (cron) and run it once now`;
-    if (!run)
-      return [
-        row("daily-sync", "warn", `the daily sync never ran successfully for tenant ${tenant.slug}`, cron),
-      ];
+    if (!run) return [row("daily-sync", "warn", `the daily sync never ran for tenant ${tenant.slug}`, cron)];
+    const show = `\`gg4l sync show ${run.id}\``;
     const age = ctx.now().getTime() - Date.parse(run.finishedAt ?? run.startedAt);
-    const when = `the last successful daily sync (run ${run.id}) finished ${formatDuration(age)} ago`;
+    const ago = `${formatDuration(age)} ago`;
+    const phase = run.phase ? ` in its ${run.phase} phase` : "";
+    const cause = run.error ? `: ${run.error}` : "";
+    switch (run.status) {
+      case "failed":
+        return [
+          row(
+            "daily-sync",
+            "fail",
+            `the latest daily sync (run ${run.id}, ${ago}) failed${phase}${cause}`,
+            `${show} says what failed; fix it and run \`gg4l sync daily --tenant ${tenant.slug}\` again`,
+          ),
+        ];
+      case "partial":
+        return [
+          row(
+            "daily-sync",
+            "warn",
+            `the latest daily sync (run ${run.id}, ${ago}) was partial: ${run.counts.failed ?? 0} item(s) failed`,
+            `${show} lists every failure with the LMS's message; the next run tries them again`,
+          ),
+        ];
+      case "abandoned":
+      case "interrupted":
+        return [
+          row(
+            "daily-sync",
+            "warn",
+            `the latest daily sync (run ${run.id}, ${ago}) was ${run.status}${phase}${cause}`,
+            `${show}; run \`gg4l sync daily --tenant ${tenant.slug}\` again: it posts what is missing`,
+          ),
+        ];
+      case "running":
+        return [row("daily-sync", "pass", `a daily sync (run ${run.id}) is running${phase}, started ${ago}`)];
+      default:
+        break;
+    }
+    const when = `the latest daily sync (run ${run.id}) was ok and finished ${ago}`;
     if (age > DAILY_SYNC_WARN_MS) {
       return [
         row(
           "daily-sync",
           "warn",
           `${when}: more than 26 h, and grades must reach the LMS within 72 h`,
-          `check the cron job and \`gg4l sync runs\` for failed runs; run \`gg4l sync daily --tenant ${tenant.slug}\` now`,
+          `check the cron job and ${show}; run \`gg4l sync daily --tenant ${tenant.slug}\` now`,
         ),
       ];
     }

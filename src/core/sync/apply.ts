@@ -6,7 +6,6 @@
  * only what was in flight.
  */
 
-import { ConfigError, GgError, RemoteError } from "../../base/errors.js";
 import type { HttpClient } from "../../clients/http.js";
 import type { Db } from "../../store/db.js";
 import { dropPlan, type PlanPost, planPosts, planTargetColumns, savePlanColumns } from "../../store/plan.js";
@@ -16,23 +15,23 @@ import {
   failedItems,
   failItem,
   failPost,
-  finishRun,
   type ItemFailure,
   itemStatusCounts,
+  ledgerScore,
   mergeAcks,
   pendingColumns,
   type RunStatus,
   recordColumn,
-  runStatus,
-  startRun,
 } from "../../store/sync.js";
 import type { Context } from "../context.js";
 import type { GradebookAdapter } from "../gradebook.js";
 import { gradebookFor } from "../lti.js";
+import { BREAKER_THRESHOLD, CircuitBreaker } from "./breaker.js";
 import { AdaptiveLimiter } from "./concurrency.js";
-import { acquireLease } from "./lease.js";
+import { classifyFailure, runLevelExitCode } from "./failures.js";
 import { LedgerWriter } from "./ledger-writer.js";
 import type { PreparedPlan } from "./plan.js";
+import type { ActiveRun } from "./run.js";
 
 export interface SyncProgress {
   total: number;
@@ -45,8 +44,6 @@ export interface SyncProgress {
 }
 
 export interface ApplyOptions {
-  command: string;
-  options: Record<string, unknown>;
   onProgress?: (progress: SyncProgress) => void;
   signal?: AbortSignal;
   /** Tests and benchmarks pass their own HTTP client (to count requests or inject faults). */
@@ -56,40 +53,50 @@ export interface ApplyOptions {
 
 export type SyncFailure = ItemFailure;
 
+/** Why a run stopped before the end of its plan. */
+export interface RunCause {
+  /** `run`: nothing could succeed (exit 4); `lms-down`: the circuit breaker opened (exit 5). */
+  kind: "run" | "lms-down";
+  message: string;
+  exitCode: number;
+}
+
 export interface RunResult {
   runId: number;
   status: RunStatus;
+  /** The phase the run ended in. */
+  phase: "post" | "fold";
   counts: {
     columnsCreated: number;
     columnsFound: number;
+    columnsFailed: number;
+    /** Score posts in the plan: posted + stale + failed + notAttempted. */
+    planned: number;
     posted: number;
     stale: number;
     failed: number;
     notAttempted: number;
   };
+  /** Why the rest was not attempted, when the run stopped early. */
+  cause: RunCause | null;
   failures: SyncFailure[];
   durationMs: number;
 }
 
 const PAGE = 100;
 const MAX_ITEM_ATTEMPTS = 4;
+/** An item whose LMS did not answer is tried again only while fewer items than this failed in a row. */
+const RETRY_BELOW_STREAK = BREAKER_THRESHOLD / 2;
+/** Posts of one score the LMS may refuse as older before it is a failure of that item. */
+export const MAX_STALE_ATTEMPTS = 4;
 
-/** A failure that concerns every learner: stop the run rather than fail each post alike. */
-function isFatal(error: unknown): boolean {
-  if (error instanceof ConfigError) return true;
-  // The state itself failed (disk full, locked, corrupt): no point posting more.
-  if (String((error as { code?: unknown }).code ?? "").startsWith("SQLITE")) return true;
-  const kind = (error as { kind?: string }).kind;
-  return (
-    error instanceof GgError && (kind === "config" || kind === "invalid-request" || error.exitCode === 4)
-  );
-}
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function isRetryable(error: unknown): boolean {
-  const kind = (error as { kind?: string }).kind;
-  return (
-    kind === "retry" || (error instanceof RemoteError && kind === undefined && error.status === undefined)
-  );
+/** Stops the run: a run-level failure, as the table in failures.ts says. */
+class RunStop extends Error {
+  constructor(readonly error: unknown) {
+    super(error instanceof Error ? error.message : String(error));
+  }
 }
 
 /** Strictly after the last timestamp sent for this column and learner, at the LMS's resolution. */
@@ -102,184 +109,268 @@ export function nextTimestamp(nowMs: number, lastSentMs: number | null, resoluti
 export async function applyPlan(
   ctx: Context,
   prepared: PreparedPlan,
+  run: ActiveRun,
   opts: ApplyOptions,
 ): Promise<RunResult> {
-  const { tenant, reg, summary } = prepared;
+  const { reg, summary } = prepared;
   const { db } = ctx.state();
   const started = Date.now();
-  const lease = acquireLease(ctx, tenant);
-  let runId = 0;
-  try {
-    runId = startRun(db, {
-      tenantId: tenant.id,
-      command: opts.command,
-      osUser: ctx.osUser,
-      pid: process.pid,
-      options: { ...opts.options, gradeSync: reg.gradeSync, incremental: reg.incremental, noSso: reg.noSso },
-      fingerprint: summary.fingerprint,
-      now: ctx.now().toISOString(),
-    });
-    const columnCount = savePlanColumns(db, runId);
-    const postCount = summary.posts.total;
-    const limiter = new AdaptiveLimiter({
-      initial: opts.concurrency?.initial ?? 4,
-      min: 1,
-      max: opts.concurrency?.max ?? 16,
-      calmPerStep: 5,
-    });
-    const http = opts.http ?? (await defaultHttp(ctx, limiter));
-    const gradebook = await gradebookFor(ctx, reg, http);
-    const progress: SyncProgress = {
-      total: columnCount + postCount,
-      done: 0,
-      posted: 0,
-      stale: 0,
-      failed: 0,
-      concurrency: limiter.current,
-      startedAt: started,
-    };
-    const report = () => {
-      progress.concurrency = limiter.current;
-      opts.onProgress?.(progress);
-    };
-    const now = () => ctx.now().toISOString();
-    const ledger = new LedgerWriter(db, runId, now);
+  const runId = run.id;
+  run.phase("post", summary.fingerprint);
+  const columnCount = savePlanColumns(db, runId);
+  const postCount = summary.posts.total;
+  const limiter = new AdaptiveLimiter({
+    initial: opts.concurrency?.initial ?? 4,
+    min: 1,
+    max: opts.concurrency?.max ?? 16,
+    calmPerStep: 5,
+  });
+  const http = opts.http ?? (await defaultHttp(ctx, limiter));
+  const gradebook = await gradebookFor(ctx, reg, http);
+  const progress: SyncProgress = {
+    total: columnCount + postCount,
+    done: 0,
+    posted: 0,
+    stale: 0,
+    failed: 0,
+    concurrency: limiter.current,
+    startedAt: started,
+  };
+  const report = () => {
+    progress.concurrency = limiter.current;
+    opts.onProgress?.(progress);
+  };
+  const now = () => ctx.now().toISOString();
+  const ledger = new LedgerWriter(db, runId, now);
+  const breaker = new CircuitBreaker(now);
+  let stop: RunStop | undefined;
+  const stopped = () => stop !== undefined || breaker.open || opts.signal?.aborted === true;
 
-    await createColumns(ctx, gradebook, runId, progress, report, now);
-    let fatal: unknown;
-    let lastSeq = 0;
-    let resent = 0;
-    const columnUrls = targetColumns(db);
-    const columnOf = (item: PlanPost) => columnUrls.get(item.linkId)?.get(item.itemId);
-    // A failed post becomes a plan item of the run, numbered after its columns.
-    const fail = (item: PlanPost, columnUrl: string | null, message: string) => {
-      failPost(db, runId, { seq: item.seq, itemSeq: columnCount + item.seq, columnUrl }, message, now());
-      progress.failed += 1;
-    };
-    const postOne = async (item: PlanPost): Promise<void> => {
-      const columnUrl = columnOf(item);
-      if (!columnUrl) {
-        fail(item, null, "its gradebook column could not be created (see the column failures of this run)");
-        return;
+  try {
+    await createColumns(ctx, gradebook, runId, progress, report, now, breaker, stopped);
+  } catch (error) {
+    if (!(error instanceof RunStop)) throw error;
+    stop = error;
+  }
+  let lastSeq = 0;
+  let resent = 0;
+  let postsFailed = 0;
+  const columnUrls = targetColumns(db);
+  const columnOf = (item: PlanPost) => columnUrls.get(item.linkId)?.get(item.itemId);
+  // A failed post becomes a plan item of the run, numbered after its columns.
+  const fail = (
+    item: PlanPost,
+    columnUrl: string | null,
+    failure: { message: string; status: number | null },
+  ) => {
+    failPost(db, runId, { seq: item.seq, itemSeq: columnCount + item.seq, columnUrl }, failure, now());
+    progress.failed += 1;
+    postsFailed += 1;
+  };
+  const postOne = async (item: PlanPost): Promise<void> => {
+    const columnUrl = columnOf(item);
+    if (!columnUrl) {
+      fail(item, null, {
+        message: "its gradebook column could not be created (see the column failures of this run)",
+        status: null,
+      });
+      return;
+    }
+    const sendComment =
+      item.comment !== null && (item.commentChanged === 1 || gradebook.lmsKind !== "canvas");
+    const firstAttemptMs = Date.now();
+    let counted = false;
+    let lastSentMs = item.lastSentMs;
+    let refusals = 0;
+    for (let attempt = 1; ; attempt++) {
+      let sentAtMs = nextTimestamp(Date.now(), lastSentMs, gradebook.timestampResolutionMs);
+      if (refusals > 0) {
+        // Refused as older: wait out this second of our clock, and lead by one more second per
+        // refusal, so an LMS that orders by the second it received the last score in (Moodle),
+        // or whose clock runs a little ahead, takes it.
+        await sleep(1000 - (Date.now() % 1000));
+        sentAtMs = nextTimestamp(Date.now(), lastSentMs, 1000) + (refusals - 1) * 1000;
       }
-      const sendComment =
-        item.comment !== null && (item.commentChanged === 1 || gradebook.lmsKind !== "canvas");
-      for (let attempt = 1; ; attempt++) {
-        const sentAtMs = nextTimestamp(Date.now(), item.lastSentMs, gradebook.timestampResolutionMs);
-        try {
-          const outcome = await gradebook.postGrade(columnUrl, {
-            learnerRef: item.lmsUserId!,
+      try {
+        const outcome = await gradebook.postGrade(columnUrl, {
+          learnerRef: item.lmsUserId!,
+          scoreGiven: item.scoreGiven,
+          scoreMaximum: item.scoreMaximum,
+          ...(sendComment ? { comment: item.comment! } : {}),
+          timestamp: new Date(sentAtMs),
+        });
+        breaker.answered(columnUrl);
+        if (outcome.status === "accepted") {
+          await ledger.record({
+            columnUrl,
+            lmsUserId: item.lmsUserId!,
+            kind: item.kind,
             scoreGiven: item.scoreGiven,
             scoreMaximum: item.scoreMaximum,
-            ...(sendComment ? { comment: item.comment! } : {}),
-            timestamp: new Date(sentAtMs),
+            comment: item.comment,
+            sentAtMs,
+            outcome: "accepted",
+            message: null,
           });
-          if (outcome.status === "accepted" || outcome.status === "stale") {
-            await ledger.record({
-              columnUrl,
-              lmsUserId: item.lmsUserId!,
-              kind: item.kind,
-              scoreGiven: item.scoreGiven,
-              scoreMaximum: item.scoreMaximum,
-              comment: item.comment,
-              sentAtMs,
-              outcome: outcome.status,
-              message: outcome.status === "stale" ? outcome.message : null,
-            });
-            if (outcome.status === "accepted") {
-              progress.posted += 1;
-              if (item.kind === "resend") resent += 1;
-              limiter.success();
-            } else progress.stale += 1;
-          } else fail(item, columnUrl, outcome.message);
-          return;
-        } catch (error) {
-          if (isFatal(error)) throw error;
-          if (isRetryable(error) && attempt < MAX_ITEM_ATTEMPTS) {
+          progress.posted += 1;
+          if (item.kind === "resend") resent += 1;
+          limiter.success();
+        } else if (outcome.status === "stale") {
+          // R9: a refusal is never an acknowledgement. Post again, later, a bounded number of times.
+          refusals += 1;
+          lastSentMs = sentAtMs;
+          if (refusals < MAX_STALE_ATTEMPTS && !stopped()) continue;
+          await settleRefused(item, columnUrl, outcome, sentAtMs);
+        } else fail(item, columnUrl, { message: outcome.message, status: outcome.httpStatus ?? null });
+        return;
+      } catch (error) {
+        const verdict = classifyFailure(error);
+        if (verdict.level === "run") throw new RunStop(error);
+        if (verdict.level === "host") {
+          // Each item counts once towards the circuit breaker, however often it is tried; it is
+          // tried again only while the LMS does not look down.
+          if (!counted) breaker.failed(columnUrl, verdict.message, new Date(firstAttemptMs).toISOString());
+          counted = true;
+          if (breaker.streak(columnUrl) < RETRY_BELOW_STREAK && attempt < MAX_ITEM_ATTEMPTS && !stopped()) {
+            // A pause of this item only: halving the concurrency would make an outage take
+            // longer to recognise (an overloaded LMS's 503s already slow the limiter down).
+            await sleep(1000 * attempt);
+            continue;
+          }
+        } else {
+          breaker.answered(columnUrl);
+          if (verdict.level === "throttled" && attempt < MAX_ITEM_ATTEMPTS && !stopped()) {
             limiter.throttled(1000 * attempt);
             continue;
           }
-          fail(item, columnUrl, (error as Error).message);
-          return;
         }
+        fail(item, columnUrl, verdict);
+        return;
       }
-    };
+    }
+  };
 
-    const inFlight = new Set<Promise<void>>();
-    outer: for (;;) {
-      const page = planPosts(db, lastSeq, PAGE);
-      if (page.length === 0) break;
-      for (const item of page) {
-        lastSeq = item.seq;
-        if (fatal || opts.signal?.aborted) break outer;
-        await limiter.acquire();
-        if (fatal || opts.signal?.aborted) {
+  /**
+   * The LMS refused the score as older every time. Read what it holds: our very value (nothing
+   * lost: recorded stale), or another one, said in the failure, so an agent can tell "the LMS
+   * has a newer grade" from "gg4l lost a race". Not acknowledged: the next run plans it again.
+   */
+  const settleRefused = async (
+    item: PlanPost,
+    columnUrl: string,
+    refusal: { message: string; httpStatus?: number },
+    sentAtMs: number,
+  ) => {
+    const said = refusal.message;
+    const status = refusal.httpStatus ?? null;
+    const times = `refused ${MAX_STALE_ATTEMPTS} times as older, the last with timestamp ${new Date(sentAtMs).toISOString()}`;
+    let held: { score: number | null; maximum: number } | undefined;
+    try {
+      const [entry] = await gradebook.readGrades(columnUrl, { learnerRef: item.lmsUserId! });
+      held = entry ? { score: entry.score, maximum: entry.maximum } : { score: null, maximum: 1 };
+    } catch (error) {
+      fail(item, columnUrl, {
+        message: `${said} (${times}); reading the LMS's grade failed too: ${(error as Error).message}`,
+        status,
+      });
+      return;
+    }
+    const ours = item.scoreGiven === null ? null : item.scoreGiven / item.scoreMaximum;
+    const theirs = held.score === null ? null : held.score / held.maximum;
+    if (ours === theirs || (ours !== null && theirs !== null && Math.abs(ours - theirs) < 1e-9)) {
+      await ledger.record({
+        columnUrl,
+        lmsUserId: item.lmsUserId!,
+        kind: item.kind,
+        scoreGiven: item.scoreGiven,
+        scoreMaximum: item.scoreMaximum,
+        comment: item.comment,
+        sentAtMs,
+        outcome: "stale",
+        message: `${said}; the LMS already holds this grade`,
+      });
+      progress.stale += 1;
+      return;
+    }
+    const coursera = item.scoreGiven === null ? "no grade" : `${item.scoreGiven}/${item.scoreMaximum}`;
+    let whose: string;
+    if (held.score === null) {
+      whose = `the LMS holds no grade for this learner (Coursera: ${coursera}): gg4l lost a race with the LMS's clock; the next run posts it again`;
+    } else {
+      const last = ledgerScore(db, columnUrl, item.lmsUserId!);
+      const ledgerRatio = last && last.scoreGiven !== null ? last.scoreGiven / last.scoreMaximum : undefined;
+      const fromGg4l = ledgerRatio !== undefined && theirs !== null && Math.abs(ledgerRatio - theirs) < 1e-9;
+      whose = fromGg4l
+        ? `the LMS holds ${held.score}/${held.maximum}, the last grade gg4l sent (Coursera now: ${coursera}): gg4l lost a race with the LMS's clock; the next run posts it again`
+        : `the LMS holds a newer grade, ${held.score}/${held.maximum} (Coursera: ${coursera}), not one gg4l sent: an instructor or another tool set it; gg4l does not overwrite it, and plans it again on the next run`;
+    }
+    fail(item, columnUrl, { message: `${said} (${times}); ${whose}`, status });
+  };
+
+  const inFlight = new Set<Promise<void>>();
+  outer: while (!stopped()) {
+    const page = planPosts(db, lastSeq, PAGE);
+    if (page.length === 0) break;
+    for (const item of page) {
+      if (stopped()) break outer;
+      await limiter.acquire();
+      if (stopped()) {
+        limiter.release();
+        break outer;
+      }
+      lastSeq = item.seq;
+      const task = postOne(item)
+        .catch((error) => {
+          stop ??= error instanceof RunStop ? error : new RunStop(error);
+        })
+        .finally(() => {
           limiter.release();
-          break outer;
-        }
-        const task = postOne(item)
-          .catch((error) => {
-            fatal ??= error;
-          })
-          .finally(() => {
-            limiter.release();
-            progress.done += 1;
-            report();
-            inFlight.delete(task);
-          });
-        inFlight.add(task);
-      }
+          progress.done += 1;
+          report();
+          inFlight.delete(task);
+        });
+      inFlight.add(task);
     }
-    await Promise.all(inFlight);
-    report();
-    mergeAcks(db);
-
-    // Acknowledgements are counted once their commit returned; failures as recorded.
-    const itemCounts = itemStatusCounts(db, runId);
-    const columns = columnOutcomes(db, runId);
-    const postsFailed = itemCounts["post:failed"] ?? 0;
-    const counts: RunResult["counts"] = {
-      columnsCreated: columns.created,
-      columnsFound: columns.found,
-      posted: progress.posted,
-      stale: progress.stale,
-      failed: postsFailed + (itemCounts["create-column:failed"] ?? 0),
-      notAttempted:
-        postCount -
-        progress.posted -
-        progress.stale -
-        postsFailed +
-        (itemCounts["create-column:pending"] ?? 0),
-    };
-    const status: RunStatus = fatal
-      ? "failed"
-      : opts.signal?.aborted
-        ? "interrupted"
-        : counts.failed > 0
-          ? "partial"
-          : "ok";
-    const failures = failedItems(db, runId, 50);
-    finishRun(
-      db,
-      runId,
-      status,
-      { ...counts, resent, ...skipCounts(summary) },
-      now(),
-      fatal ? (fatal as Error).message : undefined,
-    );
-    if (fatal) throw fatal;
-    return { runId, status, counts, failures, durationMs: Date.now() - started };
-  } catch (error) {
-    if (runId > 0 && ctx.openedState()) {
-      foldAcksQuietly(db);
-      if (runStatus(db, runId) === "running")
-        finishRun(db, runId, "failed", {}, ctx.now().toISOString(), (error as Error).message);
-    }
-    throw error;
-  } finally {
-    dropPlanQuietly(db);
-    lease.release();
   }
+  await Promise.all(inFlight);
+  report();
+  run.phase("fold");
+  mergeAcks(db);
+
+  // Acknowledgements are counted once their commit returned; failures as recorded.
+  const itemCounts = itemStatusCounts(db, runId);
+  const columns = columnOutcomes(db, runId);
+  const counts: RunResult["counts"] = {
+    columnsCreated: columns.created,
+    columnsFound: columns.found,
+    columnsFailed: itemCounts["create-column:failed"] ?? 0,
+    planned: postCount,
+    posted: progress.posted,
+    stale: progress.stale,
+    failed: postsFailed,
+    notAttempted: postCount - progress.posted - progress.stale - postsFailed,
+  };
+  let cause: RunCause | null = null;
+  if (stop) {
+    const error = stop.error;
+    const message = error instanceof Error ? error.message : String(error);
+    cause = { kind: "run", message, exitCode: runLevelExitCode(error) };
+  } else if (breaker.open) cause = { kind: "lms-down", message: breaker.reason(), exitCode: 5 };
+  const status: RunStatus = cause
+    ? "failed"
+    : opts.signal?.aborted
+      ? "interrupted"
+      : counts.failed + counts.columnsFailed > 0
+        ? "partial"
+        : "ok";
+  const failures = failedItems(db, runId, 50);
+  const notAttemptedWhy = cause
+    ? `${counts.notAttempted} not attempted: ${cause.message}`
+    : status === "interrupted"
+      ? `${counts.notAttempted} not attempted: interrupted (Ctrl-C or SIGTERM)`
+      : undefined;
+  run.finish(status, { ...counts, resent, ...skipCounts(summary) }, notAttemptedWhy);
+  return { runId, status, phase: "fold", counts, cause, failures, durationMs: Date.now() - started };
 }
 
 /**
@@ -296,7 +387,7 @@ function targetColumns(db: Db): Map<number, Map<string, string | undefined>> {
   return columns;
 }
 
-function dropPlanQuietly(db: Db): void {
+export function dropPlanQuietly(db: Db): void {
   try {
     dropPlan(db);
   } catch {
@@ -305,7 +396,7 @@ function dropPlanQuietly(db: Db): void {
 }
 
 /** On the way out of a failed run: fold what was acknowledged, unless the state itself is what failed. */
-function foldAcksQuietly(db: Db): void {
+export function foldAcksQuietly(db: Db): void {
   try {
     mergeAcks(db);
   } catch {
@@ -326,9 +417,13 @@ async function createColumns(
   progress: SyncProgress,
   report: () => void,
   now: () => string,
+  breaker: CircuitBreaker,
+  stopped: () => boolean,
 ): Promise<void> {
   const { db } = ctx.state();
   for (const item of pendingColumns(db, runId)) {
+    if (stopped()) return;
+    const startedAt = now();
     try {
       const { column, created } = await gradebook.findOrCreateColumn(item.containerUrl!, {
         label: item.label ?? item.itemId,
@@ -337,6 +432,7 @@ async function createColumns(
         resourceLinkId: item.resourceLinkId!,
         tag: item.itemId ? "coursera-item" : "coursera-final",
       });
+      breaker.answered(item.containerUrl!);
       recordColumn(
         db,
         { runId, seq: item.seq, linkId: item.linkId, itemId: item.itemId },
@@ -349,8 +445,11 @@ async function createColumns(
         now(),
       );
     } catch (error) {
-      if (isFatal(error)) throw error;
-      failItem(db, runId, item.seq, (error as Error).message, now());
+      const verdict = classifyFailure(error);
+      if (verdict.level === "run") throw new RunStop(error);
+      if (verdict.level === "host") breaker.failed(item.containerUrl!, verdict.message, startedAt);
+      else breaker.answered(item.containerUrl!);
+      failItem(db, runId, item.seq, verdict, now());
       progress.failed += 1;
     }
     progress.done += 1;

@@ -2,21 +2,38 @@
 
 import { ConflictError, NotFoundError, UsageError } from "../../base/errors.js";
 import type { HttpClient } from "../../clients/http.js";
+import type { LmsRegistrationRow } from "../../store/lms.js";
 import { dropPlan } from "../../store/plan.js";
 import { listProgramSummaries } from "../../store/programs.js";
-import { failedItems, findRun, listRuns, type RunRow } from "../../store/sync.js";
+import {
+  failedItems,
+  findRun,
+  lastRosterRead,
+  listRuns,
+  type RunRow,
+  recordRosterRead,
+} from "../../store/sync.js";
 import type { Context } from "../context.js";
 import { refreshProgramCourses } from "../courses.js";
 import { requireRegistration } from "../lms.js";
 import { pullPrograms } from "../programs.js";
 import { currentTenant } from "../tenants.js";
-import { type ApplyOptions, applyPlan, type RunResult, type SyncFailure } from "./apply.js";
+import {
+  type ApplyOptions,
+  applyPlan,
+  dropPlanQuietly,
+  foldAcksQuietly,
+  type RunResult,
+  type SyncFailure,
+} from "./apply.js";
+import { acquireLease, settleAbandonedRuns } from "./lease.js";
 import { type PlanSummary, preparePlan, type SyncFilters } from "./plan.js";
 import { readPlanFile, writePlanFile } from "./plan-file.js";
 import { pullGrades } from "./pull.js";
 import { refreshRosters } from "./roster.js";
+import { type ActiveRun, beginRun } from "./run.js";
 
-export type { RunResult, SyncFailure } from "./apply.js";
+export type { RunCause, RunResult, SyncFailure } from "./apply.js";
 export { type PlanEntry, type PlanSummary, planEntries, skipReasons } from "./plan.js";
 export { pullGrades } from "./pull.js";
 export type { RunRow };
@@ -24,14 +41,49 @@ export type { RunRow };
 export interface DryRunResult {
   summary: PlanSummary;
   planFile: string | null;
+  /** The LMS rosters the plan used (no-SSO sync, Google Classroom): read now, or stored (--offline) and how old. */
+  rosters?: RosterUse;
 }
 
-/** Plan only: nothing changes anywhere. `entries` runs while the plan is still built (for --verbose/--json). */
-export function dryRun(
+export interface RosterUse {
+  source: "read" | "stored";
+  contexts?: number;
+  matched?: number;
+  /** When the stored rosters were read; null when they never were. */
+  readAt: string | null;
+  ageMs: number | null;
+}
+
+function needsRosters(reg: LmsRegistrationRow): boolean {
+  return reg.noSso || reg.kind === "google-classroom";
+}
+
+/**
+ * Plan only: nothing changes in the LMS. With no-SSO sync (and Google Classroom) it reads the
+ * LMS rosters first, as the live run does, so both decide eligibility from the same rosters;
+ * `offline` uses the stored ones instead and says how old they are. `entries` runs while the
+ * plan is still built (for --verbose/--json).
+ */
+export async function dryRun(
   ctx: Context,
   filters: SyncFilters,
-  opts: { planOut?: string; entries?: () => void },
-): DryRunResult {
+  opts: { planOut?: string; entries?: () => void; offline?: boolean; http?: HttpClient },
+): Promise<DryRunResult> {
+  const { reg } = requireRegistration(ctx);
+  let rosters: RosterUse | undefined;
+  if (needsRosters(reg)) {
+    if (opts.offline) {
+      const readAt = lastRosterRead(ctx.state().db, reg.id) ?? null;
+      rosters = {
+        source: "stored",
+        readAt,
+        ageMs: readAt === null ? null : ctx.now().getTime() - Date.parse(readAt),
+      };
+    } else {
+      const read = await readRosters(ctx, opts.http);
+      rosters = { source: "read", ...read, readAt: ctx.now().toISOString(), ageMs: 0 };
+    }
+  }
   const { summary } = preparePlan(ctx, filters);
   try {
     if (opts.planOut) writePlanFile(ctx, opts.planOut, summary);
@@ -39,7 +91,7 @@ export function dryRun(
   } finally {
     dropPlan(ctx.state().db);
   }
-  return { summary, planFile: opts.planOut ?? null };
+  return { summary, planFile: opts.planOut ?? null, ...(rosters ? { rosters } : {}) };
 }
 
 export interface SyncResult extends RunResult {
@@ -47,33 +99,74 @@ export interface SyncResult extends RunResult {
   rosters?: { contexts: number; matched: number };
 }
 
-async function rostersIfNoSso(ctx: Context, http?: HttpClient): Promise<SyncResult["rosters"]> {
+/** Read the LMS rosters the plan needs (no-SSO sync, Google Classroom) into the state, and note when. */
+async function readRosters(ctx: Context, http?: HttpClient): Promise<{ contexts: number; matched: number }> {
   const { tenant, reg } = requireRegistration(ctx);
-  const classroom = reg.kind === "google-classroom";
-  if (!reg.noSso && !classroom) return undefined;
   const client = http ?? new (await import("../../clients/http.js")).HttpClient({ logger: ctx.logger });
-  if (classroom)
-    return (await import("../classroom/roster.js")).refreshClassroomRosters(ctx, tenant, reg, client);
-  return refreshRosters(ctx, tenant, reg, client);
+  const read =
+    reg.kind === "google-classroom"
+      ? await (await import("../classroom/roster.js")).refreshClassroomRosters(ctx, tenant, reg, client)
+      : await refreshRosters(ctx, tenant, reg, client);
+  recordRosterRead(ctx.state().db, reg.id, ctx.now().toISOString());
+  return read;
 }
 
-export async function syncGrades(
+async function rostersIfNoSso(ctx: Context, http?: HttpClient): Promise<SyncResult["rosters"]> {
+  const { reg } = requireRegistration(ctx);
+  return needsRosters(reg) ? readRosters(ctx, http) : undefined;
+}
+
+type RunOptions = Omit<ApplyOptions, "command" | "options">;
+
+/** The options a run records: what it was asked, and the settings it planned under. */
+function runOptions(reg: LmsRegistrationRow, options: Record<string, unknown>): Record<string, unknown> {
+  return { ...options, gradeSync: reg.gradeSync, incremental: reg.incremental, noSso: reg.noSso };
+}
+
+/**
+ * Run `body` as a recorded run: lease and run row first; on the way out a failure in any phase
+ * is recorded with the phase and the cause, the ledger's journal folded, the plan dropped and
+ * the lease released.
+ */
+async function recorded<T>(
   ctx: Context,
-  filters: SyncFilters,
-  opts: Omit<ApplyOptions, "command" | "options">,
-): Promise<SyncResult> {
-  const rosters = await rostersIfNoSso(ctx, opts.http);
-  const prepared = preparePlan(ctx, filters);
-  const result = await applyPlan(ctx, prepared, { ...opts, command: "sync grades", options: { filters } });
-  return { ...result, summary: prepared.summary, ...(rosters ? { rosters } : {}) };
+  command: string,
+  options: Record<string, unknown>,
+  phase: "pull" | "plan",
+  body: (run: ActiveRun, reg: LmsRegistrationRow) => Promise<T>,
+): Promise<T> {
+  const { tenant, reg } = requireRegistration(ctx);
+  const run = beginRun(ctx, tenant, command, runOptions(reg, options), phase);
+  try {
+    return await body(run, reg);
+  } catch (error) {
+    if (ctx.openedState()) foldAcksQuietly(ctx.state().db);
+    run.fail(error);
+    throw error;
+  } finally {
+    if (ctx.openedState()) dropPlanQuietly(ctx.state().db);
+    run.release();
+  }
+}
+
+/** Plans from the grades already in the state (`sync daily` pulls first), then posts. */
+export async function syncGrades(ctx: Context, filters: SyncFilters, opts: RunOptions): Promise<SyncResult> {
+  return recorded(ctx, "sync grades", { filters }, "plan", async (run, reg) => {
+    let rosters: SyncResult["rosters"];
+    if (needsRosters(reg)) {
+      run.phase("pull");
+      rosters = await rostersIfNoSso(ctx, opts.http);
+      run.checkpoint(opts.signal);
+      run.phase("plan");
+    }
+    const prepared = preparePlan(ctx, filters);
+    const result = await applyPlan(ctx, prepared, run, opts);
+    return { ...result, summary: prepared.summary, ...(rosters ? { rosters } : {}) };
+  });
 }
 
 /** Apply exactly the saved plan: the plan recomputed from the state now must have its fingerprint. */
-export async function applyPlanFile(
-  ctx: Context,
-  path: string,
-  opts: Omit<ApplyOptions, "command" | "options">,
-): Promise<SyncResult> {
+export async function applyPlanFile(ctx: Context, path: string, opts: RunOptions): Promise<SyncResult> {
   const file = readPlanFile(path);
   const tenant = currentTenant(ctx);
   if (file.tenant !== tenant.slug) {
@@ -81,22 +174,19 @@ export async function applyPlanFile(
       hint: `pass --tenant ${file.tenant}`,
     });
   }
-  const prepared = preparePlan(ctx, file.filters);
-  if (prepared.summary.fingerprint !== file.fingerprint) {
-    dropPlan(ctx.state().db);
-    throw new ConflictError(
-      `the plan ${path} is stale: the state changed since it was made at ${file.createdAt}`,
-      {
-        hint: "make a new plan with `gg4l sync grades --dry-run --plan-out <file>` and review it",
-      },
-    );
-  }
-  const result = await applyPlan(ctx, prepared, {
-    ...opts,
-    command: "sync apply",
-    options: { plan: path, filters: file.filters },
+  return recorded(ctx, "sync apply", { plan: path, filters: file.filters }, "plan", async (run) => {
+    const prepared = preparePlan(ctx, file.filters);
+    if (prepared.summary.fingerprint !== file.fingerprint) {
+      throw new ConflictError(
+        `the plan ${path} is stale: the state changed since it was made at ${file.createdAt}`,
+        {
+          hint: "make a new plan with `gg4l sync grades --dry-run --plan-out <file>` and review it",
+        },
+      );
+    }
+    const result = await applyPlan(ctx, prepared, run, opts);
+    return { ...result, summary: prepared.summary };
   });
-  return { ...result, summary: prepared.summary };
 }
 
 export interface DailyResult {
@@ -110,48 +200,62 @@ export interface DailyResult {
 }
 
 /** R8: pull programs, refresh the courses of active programs, pull gradebooks, plan, post. */
-export async function syncDaily(
-  ctx: Context,
-  opts: Omit<ApplyOptions, "command" | "options"> & { dryRun: boolean },
-): Promise<DailyResult> {
+export async function syncDaily(ctx: Context, opts: RunOptions & { dryRun: boolean }): Promise<DailyResult> {
   const tenant = currentTenant(ctx);
-  const pulled = await pullPrograms(ctx);
-  const active = listProgramSummaries(ctx.state().db, tenant.id, { active: true })
-    .filter((p) => p.goneAt === null)
-    .map((p) => ({ id: p.programId, name: p.name }));
-  const courses = active.length > 0 ? await refreshProgramCourses(ctx, tenant, active) : undefined;
-  const grades = await pullGrades(ctx, tenant);
-  const base = {
-    tenant: tenant.slug,
-    dryRun: opts.dryRun,
-    programs: { total: pulled.programs, added: pulled.added.length },
-    courses: {
-      refreshed: courses?.courses ?? 0,
-      added: courses?.added.length ?? 0,
-      removed: courses?.removed.length ?? 0,
-    },
-    grades: { pulled: grades.grades },
+  const pullAll = async () => {
+    const pulled = await pullPrograms(ctx);
+    const active = listProgramSummaries(ctx.state().db, tenant.id, { active: true })
+      .filter((p) => p.goneAt === null)
+      .map((p) => ({ id: p.programId, name: p.name }));
+    const courses = active.length > 0 ? await refreshProgramCourses(ctx, tenant, active) : undefined;
+    const grades = await pullGrades(ctx, tenant);
+    return {
+      tenant: tenant.slug,
+      dryRun: opts.dryRun,
+      programs: { total: pulled.programs, added: pulled.added.length },
+      courses: {
+        refreshed: courses?.courses ?? 0,
+        added: courses?.added.length ?? 0,
+        removed: courses?.removed.length ?? 0,
+      },
+      grades: { pulled: grades.grades },
+    };
   };
   if (opts.dryRun) {
-    const { summary } = dryRun(ctx, {}, {});
-    return { ...base, plan: summary, run: null };
+    // Posts nothing, so no run on record; but it writes the state, so it holds the lease.
+    const lease = acquireLease(ctx, tenant);
+    try {
+      const base = await pullAll();
+      const { summary } = await dryRun(ctx, {}, { ...(opts.http ? { http: opts.http } : {}) });
+      return { ...base, plan: summary, run: null };
+    } finally {
+      lease.release();
+    }
   }
-  await rostersIfNoSso(ctx, opts.http);
-  const prepared = preparePlan(ctx, {});
-  const run = await applyPlan(ctx, prepared, { ...opts, command: "sync daily", options: {} });
-  return { ...base, plan: prepared.summary, run };
+  return recorded(ctx, "sync daily", {}, "pull", async (run) => {
+    const base = await pullAll();
+    await rostersIfNoSso(ctx, opts.http);
+    run.checkpoint(opts.signal);
+    run.phase("plan");
+    const prepared = preparePlan(ctx, {});
+    const result = await applyPlan(ctx, prepared, run, opts);
+    return { ...base, plan: prepared.summary, run: result };
+  });
 }
 
 export function syncRuns(ctx: Context, limitText: string): RunRow[] {
   const limit = /^\d+$/.test(limitText) ? Number(limitText) : 0;
   if (limit < 1) throw new UsageError(`--limit must be a whole number of 1 or more, not "${limitText}"`);
-  return listRuns(ctx.state().db, currentTenant(ctx).id, limit);
+  const tenant = currentTenant(ctx);
+  settleAbandonedRuns(ctx, tenant);
+  return listRuns(ctx.state().db, tenant.id, limit);
 }
 
 export function syncRun(ctx: Context, idText: string): RunRow & { failures: SyncFailure[] } {
   const id = /^\d+$/.test(idText) ? Number(idText) : Number.NaN;
   const tenant = currentTenant(ctx);
   const { db } = ctx.state();
+  settleAbandonedRuns(ctx, tenant);
   const run = Number.isNaN(id) ? undefined : findRun(db, tenant.id, id);
   if (!run)
     throw new NotFoundError(`no sync run ${idText} for tenant "${tenant.slug}"`, {

@@ -5,7 +5,14 @@
  */
 import { hostname } from "node:os";
 import { ConflictError } from "../../base/errors.js";
-import { markAbandonedRuns, readLock, releaseLock, renewLock, tryLock } from "../../store/sync.js";
+import {
+  hasRunningRun,
+  markAbandonedRuns,
+  readLock,
+  releaseLock,
+  renewLock,
+  tryLock,
+} from "../../store/sync.js";
 import type { TenantRow } from "../../store/tenants.js";
 import type { Context } from "../context.js";
 
@@ -46,7 +53,8 @@ export function acquireLease(ctx: Context, tenant: TenantRow): Lease {
       },
     );
   }
-  const abandoned = markAbandonedRuns(db, tenant.id, ctx.now().toISOString());
+  // We hold the lease and have no run yet: every run still marked running was abandoned.
+  const abandoned = markAbandonedRuns(db, tenant.id, ctx.now().toISOString(), () => undefined);
   if (abandoned > 0)
     ctx.logger.warn(
       `${abandoned} earlier run(s) of tenant ${tenant.slug} ended without finishing; this run picks up what they left`,
@@ -62,6 +70,23 @@ export function acquireLease(ctx: Context, tenant: TenantRow): Lease {
       if (ctx.openedState()) releaseLock(db, tenant.id, pid, host);
     },
   };
+}
+
+/**
+ * For the commands that look at runs (sync runs, sync show, doctor): a run still marked running
+ * whose process no longer holds the tenant's lease (expired, or its process died on this host)
+ * was killed; record it abandoned. Returns how many.
+ */
+export function settleAbandonedRuns(ctx: Context, tenant: TenantRow): number {
+  const { db } = ctx.state();
+  if (!hasRunningRun(db, tenant.id)) return 0;
+  const host = hostname();
+  const nowMs = ctx.now().getTime();
+  return markAbandonedRuns(db, tenant.id, ctx.now().toISOString(), (held) =>
+    held && held.expiresAt > nowMs && !(held.host === host && !alive(held.pid))
+      ? { pid: held.pid, host: held.host }
+      : undefined,
+  );
 }
 
 export { readLock };
