@@ -383,6 +383,7 @@ export const migrations: ReadonlyArray<string> = [
     read_at         TEXT NOT NULL,
     PRIMARY KEY (registration_id, context_id)
   ) WITHOUT ROWID;
+  `,
   // 8 (issue 20): single-use LTI Dynamic Registration URLs. Only the SHA-256 of the URL's token
   // is kept; the URL is shown once. used_at is set when a registration completed through it.
   `
