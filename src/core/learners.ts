@@ -300,6 +300,7 @@ export function markTest(ctx: Context, keys: string[], isTest: boolean): BulkOut
   const tenant = currentTenant(ctx);
   const { db } = ctx.state();
   const result: BulkOutcome = { tenant: tenant.slug, results: [] };
+  const acted: string[] = [];
   db.transaction(() => {
     for (const key of keys) {
       const found = findLearners(db, tenant.id, key);
@@ -314,6 +315,7 @@ export function markTest(ctx: Context, keys: string[], isTest: boolean): BulkOut
         continue;
       }
       const changed = setTestFlag(db, tenant.id, found[0]!.externalId, isTest);
+      acted.push(learnerRef(found[0]!));
       result.results.push({
         key,
         externalId: found[0]!.externalId,
@@ -321,7 +323,13 @@ export function markTest(ctx: Context, keys: string[], isTest: boolean): BulkOut
       });
     }
   })();
+  if (acted.length > 0) ctx.auditNote = `${isTest ? "marked" : "unmarked"} test: ${acted.join(", ")}`;
   return result;
+}
+
+/** A learner as the audit names them: the id, and the e-mail when it is not the id (redacted by the audit). */
+function learnerRef(l: { externalId: string; email: string | null }): string {
+  return l.email && l.email.toLowerCase() !== l.externalId.toLowerCase() ? `${l.externalId} <${l.email}>` : l.externalId;
 }
 
 export interface RemovalPlan {
@@ -433,6 +441,9 @@ export async function removeLearners(
       });
     }
   }
+  ctx.auditNote = `program ${plan.program.id}: ${results
+    .map((r) => `${learnerRef(plan.learners.find((l) => l.externalId === r.externalId)!)} ${r.outcome}`)
+    .join(", ")}`;
   return { ...base, results, freed: results.filter((r) => r.outcome === "removed").length };
 }
 
