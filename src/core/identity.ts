@@ -5,7 +5,7 @@
 import { NotFoundError, UsageError } from "../base/errors.js";
 import type { CourseraClient } from "../clients/coursera/client.js";
 import { findLearners, type LearnerRow, learnerMemberships, removeMembership } from "../store/learners.js";
-import { findLmsUser, launchesAs, type LmsUserRow, rebindLmsUser } from "../store/lms-users.js";
+import { findLmsUser, type LmsUserRow, launchesAs, rebindLmsUser } from "../store/lms-users.js";
 import type { TenantRow } from "../store/tenants.js";
 import type { Context } from "./context.js";
 import { courseraFor } from "./coursera.js";
@@ -55,7 +55,10 @@ export interface BindingChange {
   freed: FreedLicense[];
 }
 
-function lmsUserOf(ctx: Context, sub: string): { tenant: TenantRow; user: LmsUserRow; kind: string; regId: number } {
+function lmsUserOf(
+  ctx: Context,
+  sub: string,
+): { tenant: TenantRow; user: LmsUserRow; kind: string; regId: number } {
   const { tenant, reg } = requireRegistration(ctx);
   const user = findLmsUser(ctx.state().db, reg.id, sub);
   if (!user)
@@ -72,9 +75,12 @@ function learnerOf(ctx: Context, tenant: TenantRow, key: string): LearnerRow {
       hint: "`gg4l programs pull` fetches the program members; `gg4l learners list` shows the known learners",
     });
   if (found.length > 1)
-    throw new UsageError(`"${key}" matches ${found.length} learners: ${found.map((l) => l.externalId).join(", ")}`, {
-      hint: "name the learner by external id",
-    });
+    throw new UsageError(
+      `"${key}" matches ${found.length} learners: ${found.map((l) => l.externalId).join(", ")}`,
+      {
+        hint: "name the learner by external id",
+      },
+    );
   return found[0]!;
 }
 
@@ -115,7 +121,9 @@ async function change(
     }),
   )();
   if (opts.freeLicense && previous !== null && previousLicenses.length > 0) {
-    result.freed = await freeLicenses(ctx, tenant, previous, previousLicenses, () => courseraFor(ctx, tenant));
+    result.freed = await freeLicenses(ctx, tenant, previous, previousLicenses, () =>
+      courseraFor(ctx, tenant),
+    );
     ctx.auditNote += `; freed ${result.freed.map((f) => `${f.programId}:${f.outcome}`).join(", ")}`;
   }
   return result;

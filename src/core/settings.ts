@@ -57,7 +57,12 @@ export function setTestLaunches(ctx: Context, value: string): TestLaunchesChange
   const allow = choice === "allow";
   if (reg.testLaunches !== allow)
     setFlag(ctx.state().db, reg.id, "test_launches", allow, ctx.now().toISOString());
-  return { tenant: tenant.slug, setting: "test-launches", value: choice, changed: reg.testLaunches !== allow };
+  return {
+    tenant: tenant.slug,
+    setting: "test-launches",
+    value: choice,
+    changed: reg.testLaunches !== allow,
+  };
 }
 
 export interface FlagChange {

@@ -69,7 +69,13 @@ export function saveLaunchedUser(
 export function rebindLmsUser(
   db: Db,
   tenantId: number,
-  user: { registrationId: number; sub: string; from: string | null; to: string | null; linkedBy: LinkedBy | null },
+  user: {
+    registrationId: number;
+    sub: string;
+    from: string | null;
+    to: string | null;
+    linkedBy: LinkedBy | null;
+  },
 ): number {
   db.prepare("UPDATE lms_users SET external_id = ?, linked_by = ? WHERE registration_id = ? AND sub = ?").run(
     user.to,

@@ -133,12 +133,16 @@ describe("certification payloads from the fake LMS (§2.1)", () => {
       );
       expect(inactive.status).toBe(403);
       expect(inactive.body).toContain("the program &quot;Data Science&quot; is not active");
-      expect(inactive.body).toContain("gg4l programs activate");
+      // The page names whom to ask; the command to run is the operator's, in the log.
+      expect(inactive.body).toContain("your institution&#39;s Coursera admin can fix it");
+      expect(inactive.body).not.toContain("gg4l programs");
     } finally {
       expectOk(await box.gg4l(["programs", "activate", "Data Science"]));
     }
     await expect.poll(() => serve.log()).toMatch(/launch-refused status=404 reason=not-published/);
-    await expect.poll(() => serve.log()).toMatch(/launch-refused status=403 reason=inactive-program/);
+    await expect
+      .poll(() => serve.log())
+      .toMatch(/launch-refused status=403 reason=inactive-program .*fix="gg4l programs activate /);
   });
 
   it("an unknown issuer is refused at login, before any state is stored", async () => {

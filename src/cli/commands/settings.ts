@@ -122,7 +122,9 @@ export function registerSettings(program: Command, cli: CliEnv): void {
 
   const testLaunches = set
     .command("test-launches")
-    .description("allow: a learner marked as test takes a license by launching a link; deny (default): they get a page saying so")
+    .description(
+      "allow: a learner marked as test takes a license by launching a link; deny (default): they get a page saying so",
+    )
     .argument("<allow|deny>", "allow or deny")
     .addHelpText(
       "after",

@@ -1,5 +1,5 @@
 /** R11: launches refused because the LMS shares no e-mail, per LMS, with the setting that fixes it. */
-import { lmsKinds, type LmsKind } from "../../store/lms.js";
+import { type LmsKind, lmsKinds } from "../../store/lms.js";
 import { refusalCounts } from "../../store/refusals.js";
 import { EMAIL_SETTING } from "../launch/notices.js";
 import { type Check, need, row } from "./basis.js";
@@ -8,7 +8,8 @@ export const noEmailLaunchesCheck: Check = {
   names: ["no-email-launches"],
   async run({ state, tenant }) {
     const refused = refusalCounts(need(state, "warn").db, need(tenant, "warn").id, "no-email");
-    if (refused.length === 0) return [row("no-email-launches", "pass", "every launch carried the learner's e-mail")];
+    if (refused.length === 0)
+      return [row("no-email-launches", "pass", "every launch carried the learner's e-mail")];
     const setting = (kind: string) =>
       (lmsKinds as readonly string[]).includes(kind) ? EMAIL_SETTING[kind as LmsKind] : "share the e-mail";
     return [

@@ -59,9 +59,21 @@ export const testLearnersCheck: Check = {
     const programs = listProgramSummaries(db, tenantId).filter((p) => p.goneAt === null && p.testMembers > 0);
     const refused = refusalCounts(db, tenantId, "test-learner");
     const launches = refused.reduce((sum, r) => sum + r.launches, 0);
-    const kept = launches === 0 ? "" : `${launches} launch(es) by test learners took no license (latest ${refused.map((r) => r.last).sort().at(-1)})`;
+    const kept =
+      launches === 0
+        ? ""
+        : `${launches} launch(es) by test learners took no license (latest ${refused
+            .map((r) => r.last)
+            .sort()
+            .at(-1)})`;
     if (programs.length === 0)
-      return [row("test-learners", "pass", kept ? `no test learner holds a license; ${kept}` : "no test learner holds a license")];
+      return [
+        row(
+          "test-learners",
+          "pass",
+          kept ? `no test learner holds a license; ${kept}` : "no test learner holds a license",
+        ),
+      ];
     const total = programs.reduce((sum, p) => sum + p.testMembers, 0);
     return [
       row(

@@ -10,16 +10,23 @@ import { addMembership, findLearners, learnerMemberships } from "../../store/lea
 import { findLink, insertLink, type LinkRow, recordLinkLaunch } from "../../store/links.js";
 import { findRegistrationsByIssuer, type LmsRegistrationRow } from "../../store/lms.js";
 import { rebindLmsUser, saveLaunchedUser } from "../../store/lms-users.js";
-import { type RefusalReason, recordRefusal } from "../../store/refusals.js";
 import { consumeOidcState } from "../../store/oidc.js";
+import { type RefusalReason, recordRefusal } from "../../store/refusals.js";
 import { listTenants, type TenantRow } from "../../store/tenants.js";
+import { freeLicenses } from "../identity.js";
 import { openPicker, type PickerView } from "../publish/index.js";
 import { DEEP_LINKING_REQUEST } from "./claims.js";
 import { refuse } from "./errors.js";
-import { freeLicenses } from "../identity.js";
 import { ensureMembership, identify, type LaunchIdentity, type MembershipResult } from "./learner.js";
 import { logEvent } from "./log.js";
-import { courseraDownNotice, EMAIL_SETTING, fullNotice, type Notice, noEmailNotice, testLearnerNotice } from "./notices.js";
+import {
+  courseraDownNotice,
+  EMAIL_SETTING,
+  fullNotice,
+  type Notice,
+  noEmailNotice,
+  testLearnerNotice,
+} from "./notices.js";
 import type { LaunchServices } from "./services.js";
 import { type LaunchTarget, resolveTarget } from "./target.js";
 import { type ValidLaunch, validateIdToken } from "./validate.js";
@@ -279,8 +286,12 @@ async function resourceLinkLaunch(
       fix: `the LMS shares no e-mail: ${EMAIL_FIX(reg)}; \`gg4l doctor\` counts such launches`,
       notice: noEmailNotice(reg.kind, target.programName),
     });
-  const test = findLearners(db, tenant.id, who.externalId).find((l) => l.externalId === who.externalId)?.isTest;
-  const member = learnerMemberships(db, tenant.id, who.externalId).some((m) => m.programId === target.programId);
+  const test = findLearners(db, tenant.id, who.externalId).find(
+    (l) => l.externalId === who.externalId,
+  )?.isTest;
+  const member = learnerMemberships(db, tenant.id, who.externalId).some(
+    (m) => m.programId === target.programId,
+  );
   if (test && !member && !reg.testLaunches)
     return refused(svc, { reg, tenant }, launch, target, {
       reason: "test-learner",

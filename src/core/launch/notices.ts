@@ -17,12 +17,12 @@ export interface Notice {
 export const EMAIL_SETTING: Record<LmsKind, string> = {
   moodle:
     'Moodle: in the Coursera external tool\'s settings, set "Share launcher\'s email with tool" to "Always"',
-  canvas: 'Canvas: set the Coursera developer key\'s privacy level to "public" (Additional Settings › Privacy Level)',
-  blackboard:
-    'Blackboard: in the Coursera tool\'s institution policies, send the user field "Email address"',
+  canvas:
+    'Canvas: set the Coursera developer key\'s privacy level to "public" (Additional Settings › Privacy Level)',
+  blackboard: 'Blackboard: in the Coursera tool\'s institution policies, send the user field "Email address"',
   d2l: 'Brightspace (D2L): in the Coursera LTI Advantage tool\'s security settings, tick "Email"',
   schoology:
-    'Schoology: in the Coursera app\'s privacy settings, send the name and e-mail of the user who launches the tool',
+    "Schoology: in the Coursera app's privacy settings, send the name and e-mail of the user who launches the tool",
   buzz: "Buzz: in the Coursera LTI tool's settings, share the user's e-mail address with the tool",
   "google-classroom": "Google Classroom: share the student's e-mail address with the Coursera tool",
 };

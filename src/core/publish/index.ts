@@ -126,7 +126,7 @@ function advance(
     return nothing(
       "No Coursera program to publish",
       "No Coursera program is active for this institution yet.",
-      "An administrator activates programs with `gg4l programs activate`.",
+      "Ask your institution's Coursera admin to activate the program you want to publish; then add the content again.",
     );
   const programSkipped = programs.length === 1;
   if (!programSkipped && !picked.program)
@@ -142,7 +142,7 @@ function advance(
     return nothing(
       "No course to publish",
       `The program "${program.name}" has no courses in gg4l yet.`,
-      "An administrator fetches them with `gg4l courses refresh --all`.",
+      `Ask your institution's Coursera admin to refresh the courses of the program "${program.name}"; then add the content again.`,
     );
   const programChoice = choice(program.programId, program.name);
   if (!picked.course)
@@ -163,7 +163,7 @@ function advance(
     return nothing(
       "No gradable item known yet",
       `gg4l does not know the gradable items of "${course.name}" yet: Coursera shows them once a learner has started the course.`,
-      "An administrator picks them up later with `gg4l courses refresh --all`; publish the items then.",
+      `Ask your institution's Coursera admin to refresh the courses of the program "${program.name}" once a learner has started the course; publish the items then.`,
     );
   if (picked.items.length === 0)
     return {
