@@ -362,13 +362,23 @@ describe("crafted id_tokens and replays", () => {
     for (const overrides of [
       { [`${LTI}/context`]: undefined },
       { [`${LTI}/roles`]: ["Learner"] },
-      { [`${LTI}/roles`]: [""], sub: "u-2", email: undefined },
+      { [`${LTI}/roles`]: [""], sub: "u-2", email: "u2@uni.example" },
     ]) {
       const start = await login();
       const idToken = await platform.sign(claims(start.nonce, overrides));
       const result = await postLaunch(serve.urls, { id_token: idToken, state: start.state }, start.cookie);
       expect(result.status, result.body).toBe(302);
     }
+    // Valid, but without an e-mail (R11): accepted as a launch, yet nobody is bound.
+    const start = await login();
+    const idToken = await platform.sign(claims(start.nonce, { sub: "u-3", email: undefined }));
+    const result = await nothingRecorded(box, () =>
+      postLaunch(serve.urls, { id_token: idToken, state: start.state }, start.cookie),
+    );
+    expect(result.status, result.body).toBe(403);
+    expect(result.body).toContain(
+      "Canvas: set the Coursera developer key&#39;s privacy level to &quot;public&quot;",
+    );
   });
 
   it("refuses an OIDC error answer from the platform, and a GET of the launch URL", async () => {
