@@ -318,7 +318,7 @@ describe("content items of the deep-linking answer", () => {
           coursera_item_id: "i-1",
           gg4l_grade_sync: "assignment",
         },
-        lineItem: { scoreMaximum: 100, label: "Statistics: Quiz 1", resourceId: "i-1", tag: "grade" },
+        lineItem: { scoreMaximum: 100, label: "Statistics: Quiz 1", resourceId: "i-1", tag: "coursera-item" },
       },
       expect.objectContaining({
         title: "Statistics: Quiz 2",

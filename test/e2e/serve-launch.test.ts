@@ -90,7 +90,7 @@ describe.each(FAKE_LMS_KINDS)("%s", (kind) => {
       expect.objectContaining({
         resourceLinkId: link.id,
         resourceId: option === "final" ? courseId : itemId,
-        tag: option === "final" ? "final" : "grade",
+        tag: option === "final" ? "coursera-final" : "coursera-item",
       }),
     ]);
     const lineItemUrl = published.lineItems[0]!.id;

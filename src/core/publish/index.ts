@@ -12,6 +12,7 @@ import { type CourseRow, type ItemRow, listCourses, listItems } from "../../stor
 import { findRegistrationsByIssuer, type LmsRegistrationRow } from "../../store/lms.js";
 import { listProgramSummaries, type ProgramSummary } from "../../store/programs.js";
 import type { TenantRow } from "../../store/tenants.js";
+import { COLUMN_TAG } from "../gradebook.js";
 import { CLAIM, CUSTOM, DEEP_LINKING_RESPONSE, LTI_VERSION } from "../launch/claims.js";
 import { refuse } from "../launch/errors.js";
 import { logEvent } from "../launch/log.js";
@@ -200,13 +201,13 @@ export function contentItems(
     };
     const lineItem =
       opts.gradeSync === "assignment" && item
-        ? { scoreMaximum: SCORE_MAXIMUM, label: title, resourceId: item.itemId, tag: "grade" }
+        ? { scoreMaximum: SCORE_MAXIMUM, label: title, resourceId: item.itemId, tag: COLUMN_TAG.item }
         : opts.gradeSync === "final"
           ? {
               scoreMaximum: SCORE_MAXIMUM,
               label: `${course.name} (final grade)`,
               resourceId: course.courseId,
-              tag: "final",
+              tag: COLUMN_TAG.final,
             }
           : undefined;
     return {

@@ -27,7 +27,7 @@ import {
   startRun,
 } from "../../store/sync.js";
 import type { Context } from "../context.js";
-import type { GradebookAdapter } from "../gradebook.js";
+import { COLUMN_TAG, type GradebookAdapter, OLDER_TAGS } from "../gradebook.js";
 import { gradebookFor } from "../lti.js";
 import { AdaptiveLimiter } from "./concurrency.js";
 import { acquireLease } from "./lease.js";
@@ -335,7 +335,8 @@ async function createColumns(
         scoreMaximum: item.scoreMaximum,
         resourceId: item.itemId || item.courseId,
         resourceLinkId: item.resourceLinkId!,
-        tag: item.itemId ? "coursera-item" : "coursera-final",
+        tag: item.itemId ? COLUMN_TAG.item : COLUMN_TAG.final,
+        tagAliases: OLDER_TAGS[item.itemId ? COLUMN_TAG.item : COLUMN_TAG.final],
       });
       recordColumn(
         db,
