@@ -74,18 +74,31 @@ export interface LinkColumnRow {
   acknowledged: number;
 }
 
-/** The link's columns: the line item the LMS created with it, and those the sync found or created. */
+/**
+ * The link's columns: the line item the LMS created with it, and those the sync found or created
+ * for its LMS context and course (and item) — shared by every link to the same target there.
+ */
 export function linkColumns(db: Db, tenantId: number, link: LinkRow): LinkColumnRow[] {
   const acked = db.prepare(
     "SELECT count(*) FROM score_ledger WHERE column_url = ? AND tenant_id = ? AND outcome = 'accepted'",
   );
   const rows = db
     .prepare(
-      `SELECT li.url, li.item_id AS itemId, i.name AS itemName, li.label, CASE WHEN li.created = 1 THEN 'gg4l' ELSE 'lms' END AS createdBy
-       FROM line_items li LEFT JOIN items i ON i.tenant_id = ? AND i.course_id = ? AND i.item_id = li.item_id
-       WHERE li.link_id = ? ORDER BY li.item_id`,
+      `SELECT li.url, li.item_id AS itemId, min(i.name) AS itemName, min(li.label) AS label,
+         CASE WHEN max(li.created) = 1 THEN 'gg4l' ELSE 'lms' END AS createdBy
+       FROM links l2 JOIN line_items li ON li.link_id = l2.id
+       LEFT JOIN items i ON i.tenant_id = @tenantId AND i.course_id = l2.course_id AND i.item_id = li.item_id
+       WHERE l2.registration_id = @registrationId AND l2.context_id = @contextId AND l2.course_id = @courseId
+         AND (@itemId IS NULL OR li.item_id = @itemId)
+       GROUP BY li.url ORDER BY li.item_id, min(li.found_at)`,
     )
-    .all(tenantId, link.courseId, link.id) as Array<Omit<LinkColumnRow, "acknowledged">>;
+    .all({
+      tenantId,
+      registrationId: link.registrationId,
+      contextId: link.contextId,
+      courseId: link.courseId,
+      itemId: link.itemId,
+    }) as Array<Omit<LinkColumnRow, "acknowledged">>;
   if (link.lineitemUrl && !rows.some((r) => r.url === link.lineitemUrl))
     rows.unshift({
       url: link.lineitemUrl,
