@@ -45,7 +45,7 @@ describe("help", () => {
       const examples = result.stdout.match(/^\s+\$ .*gg4l /gm) ?? [];
       expect(examples.length, `gg4l ${path.join(" ")} --help`).toBeGreaterThanOrEqual(2);
     }
-  });
+  }, 120_000); // one process per command, some 60 of them
 });
 
 describe("startup stays light", () => {
@@ -92,8 +92,13 @@ describe("completion", () => {
     expect(complete("te").split(" ")).toEqual(["tenant"]);
     expect(complete("tenant", "").split(" ").sort()).toEqual(["add", "list", "remove", "show", "use"]);
     expect(complete("--db", "x.db", "settings", "set", "")).toBe(
-      "grade-sync incremental no-sso classroom-return",
+      "grade-sync incremental no-sso test-launches classroom-return",
     );
+    expect(complete("settings", "set", "test-launches", "")).toBe("allow deny");
+    expect(complete("links", "").split(" ").sort()).toEqual(["list", "show"]);
+    expect(complete("links", "list", "--st")).toBe("--stale");
+    expect(complete("learners", "l").split(" ").sort()).toEqual(["link", "list"]);
+    expect(complete("learners", "unlink", "--fr")).toBe("--free-license");
     expect(complete("tenant", "add", "--coursera-s")).toBe("--coursera-secret-stdin");
   });
 

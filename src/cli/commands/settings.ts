@@ -120,29 +120,6 @@ export function registerSettings(program: Command, cli: CliEnv): void {
     });
   });
 
-  const testLaunches = set
-    .command("test-launches")
-    .description(
-      "allow: a learner marked as test takes a license by launching a link; deny (default): they get a page saying so",
-    )
-    .argument("<allow|deny>", "allow or deny")
-    .addHelpText(
-      "after",
-      examples([
-        ["let test learners take licenses while trying a course", "gg4l settings set test-launches allow"],
-        ["keep them out again, as JSON", "gg4l settings set test-launches deny --json"],
-      ]),
-    );
-  completeArgument(testLaunches, ["allow", "deny"]);
-  defineAction(testLaunches, cli, { audit: true }, async ({ ctx, out, args }) => {
-    const { setTestLaunches } = await loadSettings();
-    const result = setTestLaunches(ctx, args[0]!);
-    await out.emit(result, () => {
-      if (result.changed) out.success(`test-launches is now ${result.value} for tenant ${result.tenant}`);
-      else out.note(`test-launches is already ${result.value} for tenant ${result.tenant}`);
-    });
-  });
-
   for (const [name, description] of [
     [
       "incremental",
@@ -172,4 +149,26 @@ export function registerSettings(program: Command, cli: CliEnv): void {
       });
     });
   }
+  const testLaunches = set
+    .command("test-launches")
+    .description(
+      "allow: a learner marked as test takes a license by launching a link; deny (default): they get a page saying so",
+    )
+    .argument("<allow|deny>", "allow or deny")
+    .addHelpText(
+      "after",
+      examples([
+        ["let test learners take licenses while trying a course", "gg4l settings set test-launches allow"],
+        ["keep them out again, as JSON", "gg4l settings set test-launches deny --json"],
+      ]),
+    );
+  completeArgument(testLaunches, ["allow", "deny"]);
+  defineAction(testLaunches, cli, { audit: true }, async ({ ctx, out, args }) => {
+    const { setTestLaunches } = await loadSettings();
+    const result = setTestLaunches(ctx, args[0]!);
+    await out.emit(result, () => {
+      if (result.changed) out.success(`test-launches is now ${result.value} for tenant ${result.tenant}`);
+      else out.note(`test-launches is already ${result.value} for tenant ${result.tenant}`);
+    });
+  });
 }
