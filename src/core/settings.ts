@@ -160,7 +160,7 @@ export async function changeGradeSync(
         db,
         ids,
         option,
-        `grade-sync changed from ${reg.gradeSync} to ${option}: published under another option`,
+        `grade-sync changed from ${reg.gradeSync} to ${option}`,
         now,
       ),
       restoredLinks: restoreLinks(db, ids, option),
