@@ -115,7 +115,10 @@ export function defineAction<Opts>(
             args: auditArgs(command),
             tenant: auditTenant(ctx),
             exitCode: failure === undefined ? 0 : exitCodeOf(failure),
-            message: failure === undefined ? null : (failure as Error).message,
+            message:
+              failure === undefined
+                ? (ctx.auditNote ?? null)
+                : [(failure as Error).message, ctx.auditNote].filter(Boolean).join("; "),
           });
         }
       } finally {

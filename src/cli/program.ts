@@ -9,6 +9,7 @@ import { registerDoctor } from "./commands/doctor.js";
 import { registerInit } from "./commands/init.js";
 import { registerLearners } from "./commands/learners.js";
 import { registerLicenses } from "./commands/licenses.js";
+import { registerLinks } from "./commands/links.js";
 import { registerLms } from "./commands/lms.js";
 import { registerPrograms } from "./commands/programs.js";
 import { registerSandbox } from "./commands/sandbox.js";
@@ -52,6 +53,7 @@ export function buildProgram(cli: CliEnv): Command {
   registerPrograms(program, cli);
   registerCourses(program, cli);
   registerLearners(program, cli);
+  registerLinks(program, cli);
   registerLicenses(program, cli);
   registerSync(program, cli);
   registerAudit(program, cli);

@@ -25,6 +25,8 @@ export interface Context {
   osUser: string;
   /** The tenant the command acted on, once resolved; the audit row names it. */
   tenantInUse: string | undefined;
+  /** What a successful mutating command acted on, for its audit row (redacted there). */
+  auditNote?: string;
   now(): Date;
   logger: Logger;
   prompter: Prompter;

@@ -16,9 +16,22 @@ export interface ColumnKey {
   resourceId?: string;
   /** The LMS resource link the column belongs to. */
   resourceLinkId?: string;
-  /** A qualifier such as "grade" or "final". */
+  /** A qualifier: COLUMN_TAG.item or COLUMN_TAG.final. */
   tag?: string;
+  /** Older tags that name the same column: a look-up finds a column carrying any of them too. */
+  tagAliases?: readonly string[];
 }
+
+/**
+ * The one tag scheme of gg4l's columns, whether the sync creates them or the LMS creates them
+ * from a deep-linking answer; `OLDER_TAGS` are those deep-linked columns carried before, which a
+ * look-up still recognises.
+ */
+export const COLUMN_TAG = { item: "coursera-item", final: "coursera-final" } as const;
+export const OLDER_TAGS: Readonly<Record<string, readonly string[]>> = {
+  [COLUMN_TAG.item]: ["grade"],
+  [COLUMN_TAG.final]: ["final"],
+};
 
 export interface ColumnSpec extends ColumnKey {
   label: string;

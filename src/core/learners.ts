@@ -14,12 +14,15 @@ import {
   setTestFlag,
 } from "../store/learners.js";
 import { type LinkRow, linksLaunchedBy } from "../store/links.js";
+import { findRegistrationByTenant } from "../store/lms.js";
 import { type LmsIdentity, lmsUsersOfLearner } from "../store/lms-users.js";
 import { listProgramSummaries, programNames, programSummary } from "../store/programs.js";
+import { lastAcknowledged, launchedLink, linkColumns, linksOfPrograms, subsOf } from "../store/published.js";
 import type { TenantRow } from "../store/tenants.js";
 import { type LearnerClassroomMatch, learnerClassroomMatch, NOT_IN_ROSTER } from "./classroom/roster.js";
 import type { Context } from "./context.js";
 import { courseraFor } from "./coursera.js";
+import { notConnectedReasonOf, staleReasonOf } from "./links.js";
 import { pullPrograms, resolveProgram } from "./programs.js";
 import { currentTenant } from "./tenants.js";
 
@@ -111,12 +114,86 @@ export interface LearnerDetail {
   lmsUsers: LmsIdentity[];
   /** The links this learner launched, and whether each is connected for grade sync. */
   links: LearnerLink[];
+  /** Every published link of the learner's programs' courses: launched or not, eligible for grades or not, last scores. */
+  publishedLinks: LearnerPublishedLink[];
   /** Google Classroom: the roster match by e-mail (null when the LMS is not Classroom). */
   classroom: LearnerClassroomMatch | null;
   grades: LearnerGrade[] | null;
   /** Why grades could not be read live, when they could not. */
   gradesError: string | null;
   diagnosis: string[];
+}
+
+export interface LearnerPublishedLink {
+  id: number;
+  contextId: string;
+  title: string | null;
+  programId: string | null;
+  course: string | null;
+  item: string | null;
+  launched: boolean;
+  /** Grades of this learner go through this link (R6). */
+  eligible: boolean;
+  /** Why (with no-SSO on, eligibility comes through the roster). */
+  why: string;
+  columns: Array<{
+    url: string;
+    name: string | null;
+    lastScore: number | null;
+    acknowledgedAt: string | null;
+  }>;
+}
+
+function publishedFor(
+  ctx: Context,
+  tenant: TenantRow,
+  learner: LearnerRow,
+  memberships: MembershipDetail[],
+): LearnerPublishedLink[] {
+  const { db } = ctx.state();
+  const reg = findRegistrationByTenant(db, tenant.id);
+  if (!reg) return [];
+  const subs = subsOf(db, reg.id, learner.externalId);
+  const joined = memberships.length > 0;
+  return linksOfPrograms(
+    db,
+    tenant.id,
+    memberships.map((m) => m.programId),
+  ).map((l) => {
+    const launched = launchedLink(db, tenant.id, learner.externalId, l);
+    const stale = staleReasonOf(l);
+    const notConnected = notConnectedReasonOf(l, stale);
+    let why: string;
+    if (learner.isTest) why = "a test learner: kept out of grade sync";
+    else if (stale) why = `the link is stale (${stale})`;
+    else if (notConnected) why = `the link is not connected: ${notConnected}`;
+    else if (launched) why = "launched this link";
+    else if (reg.noSso && joined && subs.length > 0)
+      why = "no-SSO sync: joined the program and known in the LMS roster";
+    else if (reg.noSso) why = "no-SSO sync, but not found in the LMS course roster by e-mail";
+    else why = "never launched this link: grades go only through a launched link (or turn on no-sso)";
+    const eligible = why === "launched this link" || why.startsWith("no-SSO sync: joined");
+    return {
+      id: l.id,
+      contextId: l.contextId,
+      title: l.title,
+      programId: l.programId,
+      course: l.courseName ?? l.courseId,
+      item: l.itemId ? (l.itemName ?? l.itemId) : null,
+      launched,
+      eligible,
+      why,
+      columns: linkColumns(db, tenant.id, l).map((c) => {
+        const last = lastAcknowledged(db, c.url, subs);
+        return {
+          url: c.url,
+          name: c.itemName ?? c.label,
+          lastScore: last?.scoreGiven ?? null,
+          acknowledgedAt: last?.ackedAt ?? null,
+        };
+      }),
+    };
+  });
 }
 
 export interface LearnerLink {
@@ -267,6 +344,7 @@ export async function showLearner(
     sso: { linked: launches.length > 0, launches },
     lmsUsers: lmsUsersOfLearner(db, tenant.id, learner.externalId),
     links,
+    publishedLinks: publishedFor(ctx, tenant, learner, memberships),
     classroom,
     grades,
     gradesError,
@@ -305,6 +383,7 @@ export function markTest(ctx: Context, keys: string[], isTest: boolean): BulkOut
   const tenant = currentTenant(ctx);
   const { db } = ctx.state();
   const result: BulkOutcome = { tenant: tenant.slug, results: [] };
+  const acted: string[] = [];
   db.transaction(() => {
     for (const key of keys) {
       const found = findLearners(db, tenant.id, key);
@@ -319,6 +398,7 @@ export function markTest(ctx: Context, keys: string[], isTest: boolean): BulkOut
         continue;
       }
       const changed = setTestFlag(db, tenant.id, found[0]!.externalId, isTest);
+      acted.push(learnerRef(found[0]!));
       result.results.push({
         key,
         externalId: found[0]!.externalId,
@@ -326,7 +406,15 @@ export function markTest(ctx: Context, keys: string[], isTest: boolean): BulkOut
       });
     }
   })();
+  if (acted.length > 0) ctx.auditNote = `${isTest ? "marked" : "unmarked"} test: ${acted.join(", ")}`;
   return result;
+}
+
+/** A learner as the audit names them: the id, and the e-mail when it is not the id (redacted by the audit). */
+function learnerRef(l: { externalId: string; email: string | null }): string {
+  return l.email && l.email.toLowerCase() !== l.externalId.toLowerCase()
+    ? `${l.externalId} <${l.email}>`
+    : l.externalId;
 }
 
 export interface RemovalPlan {
@@ -438,6 +526,9 @@ export async function removeLearners(
       });
     }
   }
+  ctx.auditNote = `program ${plan.program.id}: ${results
+    .map((r) => `${learnerRef(plan.learners.find((l) => l.externalId === r.externalId)!)} ${r.outcome}`)
+    .join(", ")}`;
   return { ...base, results, freed: results.filter((r) => r.outcome === "removed").length };
 }
 

@@ -95,7 +95,10 @@ function checkFlagsForKind(kind: string, input: RegisterLmsInput): void {
   }
 }
 
-export type LmsView = Omit<LmsRegistrationRow, "id" | "tenantId" | "createdAt" | "classroomReturn"> & {
+export type LmsView = Omit<
+  LmsRegistrationRow,
+  "id" | "tenantId" | "createdAt" | "classroomReturn" | "testLaunches"
+> & {
   tenant: string;
   /** Google Classroom settings (google-classroom only; null for the LTI kinds). */
   classroom?: ClassroomView | null;

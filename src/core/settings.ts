@@ -1,5 +1,5 @@
 import { UsageError } from "../base/errors.js";
-import { countLinks, markLinksStale } from "../store/links.js";
+import { linkStalenessEffect, markLinksStale, restoreLinks } from "../store/links.js";
 import {
   findRegistrationsByIssuer,
   type GradeSyncOption,
@@ -24,6 +24,8 @@ export interface SettingsView {
   noSso: boolean;
   /** Google Classroom: graded submissions are returned to students (always false for the other kinds). */
   classroomReturn: boolean;
+  /** R5: a learner marked as test who launches a link may take a license ("allow") or not ("deny"). */
+  testLaunches: "allow" | "deny";
 }
 
 export function showSettings(ctx: Context): SettingsView {
@@ -36,6 +38,29 @@ export function showSettings(ctx: Context): SettingsView {
     incremental: reg.incremental,
     noSso: reg.noSso,
     classroomReturn: reg.kind === "google-classroom" && reg.classroomReturn,
+    testLaunches: reg.testLaunches ? "allow" : "deny",
+  };
+}
+
+export interface TestLaunchesChange {
+  tenant: string;
+  setting: "test-launches";
+  value: "allow" | "deny";
+  changed: boolean;
+}
+
+/** R5: whether a launch by a learner marked as test takes a license. */
+export function setTestLaunches(ctx: Context, value: string): TestLaunchesChange {
+  const choice = oneOf(value, ["allow", "deny"] as const, "test-launches");
+  const { tenant, reg } = requireRegistration(ctx);
+  const allow = choice === "allow";
+  if (reg.testLaunches !== allow)
+    setFlag(ctx.state().db, reg.id, "test_launches", allow, ctx.now().toISOString());
+  return {
+    tenant: tenant.slug,
+    setting: "test-launches",
+    value: choice,
+    changed: reg.testLaunches !== allow,
   };
 }
 
@@ -105,13 +130,19 @@ export interface GradeSyncChange {
   changed: boolean;
   /** Tenants registered on the same LMS instance; R1 moves them together. */
   tenants: string[];
+  /** Links the change makes stale (published under another option). */
   staleLinks: number;
+  /** Links published under the new option, stale until now: current (connected) again. */
+  restoredLinks: number;
 }
 
 export const gradeSyncCost =
   "the LMS admin must reconfigure the tool, instructors must republish every Coursera link, and every learner must launch again before grades flow (about a week)";
 
-/** R1: the option belongs to the LMS instance; changing it costs a week and marks every link stale. */
+/**
+ * R1: the option belongs to the LMS instance; changing it costs a week, makes the links published
+ * under another option stale, and brings back those published under the new one.
+ */
 export async function changeGradeSync(
   ctx: Context,
   value: string,
@@ -131,28 +162,31 @@ export async function changeGradeSync(
       changed: false,
       tenants,
       staleLinks: 0,
+      restoredLinks: 0,
     };
   }
-  const links = sameInstance.reduce((sum, r) => {
-    const count = countLinks(db, r.id);
-    return sum + count.total - count.stale;
-  }, 0);
+  const ids = sameInstance.map((r) => r.id);
+  const effect = linkStalenessEffect(db, ids, option);
   const others = tenants.filter((slug) => slug !== tenant.slug);
   const scope = others.length > 0 ? ` (also for tenants ${others.join(", ")} on the same LMS)` : "";
   await confirmOrRefuse(ctx, {
     yes,
-    question: `Change grade-sync of ${reg.issuer} from "${reg.gradeSync}" to "${option}"${scope}? Cost: ${gradeSyncCost}. ${links} link(s) will be marked stale.`,
+    question: `Change grade-sync of ${reg.issuer} from "${reg.gradeSync}" to "${option}"${scope}? Cost: ${gradeSyncCost}. ${effect.stale} link(s) will be marked stale, ${effect.restored} published under "${option}" come back.`,
     refusal: `not changing grade-sync from "${reg.gradeSync}" to "${option}"`,
   });
   const now = ctx.now().toISOString();
-  const staleLinks = db.transaction(() => {
+  const { staleLinks, restoredLinks } = db.transaction(() => {
     setGradeSync(db, reg.issuer, option, now);
-    return markLinksStale(
-      db,
-      sameInstance.map((r) => r.id),
-      `grade-sync changed from ${reg.gradeSync} to ${option}`,
-      now,
-    );
+    return {
+      staleLinks: markLinksStale(
+        db,
+        ids,
+        option,
+        `grade-sync changed from ${reg.gradeSync} to ${option}`,
+        now,
+      ),
+      restoredLinks: restoreLinks(db, ids, option),
+    };
   })();
   return {
     tenant: tenant.slug,
@@ -162,5 +196,6 @@ export async function changeGradeSync(
     changed: true,
     tenants,
     staleLinks,
+    restoredLinks,
   };
 }

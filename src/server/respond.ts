@@ -24,6 +24,7 @@ export function refusePage(
       status: error.status,
       reason: error.reason,
       message: error.message,
+      fix: error.fix,
     });
     sendHtml(res, error.status, messagePage(TITLES[where]!, error.message, error.hint));
     return;

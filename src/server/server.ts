@@ -28,6 +28,8 @@ export interface ToolServerOptions {
   /** Where the LMS and browsers reach the server (an https URL behind a TLS proxy). */
   publicUrl?: string;
   jwksCooldownMs?: number;
+  /** R11: free the license a replaced binding took (serve --free-license). */
+  freeLicense?: boolean;
 }
 
 export interface ToolServer {
@@ -138,7 +140,10 @@ export async function startToolServer(ctx: Context, options: ToolServerOptions):
   let svc: LaunchServices;
   const urls = toolUrls(baseUrlOf(options.publicUrl, options.host, port));
   try {
-    svc = await createLaunchServices(ctx, urls, { jwksCooldownMs: options.jwksCooldownMs });
+    svc = await createLaunchServices(ctx, urls, {
+      jwksCooldownMs: options.jwksCooldownMs,
+      freeLicense: options.freeLicense,
+    });
   } catch (error) {
     await stop(server);
     throw error;

@@ -1,14 +1,49 @@
 import type { Db } from "./db.js";
 
-/** Mark every live link of these registrations stale (R1: the grade-sync option changed). */
-export function markLinksStale(db: Db, registrationIds: number[], reason: string, now: string): number {
+const inList = (ids: number[]) => ids.map(() => "?").join(",");
+
+/** R1: the option changed to `option`; the current links published under another one become stale. */
+export function markLinksStale(
+  db: Db,
+  registrationIds: number[],
+  option: string,
+  reason: string,
+  now: string,
+): number {
   if (registrationIds.length === 0) return 0;
-  const placeholders = registrationIds.map(() => "?").join(",");
   return db
     .prepare(
-      `UPDATE links SET stale_at = ?, stale_reason = ? WHERE stale_at IS NULL AND registration_id IN (${placeholders})`,
+      `UPDATE links SET stale_at = ?, stale_reason = ? WHERE stale_at IS NULL AND grade_sync != ?
+       AND registration_id IN (${inList(registrationIds)})`,
     )
-    .run(now, reason, ...registrationIds).changes;
+    .run(now, reason, option, ...registrationIds).changes;
+}
+
+/** R1: links published under `option` are current again once the LMS uses it. */
+export function restoreLinks(db: Db, registrationIds: number[], option: string): number {
+  if (registrationIds.length === 0) return 0;
+  return db
+    .prepare(
+      `UPDATE links SET stale_at = NULL, stale_reason = NULL WHERE stale_at IS NOT NULL AND grade_sync = ?
+       AND registration_id IN (${inList(registrationIds)})`,
+    )
+    .run(option, ...registrationIds).changes;
+}
+
+/** What switching to `option` would do: links it makes stale and links it brings back. */
+export function linkStalenessEffect(
+  db: Db,
+  registrationIds: number[],
+  option: string,
+): { stale: number; restored: number } {
+  if (registrationIds.length === 0) return { stale: 0, restored: 0 };
+  return db
+    .prepare(
+      `SELECT coalesce(sum(stale_at IS NULL AND grade_sync != ?), 0) AS stale,
+         coalesce(sum(stale_at IS NOT NULL AND grade_sync = ?), 0) AS restored
+       FROM links WHERE registration_id IN (${inList(registrationIds)})`,
+    )
+    .get(option, option, ...registrationIds) as { stale: number; restored: number };
 }
 
 export function countLinks(db: Db, registrationId: number): { total: number; stale: number } {
@@ -91,17 +126,19 @@ export interface ServiceUrls {
 /**
  * A launch of the link. With `connect` it stores the AGS/NRPS URLs the launch carried (a URL
  * the launch left out keeps its old value) and marks the link connected; without, only the
- * launch time changes.
+ * launch time changes. `stale` is why it is stale now (R1), or null: it is current again.
  */
 export function recordLinkLaunch(
   db: Db,
   id: number,
-  launch: { title: string | null; connect: ServiceUrls | null },
+  launch: { title: string | null; stale: string | null; connect: ServiceUrls | null },
   now: string,
 ): void {
   const urls = launch.connect;
   db.prepare(
     `UPDATE links SET last_launch_at = @now, title = coalesce(@title, title),
+       stale_at = CASE WHEN @stale IS NULL THEN NULL ELSE coalesce(stale_at, @now) END,
+       stale_reason = @stale,
        lineitem_url = CASE WHEN @connect THEN coalesce(@lineitemUrl, lineitem_url) ELSE lineitem_url END,
        lineitems_url = CASE WHEN @connect THEN coalesce(@lineitemsUrl, lineitems_url) ELSE lineitems_url END,
        nrps_url = CASE WHEN @connect THEN coalesce(@nrpsUrl, nrps_url) ELSE nrps_url END,
@@ -111,6 +148,7 @@ export function recordLinkLaunch(
     id,
     now,
     title: launch.title,
+    stale: launch.stale,
     connect: urls ? 1 : 0,
     lineitemUrl: urls?.lineitemUrl ?? null,
     lineitemsUrl: urls?.lineitemsUrl ?? null,

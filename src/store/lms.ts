@@ -29,24 +29,27 @@ export interface LmsRegistrationRow {
   noSso: boolean;
   /** Google Classroom: return graded submissions to students (releases the grade). */
   classroomReturn: boolean;
+  /** A launch by a learner marked as test may take a license (R5); off by default. */
+  testLaunches: boolean;
   createdAt: string;
   updatedAt: string;
 }
 
 export type NewLmsRegistration = Omit<
   LmsRegistrationRow,
-  "id" | "createdAt" | "updatedAt" | "incremental" | "noSso" | "classroomReturn"
+  "id" | "createdAt" | "updatedAt" | "incremental" | "noSso" | "classroomReturn" | "testLaunches"
 >;
 
 const columns = `r.id, r.tenant_id AS tenantId, r.kind, r.issuer, r.client_id AS clientId,
   r.deployment_id AS deploymentId, r.auth_url AS authUrl, r.token_url AS tokenUrl, r.jwks_url AS jwksUrl,
   r.token_audience AS tokenAudience, r.grade_sync AS gradeSync, r.incremental, r.no_sso AS noSso,
-  r.classroom_return AS classroomReturn, r.created_at AS createdAt, r.updated_at AS updatedAt`;
+  r.classroom_return AS classroomReturn, r.test_launches AS testLaunches, r.created_at AS createdAt, r.updated_at AS updatedAt`;
 
-type RawRow = Omit<LmsRegistrationRow, "incremental" | "noSso" | "classroomReturn"> & {
+type RawRow = Omit<LmsRegistrationRow, "incremental" | "noSso" | "classroomReturn" | "testLaunches"> & {
   incremental: number;
   noSso: number;
   classroomReturn: number;
+  testLaunches: number;
 };
 
 function fromRaw(raw: RawRow | undefined): LmsRegistrationRow | undefined {
@@ -56,6 +59,7 @@ function fromRaw(raw: RawRow | undefined): LmsRegistrationRow | undefined {
       incremental: raw.incremental === 1,
       noSso: raw.noSso === 1,
       classroomReturn: raw.classroomReturn === 1,
+      testLaunches: raw.testLaunches === 1,
     }
   );
 }
@@ -104,7 +108,7 @@ export function setGradeSync(db: Db, issuer: string, option: GradeSyncOption, no
 export function setFlag(
   db: Db,
   registrationId: number,
-  flag: "incremental" | "no_sso" | "classroom_return",
+  flag: "incremental" | "no_sso" | "classroom_return" | "test_launches",
   on: boolean,
   now: string,
 ): void {

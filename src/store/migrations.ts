@@ -384,7 +384,35 @@ export const migrations: ReadonlyArray<string> = [
     PRIMARY KEY (registration_id, context_id)
   ) WITHOUT ROWID;
   `,
-  // 8 (issue 20): single-use LTI Dynamic Registration URLs. Only the SHA-256 of the URL's token
+  // 8: learner identity and link state (R11, R1, R5). How each LMS user was bound to its Coursera
+  // learner (a binding by the LMS user id alone is weaker and gives way to a launch carrying the
+  // e-mail); launches refused before any binding or license (no e-mail, a test learner) so doctor
+  // can count them; whether test learners may take licenses by launching; and links left stale
+  // although their grade-sync option is the LMS's current one again come back.
+  `
+  ALTER TABLE lms_users ADD COLUMN linked_by TEXT;
+  UPDATE lms_users SET linked_by = CASE
+    WHEN external_id IS NULL THEN NULL
+    WHEN source = 'nrps' THEN 'roster'
+    WHEN external_id NOT LIKE '%@%' AND external_id LIKE '%:' || sub THEN 'lms-user-id'
+    ELSE 'email' END;
+  ALTER TABLE lms_registrations ADD COLUMN test_launches INTEGER NOT NULL DEFAULT 0 CHECK (test_launches IN (0,1));
+  CREATE TABLE launch_refusals (
+    id               INTEGER PRIMARY KEY,
+    registration_id  INTEGER NOT NULL REFERENCES lms_registrations(id) ON DELETE CASCADE,
+    reason           TEXT NOT NULL CHECK (reason IN ('no-email','test-learner')),
+    sub              TEXT NOT NULL,
+    external_id      TEXT,
+    context_id       TEXT NOT NULL,
+    resource_link_id TEXT NOT NULL,
+    refused_at       TEXT NOT NULL
+  );
+  CREATE INDEX launch_refusals_reason ON launch_refusals(registration_id, reason);
+  UPDATE links SET stale_at = NULL, stale_reason = NULL
+  WHERE stale_at IS NOT NULL
+    AND grade_sync = (SELECT r.grade_sync FROM lms_registrations r WHERE r.id = links.registration_id);
+  `,
+  // 9 (issue 20): single-use LTI Dynamic Registration URLs. Only the SHA-256 of the URL's token
   // is kept; the URL is shown once. used_at is set when a registration completed through it.
   `
   CREATE TABLE lms_registration_tokens (

@@ -63,6 +63,8 @@ const params = (q: PlanQuery) => ({
 
 // A link with an item is an Option A column; a course link is the final-grade column, or
 // under Option B the link whose context gets one column per gradable item of the course.
+// Only one link per LMS context and Coursera course (and item) carries the columns: the
+// `plan_links` row it is the `column_link` of; a second link to the same target shares them.
 const TARGETS = `
   targets AS (
     SELECT l.id AS link_id, l.context_id, l.resource_link_id, l.program_id, l.course_id, l.item_id, l.grade_sync,
@@ -79,6 +81,24 @@ const TARGETS = `
     FROM links l JOIN items i ON i.tenant_id = @tenantId AND i.course_id = l.course_id
     WHERE l.registration_id = @registrationId AND l.course_id IS NOT NULL AND l.item_id IS NULL AND @option = 'course'
   )`;
+
+/**
+ * Every link of the registration with the link that carries its target's columns: per LMS
+ * context, course and item, the current one (published under the LMS's option) that is
+ * connected, the oldest first.
+ */
+const PLAN_LINKS = `CREATE TEMP TABLE plan_links AS
+  SELECT l.id AS link_id, l.context_id, l.resource_link_id,
+    first_value(l.id) OVER (PARTITION BY l.context_id, l.course_id, coalesce(l.item_id, '')
+      ORDER BY l.stale_at IS NOT NULL OR l.grade_sync != @option, l.lineitem_url IS NULL AND l.lineitems_url IS NULL, l.id)
+      AS column_link,
+    count(*) OVER (PARTITION BY l.context_id, l.course_id, coalesce(l.item_id, '')) AS links
+  FROM links l WHERE l.registration_id = @registrationId AND l.course_id IS NOT NULL`;
+
+// The column of a target once gg4l found or created it, kept under any link of its context and course.
+const KNOWN_COLUMN = `(SELECT li.url FROM links l2 JOIN line_items li ON li.link_id = l2.id AND li.item_id = t.item_id
+  WHERE l2.registration_id = @registrationId AND l2.context_id = t.context_id AND l2.course_id = t.course_id
+  ORDER BY li.found_at, li.link_id LIMIT 1)`;
 
 const FILTERS = `AND (@programId IS NULL OR g.program_id = @programId)
   AND (@courseId IS NULL OR g.course_id = @courseId)
@@ -97,15 +117,18 @@ const PLAN_ORDER = "decision = 'skip', linkId, itemId, lmsUserId, externalId";
 
 export function buildPlan(db: Db, q: PlanQuery): void {
   dropPlan(db);
+  db.prepare(PLAN_LINKS).run({ registrationId: q.registrationId, option: q.option });
+  db.exec("CREATE INDEX temp.plan_links_column ON plan_links(column_link)");
   // The registration's columns, with what the rules read of their link and program: a few
   // rows that the per-grade work below joins, instead of carrying them along every grade.
   db.prepare(
     `CREATE TEMP TABLE plan_targets AS
     WITH ${TARGETS}
-    SELECT t.*, coalesce(t.lineitem_url, li.url) AS column_url, coalesce(p.active, 0) AS program_active
+    SELECT t.*, coalesce(t.lineitem_url, ${KNOWN_COLUMN}) AS column_url, coalesce(p.active, 0) AS program_active,
+      pl.links AS sharing_links
     FROM targets t
-    LEFT JOIN programs p ON p.tenant_id = @tenantId AND p.program_id = t.program_id
-    LEFT JOIN line_items li ON li.link_id = t.link_id AND li.item_id = t.item_id`,
+    JOIN temp.plan_links pl ON pl.link_id = t.link_id AND pl.column_link = t.link_id
+    LEFT JOIN programs p ON p.tenant_id = @tenantId AND p.program_id = t.program_id`,
   ).run(params(q));
   db.exec(
     `CREATE UNIQUE INDEX temp.plan_targets_column ON plan_targets(link_id, item_id);
@@ -120,8 +143,15 @@ export function buildPlan(db: Db, q: PlanQuery): void {
         -- test learners are few: an IN list is built once, where a join would probe per grade
         g.external_id IN (SELECT le.external_id FROM learners le WHERE le.tenant_id = @tenantId AND le.is_test = 1)
           AS is_test,
-        (SELECT x.lms_sub FROM launches x WHERE x.tenant_id = @tenantId AND x.resource_link_id = t.resource_link_id
-           AND x.context_id = t.context_id AND x.external_id = g.external_id LIMIT 1) AS launched_sub,
+        -- a launch of any link that shares the column counts; most columns have one link
+        CASE WHEN t.sharing_links = 1 THEN
+          (SELECT x.lms_sub FROM launches x WHERE x.tenant_id = @tenantId AND x.resource_link_id = t.resource_link_id
+             AND x.context_id = t.context_id AND x.external_id = g.external_id LIMIT 1)
+        ELSE
+          (SELECT x.lms_sub FROM temp.plan_links m JOIN launches x ON x.tenant_id = @tenantId
+             AND x.resource_link_id = m.resource_link_id AND x.context_id = m.context_id AND x.external_id = g.external_id
+           WHERE m.column_link = t.link_id LIMIT 1)
+        END AS launched_sub,
         CASE WHEN @noSso = 1 THEN (SELECT u.sub FROM lms_users u INDEXED BY lms_users_learner WHERE u.registration_id = @registrationId
            AND u.external_id = g.external_id ORDER BY u.source = 'launch' DESC LIMIT 1) END AS known_sub,
         CASE WHEN @noSso = 1 THEN
@@ -320,6 +350,6 @@ export function planPosts(db: Db, afterSeq: number, limit: number): PlanPost[] {
 
 export function dropPlan(db: Db): void {
   db.exec(
-    "DROP TABLE IF EXISTS temp.plan; DROP TABLE IF EXISTS temp.plan_columns; DROP TABLE IF EXISTS temp.plan_targets;",
+    "DROP TABLE IF EXISTS temp.plan; DROP TABLE IF EXISTS temp.plan_columns; DROP TABLE IF EXISTS temp.plan_targets; DROP TABLE IF EXISTS temp.plan_links;",
   );
 }

@@ -158,7 +158,7 @@ describe("content picker in chromium", () => {
     }
     const gradebook = lms.gradebook(lms.contextId).lineItems;
     expect(gradebook.map((li) => [li.resourceLinkId, li.resourceId, li.tag])).toEqual(
-      created.links.map((l) => [l.id, l.custom.coursera_item_id, "grade"]),
+      created.links.map((l) => [l.id, l.custom.coursera_item_id, "coursera-item"]),
     );
     expect(serve.log()).toMatch(
       / published tenant=fsu lms=canvas .*links=2 line-items=2 grade-sync=assignment/,

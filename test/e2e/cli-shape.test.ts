@@ -94,8 +94,13 @@ describe("completion", () => {
     expect(complete("te").split(" ")).toEqual(["tenant"]);
     expect(complete("tenant", "").split(" ").sort()).toEqual(["add", "list", "remove", "set", "show", "use"]);
     expect(complete("--db", "x.db", "settings", "set", "")).toBe(
-      "grade-sync incremental no-sso classroom-return",
+      "grade-sync incremental no-sso test-launches classroom-return",
     );
+    expect(complete("settings", "set", "test-launches", "")).toBe("allow deny");
+    expect(complete("links", "").split(" ").sort()).toEqual(["list", "show"]);
+    expect(complete("links", "list", "--st")).toBe("--stale");
+    expect(complete("learners", "l").split(" ").sort()).toEqual(["link", "list"]);
+    expect(complete("learners", "unlink", "--fr")).toBe("--free-license");
     expect(complete("tenant", "add", "--coursera-s")).toBe("--coursera-secret-stdin");
     expect(complete("lms", "").split(" ").sort()).toEqual(["check", "guide", "register", "show"]);
     expect(complete("lms", "guide", "m")).toBe("moodle");

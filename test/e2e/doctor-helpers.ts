@@ -41,6 +41,7 @@ export const CHECK_NAMES = [
   "incremental",
   "licenses",
   "test-learners",
+  "no-email-launches",
 ];
 
 export function readDoctor(result: RunResult): Doctor {

@@ -140,6 +140,7 @@ async function harness(publicUrl?: string): Promise<Harness> {
         iss: platform.issuer,
         aud: platform.clientId,
         sub: "u-1",
+        email: "u1@uni.example",
         iat: now,
         exp: now + 300,
         nonce,
@@ -318,7 +319,7 @@ describe("content items of the deep-linking answer", () => {
           coursera_item_id: "i-1",
           gg4l_grade_sync: "assignment",
         },
-        lineItem: { scoreMaximum: 100, label: "Statistics: Quiz 1", resourceId: "i-1", tag: "grade" },
+        lineItem: { scoreMaximum: 100, label: "Statistics: Quiz 1", resourceId: "i-1", tag: "coursera-item" },
       },
       expect.objectContaining({
         title: "Statistics: Quiz 2",
@@ -329,7 +330,12 @@ describe("content items of the deep-linking answer", () => {
       expect.objectContaining({
         title: "Statistics",
         custom: { coursera_program_id: "p-1", coursera_course_id: "c-1", gg4l_grade_sync: "final" },
-        lineItem: { scoreMaximum: 100, label: "Statistics (final grade)", resourceId: "c-1", tag: "final" },
+        lineItem: {
+          scoreMaximum: 100,
+          label: "Statistics (final grade)",
+          resourceId: "c-1",
+          tag: "coursera-final",
+        },
       }),
     ]);
     const optionB = contentItems({ program, course, items: null }, { ...opts, gradeSync: "course" });

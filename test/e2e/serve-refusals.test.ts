@@ -133,12 +133,16 @@ describe("certification payloads from the fake LMS (§2.1)", () => {
       );
       expect(inactive.status).toBe(403);
       expect(inactive.body).toContain("the program &quot;Data Science&quot; is not active");
-      expect(inactive.body).toContain("gg4l programs activate");
+      // The page names whom to ask; the command to run is the operator's, in the log.
+      expect(inactive.body).toContain("your institution&#39;s Coursera admin can fix it");
+      expect(inactive.body).not.toContain("gg4l programs");
     } finally {
       expectOk(await box.gg4l(["programs", "activate", "Data Science"]));
     }
     await expect.poll(() => serve.log()).toMatch(/launch-refused status=404 reason=not-published/);
-    await expect.poll(() => serve.log()).toMatch(/launch-refused status=403 reason=inactive-program/);
+    await expect
+      .poll(() => serve.log())
+      .toMatch(/launch-refused status=403 reason=inactive-program .*fix="gg4l programs activate /);
   });
 
   it("an unknown issuer is refused at login, before any state is stored", async () => {
@@ -358,13 +362,23 @@ describe("crafted id_tokens and replays", () => {
     for (const overrides of [
       { [`${LTI}/context`]: undefined },
       { [`${LTI}/roles`]: ["Learner"] },
-      { [`${LTI}/roles`]: [""], sub: "u-2", email: undefined },
+      { [`${LTI}/roles`]: [""], sub: "u-2", email: "u2@uni.example" },
     ]) {
       const start = await login();
       const idToken = await platform.sign(claims(start.nonce, overrides));
       const result = await postLaunch(serve.urls, { id_token: idToken, state: start.state }, start.cookie);
       expect(result.status, result.body).toBe(302);
     }
+    // Valid, but without an e-mail (R11): accepted as a launch, yet nobody is bound.
+    const start = await login();
+    const idToken = await platform.sign(claims(start.nonce, { sub: "u-3", email: undefined }));
+    const result = await nothingRecorded(box, () =>
+      postLaunch(serve.urls, { id_token: idToken, state: start.state }, start.cookie),
+    );
+    expect(result.status, result.body).toBe(403);
+    expect(result.body).toContain(
+      "Canvas: set the Coursera developer key&#39;s privacy level to &quot;public&quot;",
+    );
   });
 
   it("refuses an OIDC error answer from the platform, and a GET of the launch URL with launch parameters", async () => {

@@ -7,7 +7,7 @@ import { CANVAS_SUBMISSION_EXTENSION } from "../../src/clients/lti/constants.js"
 import { AgsError } from "../../src/clients/lti/errors.js";
 import { AgsGradebook } from "../../src/clients/lti/gradebook.js";
 import { ServiceTokenProvider } from "../../src/clients/lti/token.js";
-import type { GradeUpdate } from "../../src/core/gradebook.js";
+import { COLUMN_TAG, type GradeUpdate, OLDER_TAGS } from "../../src/core/gradebook.js";
 import { fakeLmsPool } from "../helpers/fake-lms-pool.js";
 import { fastRetries, registrationOf } from "../helpers/tool-key.js";
 
@@ -63,6 +63,30 @@ describe("AgsGradebook", () => {
     expect(lms.requests().filter((r) => r.route === "lineitems" && r.method === "POST")).toHaveLength(2);
     expect(gradebook.timestampResolutionMs).toBe(kind === "moodle" ? 1000 : 1);
   });
+
+  it.each(FAKE_LMS_KINDS)(
+    "%s: a column a deep link made with an older tag is found under the one tag scheme, not made twice",
+    async (kind) => {
+      const { lms, gradebook, column } = await setup(kind);
+      const found = await gradebook.findOrCreateColumn(lms.lineitemsUrl, {
+        label: "Week 1 quiz",
+        scoreMaximum: 100,
+        resourceId: "item-w1",
+        tag: COLUMN_TAG.item,
+        tagAliases: OLDER_TAGS[COLUMN_TAG.item],
+      });
+      expect(found).toEqual({ column, created: false });
+      const final = await gradebook.findOrCreateColumn(lms.lineitemsUrl, {
+        label: "Course (final grade)",
+        scoreMaximum: 100,
+        resourceId: "item-w1",
+        tag: COLUMN_TAG.final,
+        tagAliases: OLDER_TAGS[COLUMN_TAG.final],
+      });
+      expect(final.created).toBe(true);
+      expect(final.column.tag).toBe("coursera-final");
+    },
+  );
 
   it("posts grades, reads them back on the column's scale, and clears one", async () => {
     const { gradebook, column, learner, lms } = await setup("moodle");

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { BindingChange } from "../../core/identity.js";
 import type { BulkOutcome, LearnerListItem, RemovalPlan } from "../../core/learners.js";
 import { type CliEnv, defineAction, examples } from "../command.js";
 import type { Column, Output } from "../io/output.js";
@@ -144,6 +145,31 @@ export function registerLearners(program: Command, cli: CliEnv): void {
           "",
         );
       }
+      if (l.publishedLinks.length > 0) {
+        out.line("");
+        await out.table(
+          [
+            {
+              header: "PUBLISHED LINK",
+              value: (k: (typeof l.publishedLinks)[number]) => `${k.id} ${k.title ?? ""}`.trim(),
+            },
+            { header: "CONTEXT", value: (k) => k.contextId },
+            { header: "OPENS", value: (k) => [k.course, k.item].filter(Boolean).join(" › ") },
+            { header: "LAUNCHED", value: (k) => k.launched },
+            { header: "ELIGIBLE", value: (k) => (k.eligible ? "yes" : `no: ${k.why}`) },
+            {
+              header: "LAST ACKNOWLEDGED",
+              value: (k) =>
+                k.columns
+                  .filter((c) => c.acknowledgedAt !== null)
+                  .map((c) => `${c.name ?? "column"}: ${c.lastScore ?? "cleared"}`)
+                  .join("; ") || "none",
+            },
+          ],
+          l.publishedLinks,
+          "",
+        );
+      }
       if (l.grades && l.grades.length > 0) {
         out.line("");
         await out.table(
@@ -190,6 +216,107 @@ export function registerLearners(program: Command, cli: CliEnv): void {
       if (error) throw error;
     });
   }
+
+  const loadIdentity = () => import("../../core/identity.js");
+  const renderBinding = (out: Output, r: BindingChange) => {
+    const to = r.learner ?? "nobody";
+    if (!r.changed) out.note(`LMS user ${r.lmsUser} is already bound to ${to}; nothing changed`);
+    else if (r.dryRun)
+      out.note(
+        `Dry run: LMS user ${r.lmsUser} would be bound to ${to} (now ${r.previous ?? "nobody"}); nothing was changed`,
+      );
+    else out.success(`LMS user ${r.lmsUser} is now bound to ${to} (was ${r.previous ?? "nobody"})`);
+    if (r.changed && r.launches > 0)
+      out.note(
+        `${r.launches} launch(es) ${r.learner === null ? "forgotten" : `moved to ${r.learner}`}${r.dryRun ? " (would be)" : ""}`,
+      );
+    if (r.previousLicenses.length > 0 && r.freed.length === 0)
+      out.warn(
+        `${r.previous} holds a license in ${r.previousLicenses.join(", ")}: pass --free-license to free it, or \`gg4l learners remove ${r.previous} --program <program>\``,
+      );
+    for (const f of r.freed)
+      if (f.outcome === "failed") out.warn(`license in ${f.programId} not freed: ${f.error}`);
+      else out.success(`license in ${f.programId}: ${f.outcome === "removed" ? "freed" : "was not held"}`);
+  };
+
+  const link = learners
+    .command("link")
+    .description(
+      "bind an LMS user to a Coursera learner by hand (R11), e.g. to repair a binding made without the e-mail",
+    )
+    .argument("<lms-user>", "the LMS user id (the launch's sub, as `learners show` lists it)")
+    .argument("<learner>", "the Coursera learner: e-mail or external id")
+    .option("--dry-run", "show what would change; change nothing")
+    .option(
+      "--free-license",
+      "free the licenses the previously bound learner holds, through the Coursera API",
+    )
+    .addHelpText(
+      "after",
+      examples([
+        ["see what re-binding LMS user 8 would do", "gg4l learners link 8 ana@uni.edu --dry-run"],
+        [
+          "re-bind and free the wrong learner's license",
+          "gg4l learners link 8 ana@uni.edu --free-license --json",
+        ],
+      ]),
+    );
+  defineAction<{ dryRun?: boolean; freeLicense?: boolean }>(
+    link,
+    cli,
+    { audit: (opts) => !opts.dryRun },
+    async ({ ctx, out, opts, args }) => {
+      const { linkLearner } = await loadIdentity();
+      const result = await linkLearner(ctx, args[0]!, args[1]!, {
+        dryRun: Boolean(opts.dryRun),
+        freeLicense: Boolean(opts.freeLicense),
+      });
+      await out.emit(result, () => renderBinding(out, result));
+      const failed = result.freed.filter((f) => f.outcome === "failed");
+      if (failed.length > 0) {
+        const { PartialFailureError } = await import("../../base/errors.js");
+        throw new PartialFailureError(`bound, but ${failed.length} license(s) could not be freed`, {
+          hint: `retry with \`gg4l learners remove ${result.previous} --program <program>\``,
+        });
+      }
+    },
+  );
+
+  const unlink = learners
+    .command("unlink")
+    .description(
+      "unbind an LMS user from its Coursera learner (R11): their next launch binds them by e-mail again",
+    )
+    .argument("<lms-user>", "the LMS user id (the launch's sub, as `learners show` lists it)")
+    .option("--dry-run", "show what would change; change nothing")
+    .option("--free-license", "free the licenses the unbound learner holds, through the Coursera API")
+    .addHelpText(
+      "after",
+      examples([
+        ["see what unbinding LMS user 8 would do", "gg4l learners unlink 8 --dry-run"],
+        ["unbind and free the license, as JSON", "gg4l learners unlink 8 --free-license --json"],
+      ]),
+    );
+  defineAction<{ dryRun?: boolean; freeLicense?: boolean }>(
+    unlink,
+    cli,
+    { audit: (opts) => !opts.dryRun },
+    async ({ ctx, out, opts, args }) => {
+      const { unlinkLearner } = await loadIdentity();
+      const result = await unlinkLearner(ctx, args[0]!, {
+        dryRun: Boolean(opts.dryRun),
+        freeLicense: Boolean(opts.freeLicense),
+      });
+      await out.emit(result, () => renderBinding(out, result));
+      const failed = result.freed.filter((f) => f.outcome === "failed");
+      if (failed.length > 0) {
+        const { PartialFailureError } = await import("../../base/errors.js");
+        throw new PartialFailureError(`unbound, but ${failed.length} license(s) could not be freed`, {
+          hint: `retry with \`gg4l learners remove ${result.previous} --program <program>\``,
+        });
+      }
+    },
+  );
 
   const remove = learners
     .command("remove")

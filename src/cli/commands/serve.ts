@@ -48,6 +48,10 @@ export function registerServe(program: Command, cli: CliEnv): void {
     .option("--port <port>", "port to listen on (0 picks a free one)", "8080")
     .option("--host <address>", "address to bind", "127.0.0.1")
     .option("--public-url <url>", "the https URL the LMS reaches the server at, behind a TLS proxy")
+    .option(
+      "--free-license",
+      "when a launch with the e-mail replaces a binding made from the LMS user id, free the license that binding took",
+    )
     .addHelpText(
       "after",
       examples([
@@ -58,12 +62,17 @@ export function registerServe(program: Command, cli: CliEnv): void {
         ],
       ]),
     );
-  defineAction<{ port: string; host: string; publicUrl?: string }>(
+  defineAction<{ port: string; host: string; publicUrl?: string; freeLicense?: boolean }>(
     cmd,
     cli,
     { audit: false },
     async ({ ctx, out, opts }) => {
-      const options = { port: parsePort(opts.port), host: opts.host, publicUrl: publicUrl(opts.publicUrl) };
+      const options = {
+        port: parsePort(opts.port),
+        host: opts.host,
+        publicUrl: publicUrl(opts.publicUrl),
+        freeLicense: Boolean(opts.freeLicense),
+      };
       const signals = stopSignal();
       try {
         const { startToolServer } = await import("../../server/server.js");

@@ -36,6 +36,7 @@ export function registerSettings(program: Command, cli: CliEnv): void {
         ["grade-sync", view.gradeSync],
         ["incremental", view.incremental ? "on" : "off"],
         ["no-sso", view.noSso ? "on" : "off"],
+        ["test-launches", view.testLaunches],
         ...(view.lms === "google-classroom"
           ? ([["classroom-return", view.classroomReturn ? "on" : "off"]] as Array<[string, string]>)
           : []),
@@ -69,7 +70,7 @@ export function registerSettings(program: Command, cli: CliEnv): void {
     const [name, value] = args;
     if (name !== "classroom-return") {
       throw new UsageError(name ? `no setting "${name}"` : "name the setting to change", {
-        hint: "settings: grade-sync, incremental, no-sso, classroom-return (gg4l settings set --help)",
+        hint: "settings: grade-sync, incremental, no-sso, test-launches, classroom-return (gg4l settings set --help)",
       });
     }
     if (value === undefined)
@@ -113,6 +114,8 @@ export function registerSettings(program: Command, cli: CliEnv): void {
       if (result.tenants.length > 1)
         out.note(`Applies to every tenant on this LMS: ${result.tenants.join(", ")}`);
       out.warn(`${result.staleLinks} link(s) marked stale. Now: ${gradeSyncCost}.`);
+      if (result.restoredLinks > 0)
+        out.note(`${result.restoredLinks} link(s) published under "${result.gradeSync}" are current again`);
     });
   });
 
@@ -146,4 +149,26 @@ export function registerSettings(program: Command, cli: CliEnv): void {
       });
     });
   }
+  const testLaunches = set
+    .command("test-launches")
+    .description(
+      "allow: a learner marked as test takes a license by launching a link; deny (default): they get a page saying so",
+    )
+    .argument("<allow|deny>", "allow or deny")
+    .addHelpText(
+      "after",
+      examples([
+        ["let test learners take licenses while trying a course", "gg4l settings set test-launches allow"],
+        ["keep them out again, as JSON", "gg4l settings set test-launches deny --json"],
+      ]),
+    );
+  completeArgument(testLaunches, ["allow", "deny"]);
+  defineAction(testLaunches, cli, { audit: true }, async ({ ctx, out, args }) => {
+    const { setTestLaunches } = await loadSettings();
+    const result = setTestLaunches(ctx, args[0]!);
+    await out.emit(result, () => {
+      if (result.changed) out.success(`test-launches is now ${result.value} for tenant ${result.tenant}`);
+      else out.note(`test-launches is already ${result.value} for tenant ${result.tenant}`);
+    });
+  });
 }

@@ -115,11 +115,13 @@ function toLineItem(value: unknown, what: string, lms: string): LineItem {
   return item as LineItem;
 }
 
-function matches(item: LineItem, key: LineItemQuery): boolean {
+function matches(item: LineItem, key: LineItemQuery & { tagAliases?: readonly string[] }): boolean {
   return (
     (key.resourceId === undefined || item.resourceId === key.resourceId) &&
     (key.resourceLinkId === undefined || item.resourceLinkId === key.resourceLinkId) &&
-    (key.tag === undefined || item.tag === key.tag)
+    (key.tag === undefined ||
+      item.tag === key.tag ||
+      (item.tag !== undefined && (key.tagAliases ?? []).includes(item.tag)))
   );
 }
 
@@ -244,20 +246,22 @@ export class AgsClient {
    */
   async findOrCreateLineItem(
     containerUrl: string,
-    spec: LineItemInput,
+    input: LineItemInput & { tagAliases?: readonly string[] },
   ): Promise<{ lineItem: LineItem; created: boolean }> {
+    const { tagAliases, ...spec } = input;
     if (spec.resourceId === undefined && spec.resourceLinkId === undefined && spec.tag === undefined) {
       throw new Error(
         "findOrCreateLineItem needs a resourceId, resourceLinkId or tag to look the line item up by",
       );
     }
+    // With older tags that name the same column, the tag is matched here, not by the LMS.
     const found = await this.listLineItems(containerUrl, {
       resourceId: spec.resourceId,
       resourceLinkId: spec.resourceLinkId,
-      tag: spec.tag,
+      tag: tagAliases?.length ? undefined : spec.tag,
     });
     // Filter again: a platform may ignore the query filters.
-    const existing = found.find((item) => matches(item, spec));
+    const existing = found.find((item) => matches(item, { ...spec, tagAliases }));
     if (existing) return { lineItem: existing, created: false };
     return { lineItem: await this.createLineItem(containerUrl, spec), created: true };
   }

@@ -28,6 +28,7 @@ import {
   neverLaunchedCheck,
   staleLinksCheck,
 } from "./grades.js";
+import { noEmailLaunchesCheck } from "./identity.js";
 import { licensesCheck, testLearnersCheck } from "./licenses.js";
 import { courseraCredentialsCheck, databaseCheck, keyFileCheck, secretsFileCheck } from "./local.js";
 import { courseraTokenCheck, lmsCheck } from "./remote.js";
@@ -57,6 +58,7 @@ export const checks: readonly Check[] = [
   incrementalCheck,
   licensesCheck,
   testLearnersCheck,
+  noEmailLaunchesCheck,
 ];
 
 function failed<T>(error: unknown, dbPath: string): Prereq<T> {

@@ -1,5 +1,6 @@
 /** License checks: active programs near their cap (R5), and test learners holding licenses. */
 import { listProgramSummaries } from "../../store/programs.js";
+import { refusalCounts } from "../../store/refusals.js";
 import { type Check, type CheckStatus, need, row, worst } from "./basis.js";
 
 export const LICENSE_WARN_RATIO = 0.9;
@@ -49,20 +50,36 @@ export const licensesCheck: Check = {
   },
 };
 
+/** R5: test learners holding licenses, and launches by test learners that were kept from taking one. */
 export const testLearnersCheck: Check = {
   names: ["test-learners"],
   async run({ state, tenant }) {
     const tenantId = need(tenant, "warn").id;
-    const programs = listProgramSummaries(need(state, "warn").db, tenantId).filter(
-      (p) => p.goneAt === null && p.testMembers > 0,
-    );
-    if (programs.length === 0) return [row("test-learners", "pass", "no test learner holds a license")];
+    const db = need(state, "warn").db;
+    const programs = listProgramSummaries(db, tenantId).filter((p) => p.goneAt === null && p.testMembers > 0);
+    const refused = refusalCounts(db, tenantId, "test-learner");
+    const launches = refused.reduce((sum, r) => sum + r.launches, 0);
+    const kept =
+      launches === 0
+        ? ""
+        : `${launches} launch(es) by test learners took no license (latest ${refused
+            .map((r) => r.last)
+            .sort()
+            .at(-1)})`;
+    if (programs.length === 0)
+      return [
+        row(
+          "test-learners",
+          "pass",
+          kept ? `no test learner holds a license; ${kept}` : "no test learner holds a license",
+        ),
+      ];
     const total = programs.reduce((sum, p) => sum + p.testMembers, 0);
     return [
       row(
         "test-learners",
         "warn",
-        `${total} test learner(s) hold licenses: ${programs.map((p) => `${p.name} ${p.testMembers}`).join(", ")}`,
+        `${total} test learner(s) hold licenses: ${programs.map((p) => `${p.name} ${p.testMembers}`).join(", ")}${kept ? `; ${kept}` : ""}`,
         programs
           .map((p) => `\`gg4l learners remove --test --program ${p.programId} --confirm ${p.programId}\``)
           .join("; ")

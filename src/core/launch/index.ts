@@ -6,17 +6,27 @@
  */
 
 import { ensureLearner, recordLaunch } from "../../store/launches.js";
-import { addMembership } from "../../store/learners.js";
+import { addMembership, findLearners, learnerMemberships } from "../../store/learners.js";
 import { findLink, insertLink, type LinkRow, recordLinkLaunch } from "../../store/links.js";
 import { findRegistrationsByIssuer, type LmsRegistrationRow } from "../../store/lms.js";
-import { saveLaunchedUser } from "../../store/lms-users.js";
+import { rebindLmsUser, saveLaunchedUser } from "../../store/lms-users.js";
 import { consumeOidcState } from "../../store/oidc.js";
+import { type RefusalReason, recordRefusal } from "../../store/refusals.js";
 import { listTenants, type TenantRow } from "../../store/tenants.js";
+import { freeLicenses } from "../identity.js";
 import { openPicker, type PickerView } from "../publish/index.js";
 import { DEEP_LINKING_REQUEST } from "./claims.js";
 import { refuse } from "./errors.js";
 import { ensureMembership, identify, type LaunchIdentity, type MembershipResult } from "./learner.js";
 import { logEvent } from "./log.js";
+import {
+  courseraDownNotice,
+  EMAIL_SETTING,
+  fullNotice,
+  type Notice,
+  noEmailNotice,
+  testLearnerNotice,
+} from "./notices.js";
 import type { LaunchServices } from "./services.js";
 import { type LaunchTarget, resolveTarget } from "./target.js";
 import { type ValidLaunch, validateIdToken } from "./validate.js";
@@ -24,7 +34,7 @@ import { type ValidLaunch, validateIdToken } from "./validate.js";
 export type LaunchResult =
   | { kind: "redirect"; location: string }
   | { kind: "picker"; view: PickerView }
-  | { kind: "notice"; status: number; title: string; message: string; hint: string };
+  | Notice;
 
 export interface LaunchInput {
   form: Record<string, string>;
@@ -84,9 +94,11 @@ async function checkedLaunch(
   return { reg, launch };
 }
 
-/** R1: a link published under another grade-sync option than the LMS's current one is not connected. */
+/**
+ * R1: a link is stale while the grade-sync option it was published under differs from the
+ * LMS's current one; when they match again (the option switched back) it is current again.
+ */
 function staleness(reg: LmsRegistrationRow, link: LinkRow | undefined, target: LaunchTarget): string | null {
-  if (link?.staleAt) return link.staleReason ?? `marked stale at ${link.staleAt}`;
   const published = link?.gradeSync ?? target.publishedUnder;
   if (published && published !== reg.gradeSync)
     return `published under grade-sync "${published}", the LMS now uses "${reg.gradeSync}"`;
@@ -121,9 +133,19 @@ function record(
         externalId: who.externalId,
         email: who.email,
         name: who.name,
+        linkedBy: who.binding,
+        rebind: who.replaced !== null,
       },
       now,
     );
+    if (who.replaced !== null)
+      rebindLmsUser(db, tenant.id, {
+        registrationId: reg.id,
+        sub: launch.sub,
+        from: who.replaced,
+        to: who.externalId,
+        linkedBy: who.binding,
+      });
     const learner = { externalId: who.externalId, email: who.email, fullName: who.name };
     if (membership.outcome === "added" || membership.outcome === "already-member") {
       addMembership(
@@ -166,6 +188,7 @@ function record(
       link.id,
       {
         title: launch.resourceLink!.title,
+        stale,
         connect: connect
           ? {
               lineitemUrl: launch.ags!.lineitem,
@@ -188,6 +211,64 @@ const LICENSE: Record<MembershipResult["outcome"], string> = {
   failed: "none-coursera-failed",
 };
 
+/** A launch refused before any binding or license: recorded for doctor, logged with the fix, a page for the learner. */
+function refused(
+  svc: LaunchServices,
+  ids: { reg: LmsRegistrationRow; tenant: TenantRow },
+  launch: ValidLaunch,
+  target: LaunchTarget,
+  refusal: { reason: RefusalReason; externalId: string | null; fix: string; notice: Notice },
+): Notice {
+  const { reg, tenant } = ids;
+  recordRefusal(
+    svc.ctx.state().db,
+    {
+      registrationId: reg.id,
+      reason: refusal.reason,
+      sub: launch.sub,
+      externalId: refusal.externalId,
+      contextId: launch.context?.id ?? "",
+      resourceLinkId: launch.resourceLink!.id,
+    },
+    svc.ctx.now().toISOString(),
+  );
+  logEvent(svc.ctx, "launch-refused", {
+    tenant: tenant.slug,
+    lms: reg.kind,
+    context: launch.context?.id,
+    link: launch.resourceLink!.id,
+    program: target.programId,
+    sub: launch.sub,
+    learner: refusal.externalId ?? undefined,
+    reason: refusal.reason,
+    license: "none",
+    fix: refusal.fix,
+  });
+  return refusal.notice;
+}
+
+/** R11: the license a binding by the LMS user id took, reported (and freed when serve was told to). */
+async function replacedBinding(
+  svc: LaunchServices,
+  tenant: TenantRow,
+  who: LaunchIdentity,
+): Promise<{ wrongLicenses?: string; freed?: string }> {
+  if (who.replaced === null) return {};
+  const db = svc.ctx.state().db;
+  const held = learnerMemberships(db, tenant.id, who.replaced).map((m) => m.programId);
+  if (held.length === 0) return { wrongLicenses: "none" };
+  if (!svc.freeLicense)
+    return {
+      wrongLicenses: held.join(","),
+      freed: `no (free with: gg4l learners remove ${who.replaced} --program <program>, or serve --free-license)`,
+    };
+  const results = await freeLicenses(svc.ctx, tenant, who.replaced, held, () => svc.coursera(tenant));
+  return {
+    wrongLicenses: held.join(","),
+    freed: results.map((r) => `${r.programId}:${r.outcome}${r.error ? `(${r.error})` : ""}`).join(","),
+  };
+}
+
 async function resourceLinkLaunch(
   svc: LaunchServices,
   reg: LmsRegistrationRow,
@@ -198,6 +279,27 @@ async function resourceLinkLaunch(
   const link = findLink(db, reg.id, launch.resourceLink!.id);
   const target = resolveTarget(db, tenant, link, launch.custom);
   const who = identify(db, reg, tenant.id, launch);
+  if (who === null)
+    return refused(svc, { reg, tenant }, launch, target, {
+      reason: "no-email",
+      externalId: null,
+      fix: `the LMS shares no e-mail: ${EMAIL_FIX(reg)}; \`gg4l doctor\` counts such launches`,
+      notice: noEmailNotice(reg.kind, target.programName),
+    });
+  const test = findLearners(db, tenant.id, who.externalId).find(
+    (l) => l.externalId === who.externalId,
+  )?.isTest;
+  const member = learnerMemberships(db, tenant.id, who.externalId).some(
+    (m) => m.programId === target.programId,
+  );
+  if (test && !member && !reg.testLaunches)
+    return refused(svc, { reg, tenant }, launch, target, {
+      reason: "test-learner",
+      externalId: who.externalId,
+      fix: `a test learner takes no license: \`gg4l learners unmark-test ${who.externalId}\` if this is a real learner, or \`gg4l settings set test-launches allow\``,
+      notice: testLearnerNotice(target.programName),
+    });
+  const replaced = await replacedBinding(svc, tenant, who);
   const membership = await ensureMembership(svc, tenant, target.programId, who);
   const stale = staleness(reg, link, target);
   const { connected } = record(svc, { reg, tenant }, launch, who, target, membership, stale);
@@ -210,6 +312,9 @@ async function resourceLinkLaunch(
     course: target.courseId,
     item: target.itemId,
     learner: who.linkedBy,
+    replaced: who.replaced ?? undefined,
+    "wrong-licenses": replaced.wrongLicenses,
+    freed: replaced.freed,
     license: LICENSE[membership.outcome],
     grading: stale
       ? "stale"
@@ -218,25 +323,17 @@ async function resourceLinkLaunch(
         : "not-connected (no AGS endpoint: enable grade services for the tool in the LMS)",
     note: stale ? `${stale}: the learner is signed in, the link is not connected for grading` : undefined,
     error: membership.error,
+    fix:
+      membership.outcome === "full"
+        ? `free test learners' licenses (gg4l learners remove --test --program ${target.programId} --confirm ${target.programId}) or buy more`
+        : undefined,
   });
-  if (membership.outcome === "full")
-    return {
-      kind: "notice",
-      status: 409,
-      title: "No Coursera license left",
-      message: `The Coursera program "${target.programName}" has no licenses left, so you cannot join it yet.`,
-      hint: "Please tell your instructor. Your institution can free the licenses held by test learners (gg4l learners remove --test) or buy more licenses from Coursera; then open this link again.",
-    };
-  if (membership.outcome === "failed")
-    return {
-      kind: "notice",
-      status: 502,
-      title: "Coursera did not answer",
-      message: `You could not be added to the Coursera program "${target.programName}" just now.`,
-      hint: "Open this link again in a few minutes. If it keeps failing, tell your LMS administrator (the gg4l serve log says why).",
-    };
+  if (membership.outcome === "full") return fullNotice(target.programName);
+  if (membership.outcome === "failed") return courseraDownNotice(target.programName);
   return { kind: "redirect", location: target.url };
 }
+
+const EMAIL_FIX = (reg: LmsRegistrationRow) => EMAIL_SETTING[reg.kind];
 
 export async function completeLaunch(svc: LaunchServices, input: LaunchInput): Promise<LaunchResult> {
   const { reg, launch } = await checkedLaunch(svc, input);

@@ -1,5 +1,5 @@
 /**
- * The learner behind a launch (R4): the LMS user is linked to a Coursera learner whose
+ * The learner behind a launch (R4, R11): the LMS user is linked to a Coursera learner whose
  * externalId is, by default, the LMS e-mail; on their first launch into a program they
  * become a member through the Coursera API, which takes one license (R5).
  */
@@ -7,7 +7,7 @@ import { CourseraApiError } from "../../clients/coursera/errors.js";
 import type { Db } from "../../store/db.js";
 import { findLearners, learnerMemberships } from "../../store/learners.js";
 import type { LmsRegistrationRow } from "../../store/lms.js";
-import { findLmsUser } from "../../store/lms-users.js";
+import { findLmsUser, type LinkedBy } from "../../store/lms-users.js";
 import type { TenantRow } from "../../store/tenants.js";
 import type { LaunchServices } from "./services.js";
 import type { ValidLaunch } from "./validate.js";
@@ -17,33 +17,47 @@ export interface LaunchIdentity {
   email: string | null;
   name: string | null;
   /** How the Coursera learner was chosen. */
-  linkedBy: "earlier-launch" | "email" | "lms-user-id";
+  linkedBy: "earlier-launch" | "email";
+  /** How the binding stands in the state once the launch is recorded. */
+  binding: LinkedBy;
+  /** A weaker binding (by the LMS user id) this launch replaces: the learner it pointed at. */
+  replaced: string | null;
 }
 
 /**
- * An earlier link wins; then the Coursera learner with the LMS e-mail (any case), or the
- * e-mail itself; without one (privacy settings), the issuer's host and the LMS user id.
+ * R11: an earlier binding wins unless it was made from the LMS user id alone; then the Coursera
+ * learner with the LMS e-mail (any case), or the e-mail itself. Without an e-mail (the LMS's
+ * privacy settings) nobody is bound: null.
  */
 export function identify(
   db: Db,
   reg: LmsRegistrationRow,
   tenantId: number,
   launch: ValidLaunch,
-): LaunchIdentity {
+): LaunchIdentity | null {
   const known = findLmsUser(db, reg.id, launch.sub);
   const email = launch.email?.trim() || null;
-  if (known?.externalId)
-    return { externalId: known.externalId, email, name: launch.name, linkedBy: "earlier-launch" };
-  if (email) {
-    const existing = findLearners(db, tenantId, email);
-    const externalId = existing.length === 1 ? existing[0]!.externalId : email.toLowerCase();
-    return { externalId, email, name: launch.name, linkedBy: "email" };
-  }
-  let host = reg.issuer;
-  try {
-    host = new URL(reg.issuer).host;
-  } catch {}
-  return { externalId: `${host}:${launch.sub}`, email: null, name: launch.name, linkedBy: "lms-user-id" };
+  const weak = known?.linkedBy === "lms-user-id";
+  if (known?.externalId && !weak)
+    return {
+      externalId: known.externalId,
+      email,
+      name: launch.name,
+      linkedBy: "earlier-launch",
+      binding: known.linkedBy ?? (known.source === "nrps" ? "roster" : "email"),
+      replaced: null,
+    };
+  if (!email) return null;
+  const existing = findLearners(db, tenantId, email);
+  const externalId = existing.length === 1 ? existing[0]!.externalId : email.toLowerCase();
+  return {
+    externalId,
+    email,
+    name: launch.name,
+    linkedBy: "email",
+    binding: "email",
+    replaced: weak && known?.externalId && known.externalId !== externalId ? known.externalId : null,
+  };
 }
 
 export type MembershipOutcome =

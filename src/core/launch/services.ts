@@ -28,11 +28,15 @@ export interface LaunchServices {
   toolJwks: ReturnType<typeof publicJwks>;
   coursera(tenant: TenantRow): Promise<CourseraClient>;
   pickers: PickerSessions;
+  /** R11: free the licenses a replaced binding (by the LMS user id) took, at the launch that replaces it. */
+  freeLicense: boolean;
 }
 
 export interface LaunchServicesOptions {
   /** Least time between two JWKS fetches caused by unknown kids. */
   jwksCooldownMs?: number;
+  /** See LaunchServices.freeLicense. */
+  freeLicense?: boolean;
 }
 
 async function jwksFetcher(): Promise<(url: string) => Promise<unknown>> {
@@ -88,5 +92,6 @@ export async function createLaunchServices(
       return client;
     },
     pickers: new PickerSessions(() => ctx.now().getTime()),
+    freeLicense: options.freeLicense ?? false,
   };
 }

@@ -24,6 +24,8 @@ export interface LaunchTarget {
 }
 
 const REPUBLISH = "ask the instructor to add the content again with the gg4l content picker (deep linking)";
+const ASK_ADMIN = (program: string) =>
+  `Please tell your instructor; your institution's Coursera admin can fix it for the program "${program}".`;
 
 export function courseraUrl(
   course: Pick<CourseRow, "courseId" | "slug" | "url">,
@@ -58,14 +60,16 @@ export function resolveTarget(
       404,
       "unknown-program",
       `the link points at program ${programId}, which gg4l does not know (any more)`,
-      `an administrator can run \`gg4l programs pull\`; otherwise ${REPUBLISH}`,
+      `Please tell your instructor: they can ${REPUBLISH.replace(/^ask the instructor to /, "")}.`,
+      `gg4l programs pull; otherwise ${REPUBLISH}`,
     );
   if (!program.active)
     refuse(
       403,
       "inactive-program",
       `the program "${program.name}" is not active`,
-      `an administrator can activate it with \`gg4l programs activate ${programId}\``,
+      ASK_ADMIN(program.name),
+      `gg4l programs activate ${programId}`,
     );
   const course = listCourses(db, tenant.id, programId).find((c) => c.courseId === courseId);
   if (!course)
@@ -73,7 +77,8 @@ export function resolveTarget(
       404,
       "unknown-course",
       `course ${courseId} is not (any more) in the program "${program.name}"`,
-      `an administrator can run \`gg4l courses refresh --all\`; otherwise ${REPUBLISH}`,
+      ASK_ADMIN(program.name),
+      `gg4l courses refresh --all; otherwise ${REPUBLISH}`,
     );
   if (itemId !== null && !listItems(db, tenant.id, courseId).some((i) => i.itemId === itemId))
     refuse(

@@ -12,6 +12,7 @@ import { type CourseRow, type ItemRow, listCourses, listItems } from "../../stor
 import { findRegistrationsByIssuer, type LmsRegistrationRow } from "../../store/lms.js";
 import { listProgramSummaries, type ProgramSummary } from "../../store/programs.js";
 import type { TenantRow } from "../../store/tenants.js";
+import { COLUMN_TAG } from "../gradebook.js";
 import { CLAIM, CUSTOM, DEEP_LINKING_RESPONSE, LTI_VERSION } from "../launch/claims.js";
 import { refuse } from "../launch/errors.js";
 import { logEvent } from "../launch/log.js";
@@ -126,7 +127,7 @@ function advance(
     return nothing(
       "No Coursera program to publish",
       "No Coursera program is active for this institution yet.",
-      "An administrator activates programs with `gg4l programs activate`.",
+      "Ask your institution's Coursera admin to activate the program you want to publish; then add the content again.",
     );
   const programSkipped = programs.length === 1;
   if (!programSkipped && !picked.program)
@@ -142,7 +143,7 @@ function advance(
     return nothing(
       "No course to publish",
       `The program "${program.name}" has no courses in gg4l yet.`,
-      "An administrator fetches them with `gg4l courses refresh --all`.",
+      `Ask your institution's Coursera admin to refresh the courses of the program "${program.name}"; then add the content again.`,
     );
   const programChoice = choice(program.programId, program.name);
   if (!picked.course)
@@ -163,7 +164,7 @@ function advance(
     return nothing(
       "No gradable item known yet",
       `gg4l does not know the gradable items of "${course.name}" yet: Coursera shows them once a learner has started the course.`,
-      "An administrator picks them up later with `gg4l courses refresh --all`; publish the items then.",
+      `Ask your institution's Coursera admin to refresh the courses of the program "${program.name}" once a learner has started the course; publish the items then.`,
     );
   if (picked.items.length === 0)
     return {
@@ -200,13 +201,13 @@ export function contentItems(
     };
     const lineItem =
       opts.gradeSync === "assignment" && item
-        ? { scoreMaximum: SCORE_MAXIMUM, label: title, resourceId: item.itemId, tag: "grade" }
+        ? { scoreMaximum: SCORE_MAXIMUM, label: title, resourceId: item.itemId, tag: COLUMN_TAG.item }
         : opts.gradeSync === "final"
           ? {
               scoreMaximum: SCORE_MAXIMUM,
               label: `${course.name} (final grade)`,
               resourceId: course.courseId,
-              tag: "final",
+              tag: COLUMN_TAG.final,
             }
           : undefined;
     return {

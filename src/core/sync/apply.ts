@@ -24,7 +24,7 @@ import {
   recordColumn,
 } from "../../store/sync.js";
 import type { Context } from "../context.js";
-import type { GradebookAdapter } from "../gradebook.js";
+import { COLUMN_TAG, type GradebookAdapter, OLDER_TAGS } from "../gradebook.js";
 import { gradebookFor } from "../lti.js";
 import { BREAKER_THRESHOLD, CircuitBreaker } from "./breaker.js";
 import { AdaptiveLimiter } from "./concurrency.js";
@@ -430,7 +430,8 @@ async function createColumns(
         scoreMaximum: item.scoreMaximum,
         resourceId: item.itemId || item.courseId,
         resourceLinkId: item.resourceLinkId!,
-        tag: item.itemId ? "coursera-item" : "coursera-final",
+        tag: item.itemId ? COLUMN_TAG.item : COLUMN_TAG.final,
+        tagAliases: OLDER_TAGS[item.itemId ? COLUMN_TAG.item : COLUMN_TAG.final],
       });
       breaker.answered(item.containerUrl!);
       recordColumn(
