@@ -7,7 +7,13 @@ import type { Command } from "commander";
 import { ExitCode, GgError } from "../base/errors.js";
 import { redact } from "../base/redact.js";
 import { recordAudit } from "../core/audit.js";
-import { type Context, createContext, type Logger, loadStateOpener } from "../core/context.js";
+import {
+  type Context,
+  createContext,
+  type Logger,
+  loadStateOpener,
+  showsCorruption,
+} from "../core/context.js";
 import { type Env, resolveDbPath } from "../core/paths.js";
 import type { Prompter } from "../core/prompter.js";
 import { canPrompt, colorEnabled, type IO, readAll } from "./io/io.js";
@@ -110,13 +116,25 @@ export function defineAction<Opts>(
     } finally {
       try {
         if (typeof spec.audit === "function" ? spec.audit(opts as Record<string, unknown>) : spec.audit) {
-          recordAudit(ctx, {
-            command: commandPath(command),
-            args: auditArgs(command),
-            tenant: auditTenant(ctx),
-            exitCode: failure === undefined ? 0 : exitCodeOf(failure),
-            message: failure === undefined ? null : (failure as Error).message,
-          });
+          const unwritten = recordAudit(
+            ctx,
+            {
+              command: commandPath(command),
+              args: auditArgs(command),
+              tenant: auditTenant(ctx),
+              exitCode: failure === undefined ? 0 : exitCodeOf(failure),
+              message: failure === undefined ? null : (failure as Error).message,
+            },
+            failure !== undefined && showsCorruption(failure),
+          );
+          // A corrupt state is never written to: the audit row goes to stderr instead.
+          if (unwritten) {
+            cli.io.stderr.write(
+              opts.json
+                ? `${JSON.stringify({ audit: unwritten })}\n`
+                : `audit (not written to the corrupt state): ${JSON.stringify(unwritten)}\n`,
+            );
+          }
         }
       } finally {
         ctx.close();

@@ -13,11 +13,18 @@ export interface AuditRecord {
   message: string | null;
 }
 
-/** Write one audit row for a mutating command; arguments and message are redacted. */
-export function recordAudit(ctx: Context, record: AuditRecord): void {
+/**
+ * Write one audit row for a mutating command; arguments and message are redacted. A state
+ * known to be corrupt is never written to: the row is returned instead, for the caller to
+ * put on stderr.
+ */
+export function recordAudit(
+  ctx: Context,
+  record: AuditRecord,
+  stateCorrupt = false,
+): Omit<AuditEntry, "id"> | undefined {
   const state = ctx.openedState();
-  if (!state) return;
-  appendAudit(state.db, {
+  const entry: Omit<AuditEntry, "id"> = {
     at: ctx.now().toISOString(),
     osUser: ctx.osUser,
     tenant: record.tenant,
@@ -26,7 +33,10 @@ export function recordAudit(ctx: Context, record: AuditRecord): void {
     outcome: record.exitCode === 0 ? "ok" : "failed",
     exitCode: record.exitCode,
     message: record.message === null ? null : redact(record.message),
-  });
+  };
+  if (stateCorrupt) return entry;
+  if (state) appendAudit(state.db, entry);
+  return undefined;
 }
 
 export function readAudit(ctx: Context, limitText: string): AuditEntry[] {

@@ -60,7 +60,7 @@ export async function loadStateOpener(): Promise<ContextInit["openState"]> {
   return (await import("../store/db.js")).openState;
 }
 
-export { corruptStateError, isCorruption } from "../store/corruption.js";
+export { CorruptStateError, corruptStateError, isCorruption, showsCorruption } from "../store/corruption.js";
 
 export function createContext(init: ContextInit): Context {
   let opened: OpenedState | undefined;

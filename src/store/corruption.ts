@@ -9,9 +9,42 @@ export function isCorruption(error: unknown): boolean {
   return code.startsWith("SQLITE_CORRUPT") || code.startsWith("SQLITE_NOTADB");
 }
 
-export function corruptStateError(path: string, cause?: unknown): ConfigError {
-  return new ConfigError(`the state file ${path} is corrupt (SQLite reports a malformed database)`, {
-    hint: `restore it from a backup, or ${moveAwayHint(path)}`,
-    cause,
-  });
+/** How to get a usable state back; `gg4l doctor` shows it as the database row's fix. */
+export function repairSteps(path: string): string {
+  return (
+    `move the file aside (\`mv ${path} ${path}.corrupt\`), salvage what SQLite can still read with ` +
+    `\`sqlite3 ${path}.corrupt .recover | sqlite3 ${path}\`, then run \`gg4l doctor\` again; ` +
+    `or restore it from a backup`
+  );
+}
+
+/** The state is damaged: every command but `gg4l doctor` refuses it, and nothing is written to it. */
+export class CorruptStateError extends ConfigError {
+  readonly repair: string;
+  constructor(
+    readonly path: string,
+    options: { detail?: string; cause?: unknown } = {},
+  ) {
+    super(
+      `the state file ${path} is corrupt (SQLite reports a malformed database${options.detail ? `: ${options.detail}` : ""})`,
+      {
+        hint: `nothing was written to it; \`gg4l doctor\` shows how to repair it: salvage it with sqlite3's .recover, or restore it from a backup`,
+        cause: options.cause,
+      },
+    );
+    this.repair = repairSteps(path);
+  }
+}
+
+export function corruptStateError(path: string, cause?: unknown): CorruptStateError {
+  return new CorruptStateError(path, { cause });
+}
+
+/** Whether a command's failure says the state is damaged (so its audit row must not go into it). */
+export function showsCorruption(error: unknown): boolean {
+  return (
+    error instanceof CorruptStateError ||
+    isCorruption(error) ||
+    isCorruption((error as { cause?: unknown } | undefined)?.cause)
+  );
 }

@@ -3,14 +3,26 @@
  * by a newer gg4l is refused before anything writes to it (checked on a read-only
  * connection), so a refused file stays byte-for-byte as it was.
  */
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  statSync,
+  unlinkSync,
+} from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { ConfigError } from "../base/errors.js";
-import { corruptStateError, isCorruption, moveAwayHint } from "./corruption.js";
+import { CorruptStateError, corruptStateError, isCorruption, moveAwayHint } from "./corruption.js";
 import { latestSchemaVersion, migrations } from "./migrations.js";
 
 export type Db = Database.Database;
+
+/** How long a connection waits for another one's write lock before SQLite answers "database is locked". */
+export const BUSY_TIMEOUT_MS = 10_000;
 
 /** "gg4l" in ASCII: marks the SQLite file as ours (PRAGMA application_id). */
 export const APPLICATION_ID = 0x6767346c;
@@ -40,18 +52,60 @@ function readHeader(path: string): Buffer {
   }
 }
 
+/**
+ * Files up to this size get a full `PRAGMA quick_check` on every open (about 3 ms a MB, so
+ * at most ~0.4 s); a bigger state is checked by SQLite as it reads, and the first page it
+ * finds damaged refuses the command just the same (src/cli/command.ts).
+ */
+export const QUICK_CHECK_MAX_BYTES = 128 * 1024 * 1024;
+
+/** The first problem `PRAGMA quick_check` finds, or undefined when the file is sound. */
+function quickCheck(db: Db): string | undefined {
+  const rows = db.prepare("PRAGMA quick_check(1)").pluck().all() as string[];
+  if (rows.length === 1 && rows[0] === "ok") return undefined;
+  return rows
+    .join(" ")
+    .replace(/\*\*\* in database main \*\*\*\s*/, "")
+    .trim();
+}
+
+/**
+ * A read-only connection to a WAL file leaves empty -wal and -shm files behind (it may not
+ * checkpoint). Remove the ones the probe created, so a refused file is left exactly as found.
+ */
+function removeProbeLeftovers(path: string, existedBefore: Set<string>): void {
+  for (const suffix of ["-wal", "-shm"]) {
+    const leftover = `${path}${suffix}`;
+    if (existedBefore.has(suffix) || !existsSync(leftover)) continue;
+    if (suffix === "-wal" && statSync(leftover).size > 0) return;
+    try {
+      unlinkSync(leftover);
+    } catch {}
+  }
+}
+
 /** Check an existing file on a read-only connection; throws ConfigError when it is not ours to open. */
 function inspectExisting(path: string): { empty: boolean } {
-  if (statSync(path).size === 0) return { empty: true };
+  const stat = statSync(path);
+  if (!stat.isFile()) {
+    throw new ConfigError(
+      `${path} is not a gg4l state file (it is ${stat.isDirectory() ? "a folder" : "not a regular file"})`,
+      {
+        hint: "point --db or GG4L_DB at the state file itself, e.g. --db ~/.local/share/gg4l/gg4l.db",
+      },
+    );
+  }
+  if (stat.size === 0) return { empty: true };
   const header = readHeader(path);
   if (header.length < 100 || header.subarray(0, 16).toString("latin1") !== SQLITE_MAGIC) {
     throw new ConfigError(`${path} is not a gg4l state file (it is not an SQLite database)`, {
       hint: moveAwayHint(path),
     });
   }
+  const existedBefore = new Set(["-wal", "-shm"].filter((suffix) => existsSync(`${path}${suffix}`)));
   let probe: Db | undefined;
   try {
-    probe = new Database(path, { readonly: true, fileMustExist: true });
+    probe = new Database(path, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
     const applicationId = probe.pragma("application_id", { simple: true }) as number;
     const version = probe.pragma("user_version", { simple: true }) as number;
     probe.prepare("SELECT count(*) FROM sqlite_master").get();
@@ -66,16 +120,21 @@ function inspectExisting(path: string): { empty: boolean } {
         { hint: "upgrade gg4l (npm install -g gg4l@latest); the file was not touched" },
       );
     }
+    if (stat.size <= QUICK_CHECK_MAX_BYTES) {
+      const problem = quickCheck(probe);
+      if (problem !== undefined) throw new CorruptStateError(path, { detail: problem });
+    }
+    probe.close();
     return { empty: false };
   } catch (error) {
+    probe?.close();
+    removeProbeLeftovers(path, existedBefore);
     if (error instanceof ConfigError) throw error;
     if (isCorruption(error)) throw corruptStateError(path, error);
     throw new ConfigError(`cannot read the state file ${path}: ${(error as Error).message}`, {
       hint: "check the file's permissions and that the disk is readable",
       cause: error,
     });
-  } finally {
-    probe?.close();
   }
 }
 
@@ -94,6 +153,20 @@ function migrate(db: Db): number {
     db.pragma(`user_version = ${latestSchemaVersion}`);
   })();
   return from;
+}
+
+/**
+ * Every write transaction begins IMMEDIATE: a deferred one that reads first and writes later
+ * fails at once with "database is locked" (SQLITE_BUSY_SNAPSHOT: SQLite cannot wait) when
+ * another process committed in between, e.g. a launch while the sync writes. Taking the
+ * write lock up front lets the busy timeout wait for it instead.
+ */
+function immediateTransactions(db: Db): void {
+  const transaction = db.transaction.bind(db);
+  db.transaction = ((fn: Parameters<Db["transaction"]>[0]) => {
+    // Each variant carries .deferred, .immediate and .exclusive itself.
+    return transaction(fn).immediate;
+  }) as Db["transaction"];
 }
 
 export function openState(path: string, options: OpenStateOptions): OpenedState {
@@ -115,9 +188,9 @@ export function openState(path: string, options: OpenStateOptions): OpenedState 
     }
     created = empty;
   }
-  const db = new Database(path, { fileMustExist: true });
+  const db = new Database(path, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+  immediateTransactions(db);
   try {
-    db.pragma("busy_timeout = 5000");
     if (created) db.pragma(`application_id = ${APPLICATION_ID}`);
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
