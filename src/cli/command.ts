@@ -6,6 +6,7 @@
 import type { Command } from "commander";
 import { ExitCode, GgError } from "../base/errors.js";
 import { redact } from "../base/redact.js";
+import { terminalSafe } from "../base/terminal.js";
 import { recordAudit } from "../core/audit.js";
 import {
   type Context,
@@ -59,10 +60,11 @@ function makeLogger(io: IO, debug: boolean): Logger {
   return {
     debugEnabled: debug,
     debug: (message) => {
-      if (debug) io.stderr.write(`debug: ${redact(message)}\n`);
+      if (debug) io.stderr.write(`debug: ${terminalSafe(redact(message))}\n`);
     },
-    info: (message) => io.stderr.write(`${message}\n`),
-    warn: (message) => io.stderr.write(`! ${message}\n`),
+    // Log lines (serve's included) carry names from remotes: control characters are shown escaped.
+    info: (message) => io.stderr.write(`${terminalSafe(message)}\n`),
+    warn: (message) => io.stderr.write(`! ${terminalSafe(message)}\n`),
   };
 }
 
@@ -132,7 +134,7 @@ export function defineAction<Opts>(
             cli.io.stderr.write(
               opts.json
                 ? `${JSON.stringify({ audit: unwritten })}\n`
-                : `audit (not written to the corrupt state): ${JSON.stringify(unwritten)}\n`,
+                : `audit (not written to the corrupt state): ${terminalSafe(JSON.stringify(unwritten))}\n`,
             );
           }
         }

@@ -6,6 +6,7 @@ import { CommanderError } from "commander";
 import { ExitCode, GgError } from "../base/errors.js";
 import { redact } from "../base/redact.js";
 import { runShutdown } from "../base/shutdown.js";
+import { terminalSafe } from "../base/terminal.js";
 import { corruptStateError, isCorruption } from "../core/context.js";
 import { resolveDbPath } from "../core/paths.js";
 import type { CliEnv } from "./command.js";
@@ -35,8 +36,9 @@ function report(cli: CliEnv, argv: string[], error: GgError): void {
     cli.io.stderr.write(`${JSON.stringify(body)}\n`);
     return;
   }
-  cli.io.stderr.write(`error: ${redact(error.message)}\n`);
-  if (error.hint) cli.io.stderr.write(`hint: ${redact(error.hint)}\n`);
+  // Messages quote names from remotes and the state: control characters are shown escaped.
+  cli.io.stderr.write(`error: ${terminalSafe(redact(error.message))}\n`);
+  if (error.hint) cli.io.stderr.write(`hint: ${terminalSafe(redact(error.hint))}\n`);
 }
 
 /** Runs gg4l with `argv` (without node and script) and returns the exit code. */
@@ -69,7 +71,12 @@ export async function run(argv: string[], cli: CliEnv): Promise<number> {
     );
     report(cli, argv, unexpected);
     if (argv.includes("--debug") || cli.env.GG4L_DEBUG)
-      cli.io.stderr.write(`${redact((error as Error)?.stack ?? "")}\n`);
+      cli.io.stderr.write(
+        `${redact((error as Error)?.stack ?? "")
+          .split("\n")
+          .map((line) => terminalSafe(line))
+          .join("\n")}\n`,
+      );
     return ExitCode.failure;
   } finally {
     await runShutdown();

@@ -90,7 +90,9 @@ export function registerSandbox(program: Command, cli: CliEnv): void {
     try {
       const result = await runDemo(world, {
         step: (title) => {
-          if (!out.json) out.line(`\n${out.style.bold(`${++step}. ${title}`)}`);
+          if (out.json) return;
+          out.line("");
+          out.line(out.style.bold(`${++step}. ${title}`));
         },
         detail: (line) => {
           if (!out.json) out.line(`   ${line}`);
@@ -98,8 +100,9 @@ export function registerSandbox(program: Command, cli: CliEnv): void {
       });
       await out.emit({ ...result, durationMs: Date.now() - started }, () => {
         summary(out, result);
+        out.note("");
         out.note(
-          `\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. Continue by hand: \`gg4l sandbox start\` keeps the fakes running${
+          `Done in ${((Date.now() - started) / 1000).toFixed(1)} s. Continue by hand: \`gg4l sandbox start\` keeps the fakes running${
             result.throwaway ? "" : `; this state is kept at ${result.dbPath}`
           }.`,
         );
@@ -158,12 +161,16 @@ export function registerSandbox(program: Command, cli: CliEnv): void {
         try: ["gg4l learners list", "gg4l sync daily --dry-run", "gg4l sync daily"],
       };
       await out.emit(info, () => {
-        out.line("The sandbox is running. In another terminal:\n");
+        out.line("The sandbox is running. In another terminal:");
+        out.line("");
         out.line(`  export GG4L_DB=${info.env.GG4L_DB}`);
-        out.line(`  export GG4L_TENANT=${info.env.GG4L_TENANT}\n`);
+        out.line(`  export GG4L_TENANT=${info.env.GG4L_TENANT}`);
+        out.line("");
         out.line("Then try:");
         for (const command of info.try) out.line(`  ${command}`);
-        out.line(`\nFake Coursera: ${info.coursera}\nFake ${choice.lms}: ${info.lms.url}`);
+        out.line("");
+        out.line(`Fake Coursera: ${info.coursera}`);
+        out.line(`Fake ${choice.lms}: ${info.lms.url}`);
         if (info.tool) out.line(`gg4l serve: ${info.tool.baseUrl}`);
       });
       out.note("Ctrl-C stops the sandbox.");

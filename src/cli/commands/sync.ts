@@ -83,7 +83,8 @@ function interruptible(out: Output): { signal: AbortSignal; dispose(): void } {
       process.kill(process.pid, "SIGINT");
       return;
     }
-    out.note("\nStopping after the posts in flight (Ctrl-C again to kill)…");
+    out.note("");
+    out.note("Stopping after the posts in flight (Ctrl-C again to kill)…");
     controller.abort();
   };
   process.on("SIGINT", onSigint);

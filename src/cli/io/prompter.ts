@@ -1,4 +1,5 @@
 /** The real prompter: inquirer, loaded only when a prompt is actually shown. */
+import { terminalSafe } from "../../base/terminal.js";
 import type { Choice, Prompter } from "../../core/prompter.js";
 import type { IO } from "./io.js";
 
@@ -7,16 +8,18 @@ export function inquirerPrompter(io: IO): Prompter {
   const load = () => import("@inquirer/prompts");
   return {
     async confirm(message, defaultValue = false) {
-      return (await load()).confirm({ message, default: defaultValue }, context);
+      return (await load()).confirm({ message: terminalSafe(message), default: defaultValue }, context);
     },
     async input(message) {
-      return (await load()).input({ message }, context);
+      return (await load()).input({ message: terminalSafe(message) }, context);
     },
     async password(message) {
-      return (await load()).password({ message, mask: "*" }, context);
+      return (await load()).password({ message: terminalSafe(message), mask: "*" }, context);
     },
     async checkbox(message, choices: Choice[]) {
-      return (await load()).checkbox({ message, choices }, context);
+      // Choices name programs and courses as Coursera sent them: shown escaped, chosen by value.
+      const safe = choices.map((c) => ({ ...c, name: terminalSafe(c.name) }));
+      return (await load()).checkbox({ message: terminalSafe(message), choices: safe }, context);
     },
   };
 }
