@@ -4,7 +4,7 @@
  * close what was opened.
  */
 import type { Command } from "commander";
-import { ExitCode, GgError } from "../base/errors.js";
+import { ExitCode, GgError, UsageError } from "../base/errors.js";
 import { redact } from "../base/redact.js";
 import { terminalSafe } from "../base/terminal.js";
 import { recordAudit } from "../core/audit.js";
@@ -91,6 +91,15 @@ export function defineAction<Opts>(
       a === undefined ? [] : a,
     );
     const opts = command.optsWithGlobals() as Opts & GlobalOptions;
+    // An empty value would silently mean "the default state" or "the default tenant".
+    if (opts.db === "")
+      throw new UsageError("--db needs a path, not an empty value", {
+        hint: "pass the state file, e.g. --db ~/.local/share/gg4l/gg4l.db, or leave --db out for the default",
+      });
+    if (opts.tenant === "")
+      throw new UsageError("--tenant needs a tenant slug, not an empty value", {
+        hint: "`gg4l tenant list` shows the slugs; leave --tenant out for the default tenant",
+      });
     const debug = Boolean(opts.debug || cli.env.GG4L_DEBUG);
     const promptAllowed = canPrompt(cli.io, cli.env, opts.input);
     const ctx = createContext({

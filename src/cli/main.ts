@@ -41,17 +41,28 @@ function report(cli: CliEnv, argv: string[], error: GgError): void {
   if (error.hint) cli.io.stderr.write(`hint: ${terminalSafe(redact(error.hint))}\n`);
 }
 
+/** Commander's "error: unknown option '--x'\n(Did you mean --y?)" as gg4l's own error. */
+function usageError(error: CommanderError, code: number): GgError {
+  const [first = "", ...rest] = error.message.split("\n");
+  const suggestion = rest.join(" ").replace(/^\((.*)\)$/, "$1").trim();
+  return new GgError(first.replace(/^error: /, ""), code, {
+    hint: suggestion || "run the command with --help for its flags and arguments",
+  });
+}
+
 /** Runs gg4l with `argv` (without node and script) and returns the exit code. */
 export async function run(argv: string[], cli: CliEnv): Promise<number> {
-  const program = buildProgram(cli);
+  const program = buildProgram(cli, { jsonErrors: wantsJson(argv) });
   try {
     await program.parseAsync(argv, { from: "user" });
     return ExitCode.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return ExitCode.ok;
-      // commander already printed its message; "(did you mean …)" included.
-      return commanderUsageCodes.has(error.code) ? ExitCode.usage : ExitCode.failure;
+      const code = commanderUsageCodes.has(error.code) ? ExitCode.usage : ExitCode.failure;
+      // Without --json commander already printed its message, "(Did you mean …?)" included.
+      if (wantsJson(argv) && error.code !== "commander.help") report(cli, argv, usageError(error, code));
+      return code;
     }
     if (error instanceof GgError) {
       report(cli, argv, error);

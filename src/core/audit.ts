@@ -1,7 +1,7 @@
-import { UsageError } from "../base/errors.js";
 import { redact } from "../base/redact.js";
 import { type AuditEntry, appendAudit, listAudit } from "../store/audit.js";
 import type { Context } from "./context.js";
+import { parseLimit } from "./validate.js";
 
 export type { AuditEntry };
 
@@ -40,12 +40,7 @@ export function recordAudit(
 }
 
 export function readAudit(ctx: Context, limitText: string): AuditEntry[] {
-  const limit = /^\d+$/.test(limitText) ? Number(limitText) : 0;
-  if (limit < 1) {
-    throw new UsageError(`--limit must be a whole number of 1 or more, not "${limitText}"`, {
-      hint: "e.g. --limit 50",
-    });
-  }
+  const limit = parseLimit(limitText);
   const tenant = ctx.tenantFlag ?? ctx.env.GG4L_TENANT;
   return listAudit(ctx.state().db, limit, tenant);
 }

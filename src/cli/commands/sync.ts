@@ -161,6 +161,8 @@ export function registerSync(program: Command, cli: CliEnv): void {
       throw new UsageError("--plan-out goes with --dry-run", {
         hint: "gg4l sync grades --dry-run --plan-out plan.json",
       });
+    // Checked before anything runs, so a dry run refuses a bad value as the real run does.
+    const concurrency = await concurrencyOf(opts.maxConcurrency);
     const service = await loadSync();
     if (opts.dryRun) {
       let summary: PlanSummary | undefined;
@@ -199,7 +201,7 @@ export function registerSync(program: Command, cli: CliEnv): void {
       const result = await service.syncGrades(ctx, filtersOf(opts), {
         onProgress: progress.update,
         signal: interrupt.signal,
-        concurrency: await concurrencyOf(opts.maxConcurrency),
+        concurrency,
       });
       progress.end();
       await out.emit(result, async () => {

@@ -10,6 +10,7 @@ import { refreshProgramCourses } from "../courses.js";
 import { requireRegistration } from "../lms.js";
 import { pullPrograms } from "../programs.js";
 import { currentTenant } from "../tenants.js";
+import { parseLimit } from "../validate.js";
 import { type ApplyOptions, applyPlan, type RunResult, type SyncFailure } from "./apply.js";
 import { type PlanSummary, preparePlan, type SyncFilters } from "./plan.js";
 import { readPlanFile, writePlanFile } from "./plan-file.js";
@@ -143,9 +144,7 @@ export async function syncDaily(
 }
 
 export function syncRuns(ctx: Context, limitText: string): RunRow[] {
-  const limit = /^\d+$/.test(limitText) ? Number(limitText) : 0;
-  if (limit < 1) throw new UsageError(`--limit must be a whole number of 1 or more, not "${limitText}"`);
-  return listRuns(ctx.state().db, currentTenant(ctx).id, limit);
+  return listRuns(ctx.state().db, currentTenant(ctx).id, parseLimit(limitText));
 }
 
 export function syncRun(ctx: Context, idText: string): RunRow & { failures: SyncFailure[] } {
