@@ -138,12 +138,12 @@ export function defineAction<Opts>(
             },
             failure !== undefined && showsCorruption(failure),
           );
-          // A corrupt state is never written to: the audit row goes to stderr instead.
+          // A corrupt state is never written to (nor can a full or read-only one be): the audit row goes to stderr.
           if (unwritten) {
             cli.io.stderr.write(
               opts.json
-                ? `${JSON.stringify({ audit: unwritten })}\n`
-                : `audit (not written to the corrupt state): ${terminalSafe(JSON.stringify(unwritten))}\n`,
+                ? `${JSON.stringify({ audit: unwritten.entry, auditNotWritten: unwritten.reason })}\n`
+                : `audit (${unwritten.reason}): ${terminalSafe(JSON.stringify(unwritten.entry))}\n`,
             );
           }
         }

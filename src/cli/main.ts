@@ -2,12 +2,14 @@
  * The entry point: parse, run, and turn every outcome into an exit code. The only
  * place that decides exit codes; bin/gg4l.js is the only place that exits.
  */
+
+import { dirname } from "node:path";
 import { CommanderError } from "commander";
 import { ExitCode, GgError } from "../base/errors.js";
 import { redact } from "../base/redact.js";
 import { runShutdown } from "../base/shutdown.js";
 import { terminalSafe } from "../base/terminal.js";
-import { corruptStateError, isCorruption } from "../core/context.js";
+import { corruptStateError, diskFullError, isCorruption, isDiskFull } from "../core/context.js";
 import { resolveDbPath } from "../core/paths.js";
 import type { CliEnv } from "./command.js";
 import { buildProgram } from "./program.js";
@@ -44,7 +46,10 @@ function report(cli: CliEnv, argv: string[], error: GgError): void {
 /** Commander's "error: unknown option '--x'\n(Did you mean --y?)" as gg4l's own error. */
 function usageError(error: CommanderError, code: number): GgError {
   const [first = "", ...rest] = error.message.split("\n");
-  const suggestion = rest.join(" ").replace(/^\((.*)\)$/, "$1").trim();
+  const suggestion = rest
+    .join(" ")
+    .replace(/^\((.*)\)$/, "$1")
+    .trim();
   return new GgError(first.replace(/^error: /, ""), code, {
     hint: suggestion || "run the command with --help for its flags and arguments",
   });
@@ -67,6 +72,13 @@ export async function run(argv: string[], cli: CliEnv): Promise<number> {
     if (error instanceof GgError) {
       report(cli, argv, error);
       return error.exitCode;
+    }
+    const path = (error as { path?: string }).path ?? resolveDbPath(program.opts().db, cli.env, cli.cwd);
+    if (isDiskFull(error, dirname(path))) {
+      // SQLite rolled the transaction back: what was written before stays; nothing is half-written.
+      const full = diskFullError(dirname(path), error);
+      report(cli, argv, full);
+      return full.exitCode;
     }
     if (isCorruption(error)) {
       const corrupt = corruptStateError(resolveDbPath(program.opts().db, cli.env, cli.cwd), error);

@@ -13,16 +13,22 @@ export interface AuditRecord {
   message: string | null;
 }
 
+/** An audit row that could not go into the state, and why; the caller puts it on stderr. */
+export interface UnwrittenAudit {
+  entry: Omit<AuditEntry, "id">;
+  reason: string;
+}
+
 /**
  * Write one audit row for a mutating command; arguments and message are redacted. A state
- * known to be corrupt is never written to: the row is returned instead, for the caller to
- * put on stderr.
+ * known to be corrupt is never written to, and a full disk or a read-only state cannot be:
+ * the row is returned instead.
  */
 export function recordAudit(
   ctx: Context,
   record: AuditRecord,
   stateCorrupt = false,
-): Omit<AuditEntry, "id"> | undefined {
+): UnwrittenAudit | undefined {
   const state = ctx.openedState();
   const entry: Omit<AuditEntry, "id"> = {
     at: ctx.now().toISOString(),
@@ -34,9 +40,14 @@ export function recordAudit(
     exitCode: record.exitCode,
     message: record.message === null ? null : redact(record.message),
   };
-  if (stateCorrupt) return entry;
-  if (state) appendAudit(state.db, entry);
-  return undefined;
+  if (stateCorrupt) return { entry, reason: "not written to the corrupt state" };
+  if (!state) return undefined;
+  try {
+    appendAudit(state.db, entry);
+    return undefined;
+  } catch (error) {
+    return { entry, reason: `could not be written: ${(error as Error).message}` };
+  }
 }
 
 export function readAudit(ctx: Context, limitText: string): AuditEntry[] {

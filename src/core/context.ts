@@ -60,7 +60,14 @@ export async function loadStateOpener(): Promise<ContextInit["openState"]> {
   return (await import("../store/db.js")).openState;
 }
 
-export { CorruptStateError, corruptStateError, isCorruption, showsCorruption } from "../store/corruption.js";
+export {
+  CorruptStateError,
+  corruptStateError,
+  diskFullError,
+  isCorruption,
+  isDiskFull,
+  showsCorruption,
+} from "../store/corruption.js";
 
 export function createContext(init: ContextInit): Context {
   let opened: OpenedState | undefined;

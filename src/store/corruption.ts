@@ -1,4 +1,5 @@
 /** Recognising a damaged state file; free of better-sqlite3 so the CLI can load it eagerly. */
+import { statfsSync } from "node:fs";
 import { ConfigError } from "../base/errors.js";
 
 export const moveAwayHint = (path: string) =>
@@ -47,4 +48,27 @@ export function showsCorruption(error: unknown): boolean {
     isCorruption(error) ||
     isCorruption((error as { cause?: unknown } | undefined)?.cause)
   );
+}
+
+/**
+ * SQLite's "database or disk is full", the file system's ENOSPC, or an I/O error on a disk
+ * with no space left (SQLite reports a failed -shm mapping as SQLITE_IOERR).
+ */
+export function isDiskFull(error: unknown, dir: string): boolean {
+  const code = (error as { code?: string } | undefined)?.code ?? "";
+  if (code === "SQLITE_FULL" || code === "ENOSPC") return true;
+  if (!code.startsWith("SQLITE_IOERR") && !code.startsWith("SQLITE_CANTOPEN")) return false;
+  try {
+    const fs = statfsSync(dir);
+    return fs.bavail * fs.bsize < 64 * 1024;
+  } catch {
+    return false;
+  }
+}
+
+export function diskFullError(dir: string, cause?: unknown): ConfigError {
+  return new ConfigError(`no space left on ${dir}`, {
+    hint: `free some space on ${dir} and run the command again; what this command could not write was rolled back`,
+    cause,
+  });
 }

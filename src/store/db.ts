@@ -16,7 +16,14 @@ import {
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { ConfigError } from "../base/errors.js";
-import { CorruptStateError, corruptStateError, isCorruption, moveAwayHint } from "./corruption.js";
+import {
+  CorruptStateError,
+  corruptStateError,
+  diskFullError,
+  isCorruption,
+  isDiskFull,
+  moveAwayHint,
+} from "./corruption.js";
 import { latestSchemaVersion, migrations } from "./migrations.js";
 
 export type Db = Database.Database;
@@ -131,6 +138,7 @@ function inspectExisting(path: string): { empty: boolean } {
     removeProbeLeftovers(path, existedBefore);
     if (error instanceof ConfigError) throw error;
     if (isCorruption(error)) throw corruptStateError(path, error);
+    if (isDiskFull(error, dirname(path))) throw diskFullError(dirname(path), error);
     throw new ConfigError(`cannot read the state file ${path}: ${(error as Error).message}`, {
       hint: "check the file's permissions and that the disk is readable",
       cause: error,
@@ -204,6 +212,7 @@ export function openState(path: string, options: OpenStateOptions): OpenedState 
   } catch (error) {
     db.close();
     if (isCorruption(error)) throw corruptStateError(path, error);
+    if (isDiskFull(error, dirname(path))) throw diskFullError(dirname(path), error);
     throw error;
   }
 }

@@ -50,16 +50,18 @@ export async function replaceGrades(
         );
     }).deferred;
     for await (const page of pages) stagePage(page);
-    return db.transaction(() => {
-      db.prepare("DELETE FROM coursera_grades WHERE tenant_id = ?").run(tenantId);
-      return db
-        .prepare(
-          `INSERT INTO coursera_grades (tenant_id, external_id, course_id, item_id, program_id, grade, passed, completed, completed_at)
+    return db
+      .transaction(() => {
+        db.prepare("DELETE FROM coursera_grades WHERE tenant_id = ?").run(tenantId);
+        return db
+          .prepare(
+            `INSERT INTO coursera_grades (tenant_id, external_id, course_id, item_id, program_id, grade, passed, completed, completed_at)
            SELECT ?, external_id, course_id, item_id, program_id, grade, passed, completed, completed_at
            FROM temp.pulled_grades ORDER BY course_id, item_id, external_id`,
-        )
-        .run(tenantId).changes;
-    }).immediate();
+          )
+          .run(tenantId).changes;
+      })
+      .immediate();
   } finally {
     db.exec("DROP TABLE IF EXISTS temp.pulled_grades");
   }
