@@ -105,10 +105,13 @@ describe("CourseraClient auth and permission errors", () => {
   it("a token answer of JSON null (200): exit 4 naming the token URL to check, not an unexpected failure", async () => {
     fake.addFault({ kind: "nullJson", scope: "token" });
     const { client } = clientForFake(fake, { pageSize: 10 });
-    const error = (await client.programs().all().then(
-      () => undefined,
-      (e: unknown) => e,
-    )) as RemoteError;
+    const error = (await client
+      .programs()
+      .all()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as RemoteError;
     expect(error).toBeInstanceOf(RemoteError);
     expect(error.exitCode).toBe(ExitCode.config);
     expect(error.message).toMatch(/without an access_token/);
