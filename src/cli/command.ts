@@ -69,7 +69,12 @@ function makeLogger(io: IO, debug: boolean): Logger {
 }
 
 export function exitCodeOf(error: unknown): number {
-  return error instanceof GgError ? error.exitCode : ExitCode.failure;
+  if (error instanceof GgError) return error.exitCode;
+  // What main.ts reports as a state problem (exit 4): corrupt, read-only, no space left.
+  const code = (error as { code?: string } | undefined)?.code ?? "";
+  if (showsCorruption(error) || /^SQLITE_(READONLY|FULL)/.test(code) || code === "ENOSPC")
+    return ExitCode.config;
+  return ExitCode.failure;
 }
 
 /** "tenant add" for the command `gg4l tenant add`. */

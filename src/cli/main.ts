@@ -9,7 +9,14 @@ import { ExitCode, GgError } from "../base/errors.js";
 import { redact } from "../base/redact.js";
 import { runShutdown } from "../base/shutdown.js";
 import { terminalSafe } from "../base/terminal.js";
-import { corruptStateError, diskFullError, isCorruption, isDiskFull } from "../core/context.js";
+import {
+  corruptStateError,
+  diskFullError,
+  isCorruption,
+  isDiskFull,
+  isReadOnly,
+  readOnlyStateError,
+} from "../core/context.js";
 import { resolveDbPath } from "../core/paths.js";
 import type { CliEnv } from "./command.js";
 import { buildProgram } from "./program.js";
@@ -79,6 +86,11 @@ export async function run(argv: string[], cli: CliEnv): Promise<number> {
       const full = diskFullError(dirname(path), error);
       report(cli, argv, full);
       return full.exitCode;
+    }
+    if (isReadOnly(error)) {
+      const readOnly = readOnlyStateError(resolveDbPath(program.opts().db, cli.env, cli.cwd), error);
+      report(cli, argv, readOnly);
+      return readOnly.exitCode;
     }
     if (isCorruption(error)) {
       const corrupt = corruptStateError(resolveDbPath(program.opts().db, cli.env, cli.cwd), error);

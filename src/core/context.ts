@@ -66,6 +66,8 @@ export {
   diskFullError,
   isCorruption,
   isDiskFull,
+  isReadOnly,
+  readOnlyStateError,
   showsCorruption,
 } from "../store/corruption.js";
 

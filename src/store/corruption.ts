@@ -72,3 +72,15 @@ export function diskFullError(dir: string, cause?: unknown): ConfigError {
     cause,
   });
 }
+
+/** A write refused because the state (or its folder) is read-only. */
+export function isReadOnly(error: unknown): boolean {
+  return ((error as { code?: string } | undefined)?.code ?? "").startsWith("SQLITE_READONLY");
+}
+
+export function readOnlyStateError(path: string, cause?: unknown): ConfigError {
+  return new ConfigError(`the state ${path} is read-only here: its folder cannot be written`, {
+    hint: "reads work; to change anything, run gg4l as a user who may write to that folder (or mount it read-write)",
+    cause,
+  });
+}

@@ -4,11 +4,14 @@
  * connection), so a refused file stays byte-for-byte as it was.
  */
 import {
+  accessSync,
   chmodSync,
   closeSync,
+  constants,
   existsSync,
   mkdirSync,
   openSync,
+  readFileSync,
   readSync,
   statSync,
   unlinkSync,
@@ -46,6 +49,8 @@ export interface OpenedState {
   created: boolean;
   migratedFrom: number;
   schemaVersion: number;
+  /** The folder is not writable: reads work, writes are refused (SQLITE_READONLY). */
+  readOnly: boolean;
 }
 
 function readHeader(path: string): Buffer {
@@ -91,8 +96,30 @@ function removeProbeLeftovers(path: string, existedBefore: Set<string>): void {
   }
 }
 
+/** Ours, not from a newer gg4l, and sound as far as the bounded quick_check sees; throws ConfigError otherwise. */
+function checkContent(probe: Db, path: string, size: number): void {
+  const applicationId = probe.pragma("application_id", { simple: true }) as number;
+  const version = probe.pragma("user_version", { simple: true }) as number;
+  probe.prepare("SELECT count(*) FROM sqlite_master").get();
+  if (applicationId !== APPLICATION_ID) {
+    throw new ConfigError(`${path} is an SQLite database, but not a gg4l state file`, {
+      hint: moveAwayHint(path),
+    });
+  }
+  if (version > latestSchemaVersion) {
+    throw new ConfigError(
+      `${path} was written by a newer gg4l (schema version ${version}; this gg4l knows up to ${latestSchemaVersion})`,
+      { hint: "upgrade gg4l (npm install -g gg4l@latest); the file was not touched" },
+    );
+  }
+  if (size <= QUICK_CHECK_MAX_BYTES) {
+    const problem = quickCheck(probe);
+    if (problem !== undefined) throw new CorruptStateError(path, { detail: problem });
+  }
+}
+
 /** Check an existing file on a read-only connection; throws ConfigError when it is not ours to open. */
-function inspectExisting(path: string): { empty: boolean } {
+function inspectExisting(path: string): { empty: boolean; readOnly: boolean } {
   const stat = statSync(path);
   if (!stat.isFile()) {
     throw new ConfigError(
@@ -102,37 +129,22 @@ function inspectExisting(path: string): { empty: boolean } {
       },
     );
   }
-  if (stat.size === 0) return { empty: true };
+  if (stat.size === 0) return { empty: true, readOnly: false };
   const header = readHeader(path);
   if (header.length < 100 || header.subarray(0, 16).toString("latin1") !== SQLITE_MAGIC) {
     throw new ConfigError(`${path} is not a gg4l state file (it is not an SQLite database)`, {
       hint: moveAwayHint(path),
     });
   }
+  // SQLite cannot open a WAL file where it may not create the -shm beside it: see openReadOnly.
+  if (!writable(dirname(path))) return { empty: false, readOnly: true };
   const existedBefore = new Set(["-wal", "-shm"].filter((suffix) => existsSync(`${path}${suffix}`)));
   let probe: Db | undefined;
   try {
     probe = new Database(path, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
-    const applicationId = probe.pragma("application_id", { simple: true }) as number;
-    const version = probe.pragma("user_version", { simple: true }) as number;
-    probe.prepare("SELECT count(*) FROM sqlite_master").get();
-    if (applicationId !== APPLICATION_ID) {
-      throw new ConfigError(`${path} is an SQLite database, but not a gg4l state file`, {
-        hint: moveAwayHint(path),
-      });
-    }
-    if (version > latestSchemaVersion) {
-      throw new ConfigError(
-        `${path} was written by a newer gg4l (schema version ${version}; this gg4l knows up to ${latestSchemaVersion})`,
-        { hint: "upgrade gg4l (npm install -g gg4l@latest); the file was not touched" },
-      );
-    }
-    if (stat.size <= QUICK_CHECK_MAX_BYTES) {
-      const problem = quickCheck(probe);
-      if (problem !== undefined) throw new CorruptStateError(path, { detail: problem });
-    }
+    checkContent(probe, path, stat.size);
     probe.close();
-    return { empty: false };
+    return { empty: false, readOnly: false };
   } catch (error) {
     probe?.close();
     removeProbeLeftovers(path, existedBefore);
@@ -143,6 +155,51 @@ function inspectExisting(path: string): { empty: boolean } {
       hint: "check the file's permissions and that the disk is readable",
       cause: error,
     });
+  }
+}
+
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A state in a folder gg4l may not write to (a read-only mount, another user's folder):
+ * reads work, every write is refused (query_only) and reported by the CLI as exit 4. A state
+ * closed cleanly is complete in its main file, which is read into memory; with a -wal beside
+ * it (and its -shm) SQLite opens it read-only where it lies.
+ */
+function openReadOnly(path: string): OpenedState {
+  const walLeft = existsSync(`${path}-wal`) && statSync(`${path}-wal`).size > 0;
+  let db: Db;
+  if (walLeft) {
+    db = new Database(path, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+  } else {
+    const bytes = readFileSync(path);
+    // An in-memory copy cannot be in WAL mode: read it as a rollback-journal file.
+    if (bytes[18] === 2) bytes[18] = bytes[19] = 1;
+    db = new Database(bytes);
+    db.pragma("query_only = ON");
+  }
+  try {
+    checkContent(db, path, statSync(path).size);
+    db.pragma("foreign_keys = ON");
+    const version = db.pragma("user_version", { simple: true }) as number;
+    if (version < latestSchemaVersion) {
+      throw new ConfigError(
+        `${path} needs an upgrade to schema version ${latestSchemaVersion}, and its folder is read-only`,
+        { hint: `run gg4l where ${dirname(path)} is writable once (\`gg4l init\` upgrades it)` },
+      );
+    }
+    return { db, path, created: false, migratedFrom: version, schemaVersion: version, readOnly: true };
+  } catch (error) {
+    db.close();
+    if (isCorruption(error)) throw corruptStateError(path, error);
+    throw error;
   }
 }
 
@@ -188,7 +245,8 @@ export function openState(path: string, options: OpenStateOptions): OpenedState 
     createEmptyFile(path);
     created = true;
   } else {
-    const { empty } = inspectExisting(path);
+    const { empty, readOnly } = inspectExisting(path);
+    if (readOnly) return openReadOnly(path);
     if (empty && !options.create) {
       throw new ConfigError(`${path} is an empty file, not a gg4l state file`, {
         hint: "run `gg4l init` to initialise it, or point --db / GG4L_DB at an existing state file",
@@ -208,7 +266,7 @@ export function openState(path: string, options: OpenStateOptions): OpenedState 
     db.pragma("cache_size = -32768");
     const migratedFrom = migrate(db);
     if (created) chmodSync(path, 0o600);
-    return { db, path, created, migratedFrom, schemaVersion: latestSchemaVersion };
+    return { db, path, created, migratedFrom, schemaVersion: latestSchemaVersion, readOnly: false };
   } catch (error) {
     db.close();
     if (isCorruption(error)) throw corruptStateError(path, error);

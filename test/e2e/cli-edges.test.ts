@@ -1,5 +1,6 @@
 /** Issue 19 §8: the CLI contract at the edges — closed pipes, JSON usage errors, bad inputs, a full disk, serve's exit. */
 import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import Database from "better-sqlite3";
 import { request } from "undici";
@@ -163,6 +164,30 @@ describe("a full disk", () => {
     expect(result.stdout).toMatch(/uni-y/);
     expect(result.stdout).not.toMatch(/uni-z/);
     expect(result.stdout).toMatch(/integrity ok/);
+  });
+});
+
+describe("a read-only state folder", () => {
+  it("reads work read-only; a change is exit 4 naming the cause, its audit row on stderr, the file untouched", () => {
+    const folder = box.dir;
+    const script = `
+      set -e; mount --bind ${folder} ${folder}; mount -o remount,ro,bind ${folder}
+      export GG4L_DB=${box.db} NO_COLOR=1; g() { "${process.execPath}" "${binPath}" "$@"; }
+      set +e
+      g tenant list; echo "exit=$?"
+      g audit --json >/dev/null; echo "exit=$?"
+      g tenant add uni-z --name Z --coursera-org org-3 >/dev/null; echo "exit=$?"
+      ls ${folder}`;
+    const before = readFileSync(box.db);
+    const result = spawnSync("unshare", ["-rm", "bash", "-c", script], { encoding: "utf8", cwd: repoRoot });
+    expect(result.stdout.match(/exit=\d+/g), result.stderr).toEqual(["exit=0", "exit=0", "exit=4"]);
+    expect(result.stdout).toMatch(/uni-x/);
+    expect(result.stderr).toMatch(/error: the state .* is read-only here: its folder cannot be written/);
+    expect(result.stderr).toMatch(
+      /audit \(could not be written: attempt to write a readonly database\): .*"command":"tenant add".*"exitCode":4/,
+    );
+    expect(result.stdout).not.toMatch(/-wal|-shm/);
+    expect(readFileSync(box.db).equals(before)).toBe(true);
   });
 });
 
