@@ -85,74 +85,78 @@ function seedScores(box: Box, lms: FakeLms, linkId: string, programId: string, c
 }
 
 describe("a sync shares the state with serve and the operator", () => {
-  it(`posts ${SCORES} scores while 8 launch loops and 4 write-command loops run: 0 failed launches, only exits 0 or 6`, async () => {
-    const fake: FakeCoursera = await startFakeCoursera({ dataset: "small" });
-    closers.push(() => fake.close());
-    const box = await prepareState(fake, ["Data Science"]);
-    closers.push(() => box.cleanup());
-    const lms = await startFakeLms({ kind: "moodle", throttle: null });
-    closers.push(() => lms.close());
-    await registerLms(box, lms, "final");
-    const serve: Serve = await startServe(box);
-    closers.push(() => serve.stop());
-    connectLms(lms, serve.urls);
-    const published = await publishOverHttp(lms, {
-      program: "Data Science",
-      course: "Introduction to Data Science",
-    });
-    const link = published.links[0]!;
-    const programId = link.custom!.coursera_program_id!;
-    const courseId = link.custom!.coursera_course_id!;
-    const members = fake.control.members(programId).map((m) => m.externalId);
-    expect(members.length).toBeGreaterThanOrEqual(12);
-    const launchers = members.slice(0, 8).map((email, i) => {
-      lms.addUser({ userId: `launcher-${i}`, email, name: `Launcher ${i}`, contextId: lms.contextId });
-      return `launcher-${i}`;
-    });
-    // One launch connects the link (its line item becomes known), as in production.
-    expect(
-      (await lms.launch({ userId: launchers[0]!, contextId: lms.contextId, linkId: link.id })).status,
-    ).toBe(302);
-    seedScores(box, lms, link.id, programId, courseId);
+  it(
+    `posts ${SCORES} scores while 8 launch loops and 4 write-command loops run: 0 failed launches, only exits 0 or 6`,
+    async () => {
+      const fake: FakeCoursera = await startFakeCoursera({ dataset: "small" });
+      closers.push(() => fake.close());
+      const box = await prepareState(fake, ["Data Science"]);
+      closers.push(() => box.cleanup());
+      const lms = await startFakeLms({ kind: "moodle", throttle: null });
+      closers.push(() => lms.close());
+      await registerLms(box, lms, "final");
+      const serve: Serve = await startServe(box);
+      closers.push(() => serve.stop());
+      connectLms(lms, serve.urls);
+      const published = await publishOverHttp(lms, {
+        program: "Data Science",
+        course: "Introduction to Data Science",
+      });
+      const link = published.links[0]!;
+      const programId = link.custom!.coursera_program_id!;
+      const courseId = link.custom!.coursera_course_id!;
+      const members = fake.control.members(programId).map((m) => m.externalId);
+      expect(members.length).toBeGreaterThanOrEqual(12);
+      const launchers = members.slice(0, 8).map((email, i) => {
+        lms.addUser({ userId: `launcher-${i}`, email, name: `Launcher ${i}`, contextId: lms.contextId });
+        return `launcher-${i}`;
+      });
+      // One launch connects the link (its line item becomes known), as in production.
+      expect(
+        (await lms.launch({ userId: launchers[0]!, contextId: lms.contextId, linkId: link.id })).status,
+      ).toBe(302);
+      seedScores(box, lms, link.id, programId, courseId);
 
-    let syncing = true;
-    const launches: number[] = [];
-    const commands: Array<{ args: string; code: number; stderr: string }> = [];
-    const sync = gg4l(box, ["sync", "grades", "--json"]).finally(() => {
-      syncing = false;
-    });
-    const launchLoops = launchers.map(async (userId) => {
-      while (syncing) {
-        const res = await lms.launch({ userId, contextId: lms.contextId, linkId: link.id });
-        launches.push(res.status);
-      }
-    });
-    const writers = members.slice(8, 12).map(async (email, i) => {
-      const steps = [
-        ["learners", "mark-test", email],
-        ["learners", "unmark-test", email],
-        i % 2 === 0 ? ["programs", "activate", "Data Science"] : ["settings", "set", "incremental", "on"],
-      ];
-      for (let n = 0; syncing; n++) {
-        const args = steps[n % steps.length]!;
-        const result = await gg4l(box, args);
-        commands.push({ args: args.join(" "), code: result.code, stderr: result.stderr });
-      }
-    });
-    const synced = await sync;
-    await Promise.all([...launchLoops, ...writers]);
+      let syncing = true;
+      const launches: number[] = [];
+      const commands: Array<{ args: string; code: number; stderr: string }> = [];
+      const sync = gg4l(box, ["sync", "grades", "--json"]).finally(() => {
+        syncing = false;
+      });
+      const launchLoops = launchers.map(async (userId) => {
+        while (syncing) {
+          const res = await lms.launch({ userId, contextId: lms.contextId, linkId: link.id });
+          launches.push(res.status);
+        }
+      });
+      const writers = members.slice(8, 12).map(async (email, i) => {
+        const steps = [
+          ["learners", "mark-test", email],
+          ["learners", "unmark-test", email],
+          i % 2 === 0 ? ["programs", "activate", "Data Science"] : ["settings", "set", "incremental", "on"],
+        ];
+        for (let n = 0; syncing; n++) {
+          const args = steps[n % steps.length]!;
+          const result = await gg4l(box, args);
+          commands.push({ args: args.join(" "), code: result.code, stderr: result.stderr });
+        }
+      });
+      const synced = await sync;
+      await Promise.all([...launchLoops, ...writers]);
 
-    expect(synced.code, `${synced.stderr}\n${synced.stdout.slice(0, 3000)}`).toBe(0);
-    const result = JSON.parse(synced.stdout) as { counts: { posted: number; failed: number } };
-    expect(result.counts.failed).toBe(0);
-    expect(result.counts.posted).toBeGreaterThanOrEqual(SCORES);
-    expect(launches.length).toBeGreaterThan(8);
-    expect(launches.filter((s) => s !== 302)).toEqual([]);
-    expect(commands.length).toBeGreaterThanOrEqual(4);
-    expect(commands.filter((c) => c.code !== 0 && c.code !== 6)).toEqual([]);
-    expect(serve.log()).not.toMatch(/status=500|database is locked/);
-    console.log(
-      `shared state: ${SCORES} scores posted alongside ${launches.length} launches and ${commands.length} write commands`,
-    );
-  }, Math.max(600_000, SCORES * 20));
+      expect(synced.code, `${synced.stderr}\n${synced.stdout.slice(0, 3000)}`).toBe(0);
+      const result = JSON.parse(synced.stdout) as { counts: { posted: number; failed: number } };
+      expect(result.counts.failed).toBe(0);
+      expect(result.counts.posted).toBeGreaterThanOrEqual(SCORES);
+      expect(launches.length).toBeGreaterThan(8);
+      expect(launches.filter((s) => s !== 302)).toEqual([]);
+      expect(commands.length).toBeGreaterThanOrEqual(4);
+      expect(commands.filter((c) => c.code !== 0 && c.code !== 6)).toEqual([]);
+      expect(serve.log()).not.toMatch(/status=500|database is locked/);
+      console.log(
+        `shared state: ${SCORES} scores posted alongside ${launches.length} launches and ${commands.length} write commands`,
+      );
+    },
+    Math.max(600_000, SCORES * 20),
+  );
 });
