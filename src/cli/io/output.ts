@@ -115,6 +115,11 @@ export class Output {
     }
   }
 
+  /** Data that is JSON in every mode (a key set to paste): printed exactly, as under --json. */
+  document(data: unknown): void {
+    this.io.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+  }
+
   /** One line for a person (JSON under --json is written as is); control characters are shown escaped. */
   line(text: string): void {
     this.io.stdout.write(`${this.json ? text : this.safe(text)}\n`);
