@@ -4,10 +4,17 @@
  * close what was opened.
  */
 import type { Command } from "commander";
-import { ExitCode, GgError } from "../base/errors.js";
+import { ExitCode, GgError, UsageError } from "../base/errors.js";
 import { maskIdentifier, redact } from "../base/redact.js";
+import { terminalSafe } from "../base/terminal.js";
 import { recordAudit } from "../core/audit.js";
-import { type Context, createContext, type Logger, loadStateOpener } from "../core/context.js";
+import {
+  type Context,
+  createContext,
+  type Logger,
+  loadStateOpener,
+  showsCorruption,
+} from "../core/context.js";
 import { type Env, resolveDbPath } from "../core/paths.js";
 import type { Prompter } from "../core/prompter.js";
 import { canPrompt, colorEnabled, type IO, readAll } from "./io/io.js";
@@ -53,15 +60,21 @@ function makeLogger(io: IO, debug: boolean): Logger {
   return {
     debugEnabled: debug,
     debug: (message) => {
-      if (debug) io.stderr.write(`debug: ${redact(message)}\n`);
+      if (debug) io.stderr.write(`debug: ${terminalSafe(redact(message))}\n`);
     },
-    info: (message) => io.stderr.write(`${message}\n`),
-    warn: (message) => io.stderr.write(`! ${message}\n`),
+    // Log lines (serve's included) carry names from remotes: control characters are shown escaped.
+    info: (message) => io.stderr.write(`${terminalSafe(message)}\n`),
+    warn: (message) => io.stderr.write(`! ${terminalSafe(message)}\n`),
   };
 }
 
 export function exitCodeOf(error: unknown): number {
-  return error instanceof GgError ? error.exitCode : ExitCode.failure;
+  if (error instanceof GgError) return error.exitCode;
+  // What main.ts reports as a state problem (exit 4): corrupt, read-only, no space left.
+  const code = (error as { code?: string } | undefined)?.code ?? "";
+  if (showsCorruption(error) || /^SQLITE_(READONLY|FULL)/.test(code) || code === "ENOSPC")
+    return ExitCode.config;
+  return ExitCode.failure;
 }
 
 /** "tenant add" for the command `gg4l tenant add`. */
@@ -83,6 +96,15 @@ export function defineAction<Opts>(
       a === undefined ? [] : a,
     );
     const opts = command.optsWithGlobals() as Opts & GlobalOptions;
+    // An empty value would silently mean "the default state" or "the default tenant".
+    if (opts.db === "")
+      throw new UsageError("--db needs a path, not an empty value", {
+        hint: "pass the state file, e.g. --db ~/.local/share/gg4l/gg4l.db, or leave --db out for the default",
+      });
+    if (opts.tenant === "")
+      throw new UsageError("--tenant needs a tenant slug, not an empty value", {
+        hint: "`gg4l tenant list` shows the slugs; leave --tenant out for the default tenant",
+      });
     const debug = Boolean(opts.debug || cli.env.GG4L_DEBUG);
     const promptAllowed = canPrompt(cli.io, cli.env, opts.input);
     const ctx = createContext({
@@ -110,16 +132,28 @@ export function defineAction<Opts>(
     } finally {
       try {
         if (typeof spec.audit === "function" ? spec.audit(opts as Record<string, unknown>) : spec.audit) {
-          recordAudit(ctx, {
-            command: commandPath(command),
-            args: auditArgs(command),
-            tenant: auditTenant(ctx),
-            exitCode: failure === undefined ? 0 : exitCodeOf(failure),
-            message:
-              failure === undefined
-                ? (ctx.auditNote ?? null)
-                : [(failure as Error).message, ctx.auditNote].filter(Boolean).join("; "),
-          });
+          const unwritten = recordAudit(
+            ctx,
+            {
+              command: commandPath(command),
+              args: auditArgs(command),
+              tenant: auditTenant(ctx),
+              exitCode: failure === undefined ? 0 : exitCodeOf(failure),
+              message:
+                failure === undefined
+                  ? (ctx.auditNote ?? null)
+                  : [(failure as Error).message, ctx.auditNote].filter(Boolean).join("; "),
+            },
+            failure !== undefined && showsCorruption(failure),
+          );
+          // A corrupt state is never written to (nor can a full or read-only one be): the audit row goes to stderr.
+          if (unwritten) {
+            cli.io.stderr.write(
+              opts.json
+                ? `${JSON.stringify({ audit: unwritten.entry, auditNotWritten: unwritten.reason })}\n`
+                : `audit (${unwritten.reason}): ${terminalSafe(JSON.stringify(unwritten.entry))}\n`,
+            );
+          }
         }
       } finally {
         ctx.close();

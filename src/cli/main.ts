@@ -2,11 +2,21 @@
  * The entry point: parse, run, and turn every outcome into an exit code. The only
  * place that decides exit codes; bin/gg4l.js is the only place that exits.
  */
+
+import { dirname } from "node:path";
 import { CommanderError } from "commander";
 import { DeclinedError, ExitCode, GgError } from "../base/errors.js";
 import { redact } from "../base/redact.js";
 import { runShutdown } from "../base/shutdown.js";
-import { corruptStateError, isCorruption } from "../core/context.js";
+import { terminalSafe } from "../base/terminal.js";
+import {
+  corruptStateError,
+  diskFullError,
+  isCorruption,
+  isDiskFull,
+  isReadOnly,
+  readOnlyStateError,
+} from "../core/context.js";
 import { resolveDbPath } from "../core/paths.js";
 import type { CliEnv } from "./command.js";
 import { buildProgram } from "./program.js";
@@ -35,21 +45,36 @@ function report(cli: CliEnv, argv: string[], error: GgError): void {
     cli.io.stderr.write(`${JSON.stringify(body)}\n`);
     return;
   }
-  cli.io.stderr.write(`error: ${redact(error.message)}\n`);
-  if (error.hint) cli.io.stderr.write(`hint: ${redact(error.hint)}\n`);
+  // Messages quote names from remotes and the state: control characters are shown escaped.
+  cli.io.stderr.write(`error: ${terminalSafe(redact(error.message))}\n`);
+  if (error.hint) cli.io.stderr.write(`hint: ${terminalSafe(redact(error.hint))}\n`);
+}
+
+/** Commander's "error: unknown option '--x'\n(Did you mean --y?)" as gg4l's own error. */
+function usageError(error: CommanderError, code: number): GgError {
+  const [first = "", ...rest] = error.message.split("\n");
+  const suggestion = rest
+    .join(" ")
+    .replace(/^\((.*)\)$/, "$1")
+    .trim();
+  return new GgError(first.replace(/^error: /, ""), code, {
+    hint: suggestion || "run the command with --help for its flags and arguments",
+  });
 }
 
 /** Runs gg4l with `argv` (without node and script) and returns the exit code. */
 export async function run(argv: string[], cli: CliEnv): Promise<number> {
-  const program = buildProgram(cli);
+  const program = buildProgram(cli, { jsonErrors: wantsJson(argv) });
   try {
     await program.parseAsync(argv, { from: "user" });
     return ExitCode.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return ExitCode.ok;
-      // commander already printed its message; "(did you mean …)" included.
-      return commanderUsageCodes.has(error.code) ? ExitCode.usage : ExitCode.failure;
+      const code = commanderUsageCodes.has(error.code) ? ExitCode.usage : ExitCode.failure;
+      // Without --json commander already printed its message, "(Did you mean …?)" included.
+      if (wantsJson(argv) && error.code !== "commander.help") report(cli, argv, usageError(error, code));
+      return code;
     }
     if (error instanceof DeclinedError) {
       cli.io.stderr.write(`${redact(error.message)}\nNothing changed.\n`);
@@ -58,6 +83,18 @@ export async function run(argv: string[], cli: CliEnv): Promise<number> {
     if (error instanceof GgError) {
       report(cli, argv, error);
       return error.exitCode;
+    }
+    const path = (error as { path?: string }).path ?? resolveDbPath(program.opts().db, cli.env, cli.cwd);
+    if (isDiskFull(error, dirname(path))) {
+      // SQLite rolled the transaction back: what was written before stays; nothing is half-written.
+      const full = diskFullError(dirname(path), error);
+      report(cli, argv, full);
+      return full.exitCode;
+    }
+    if (isReadOnly(error)) {
+      const readOnly = readOnlyStateError(resolveDbPath(program.opts().db, cli.env, cli.cwd), error);
+      report(cli, argv, readOnly);
+      return readOnly.exitCode;
     }
     if (isCorruption(error)) {
       const corrupt = corruptStateError(resolveDbPath(program.opts().db, cli.env, cli.cwd), error);
@@ -73,7 +110,12 @@ export async function run(argv: string[], cli: CliEnv): Promise<number> {
     );
     report(cli, argv, unexpected);
     if (argv.includes("--debug") || cli.env.GG4L_DEBUG)
-      cli.io.stderr.write(`${redact((error as Error)?.stack ?? "")}\n`);
+      cli.io.stderr.write(
+        `${redact((error as Error)?.stack ?? "")
+          .split("\n")
+          .map((line) => terminalSafe(line))
+          .join("\n")}\n`,
+      );
     return ExitCode.failure;
   } finally {
     await runShutdown();

@@ -19,7 +19,8 @@ import { registerSync } from "./commands/sync.js";
 import { registerTenant } from "./commands/tenant.js";
 import { completionScript } from "./completion.js";
 
-export function buildProgram(cli: CliEnv): Command {
+/** `jsonErrors`: --json was given, so usage errors are reported as JSON by main.ts, not as text here. */
+export function buildProgram(cli: CliEnv, options: { jsonErrors?: boolean } = {}): Command {
   const program = new Command("gg4l")
     .description("Run an LMS ⇄ Coursera integration: programs, learners, licenses, LTI 1.3 and grade sync.")
     .version(cli.version, "-V, --version", "print the gg4l version")
@@ -35,6 +36,9 @@ export function buildProgram(cli: CliEnv): Command {
     .configureOutput({
       writeOut: (text) => cli.io.stdout.write(text),
       writeErr: (text) => cli.io.stderr.write(text),
+      outputError: (text, write) => {
+        if (!options.jsonErrors) write(text);
+      },
     })
     .addHelpText(
       "after",

@@ -1,7 +1,7 @@
-import { UsageError } from "../base/errors.js";
 import { redact } from "../base/redact.js";
 import { type AuditEntry, appendAudit, listAudit } from "../store/audit.js";
 import type { Context } from "./context.js";
+import { parseLimit } from "./validate.js";
 
 export type { AuditEntry };
 
@@ -13,11 +13,24 @@ export interface AuditRecord {
   message: string | null;
 }
 
-/** Write one audit row for a mutating command; arguments and message are redacted. */
-export function recordAudit(ctx: Context, record: AuditRecord): void {
+/** An audit row that could not go into the state, and why; the caller puts it on stderr. */
+export interface UnwrittenAudit {
+  entry: Omit<AuditEntry, "id">;
+  reason: string;
+}
+
+/**
+ * Write one audit row for a mutating command; arguments and message are redacted. A state
+ * known to be corrupt is never written to, and a full disk or a read-only state cannot be:
+ * the row is returned instead.
+ */
+export function recordAudit(
+  ctx: Context,
+  record: AuditRecord,
+  stateCorrupt = false,
+): UnwrittenAudit | undefined {
   const state = ctx.openedState();
-  if (!state) return;
-  appendAudit(state.db, {
+  const entry: Omit<AuditEntry, "id"> = {
     at: ctx.now().toISOString(),
     osUser: ctx.osUser,
     tenant: record.tenant,
@@ -26,16 +39,19 @@ export function recordAudit(ctx: Context, record: AuditRecord): void {
     outcome: record.exitCode === 0 ? "ok" : "failed",
     exitCode: record.exitCode,
     message: record.message === null ? null : redact(record.message),
-  });
+  };
+  if (stateCorrupt) return { entry, reason: "not written to the corrupt state" };
+  if (!state) return undefined;
+  try {
+    appendAudit(state.db, entry);
+    return undefined;
+  } catch (error) {
+    return { entry, reason: `could not be written: ${(error as Error).message}` };
+  }
 }
 
 export function readAudit(ctx: Context, limitText: string): AuditEntry[] {
-  const limit = /^\d+$/.test(limitText) ? Number(limitText) : 0;
-  if (limit < 1) {
-    throw new UsageError(`--limit must be a whole number of 1 or more, not "${limitText}"`, {
-      hint: "e.g. --limit 50",
-    });
-  }
+  const limit = parseLimit(limitText);
   const tenant = ctx.tenantFlag ?? ctx.env.GG4L_TENANT;
   return listAudit(ctx.state().db, limit, tenant);
 }

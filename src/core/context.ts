@@ -62,7 +62,16 @@ export async function loadStateOpener(): Promise<ContextInit["openState"]> {
   return (await import("../store/db.js")).openState;
 }
 
-export { corruptStateError, isCorruption } from "../store/corruption.js";
+export {
+  CorruptStateError,
+  corruptStateError,
+  diskFullError,
+  isCorruption,
+  isDiskFull,
+  isReadOnly,
+  readOnlyStateError,
+  showsCorruption,
+} from "../store/corruption.js";
 
 export function createContext(init: ContextInit): Context {
   let opened: OpenedState | undefined;

@@ -30,3 +30,17 @@ export function onOff(value: string, what: string): boolean {
     hint: `e.g. gg4l settings set ${what} on`,
   });
 }
+
+/** The most rows a list prints at once; more is a usage error rather than a number SQLite cannot bind. */
+export const MAX_LIMIT = 1_000_000;
+
+/** --limit: a whole number from 1 to MAX_LIMIT, or a usage error. */
+export function parseLimit(text: string): number {
+  const limit = /^\d{1,7}$/.test(text) ? Number(text) : 0;
+  if (limit < 1 || limit > MAX_LIMIT) {
+    throw new UsageError(`--limit must be a whole number from 1 to ${MAX_LIMIT}, not "${text}"`, {
+      hint: "e.g. --limit 50",
+    });
+  }
+  return limit;
+}

@@ -5,10 +5,15 @@ export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** The rest of the request was not read: answer, then close the connection rather than keep it. */
+    readonly closeConnection = false,
   ) {
     super(message);
   }
 }
+
+/** The client went away before its request was read (a closed tab, a reset): nothing to answer. */
+export class ClientAborted extends Error {}
 
 /** An id_token is a few KB; a picker form far less. */
 const MAX_BODY = 64 * 1024;
@@ -16,10 +21,17 @@ const MAX_BODY = 64 * 1024;
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new HttpError(413, "the request body is too large");
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY) throw new HttpError(413, "the request body is too large", true);
+      chunks.push(chunk as Buffer);
+    }
+  } catch (error) {
+    if (error instanceof HttpError) throw error;
+    if (req.destroyed || (error as NodeJS.ErrnoException).code === "ECONNRESET")
+      throw new ClientAborted("the client closed the connection before sending the whole request");
+    throw error;
   }
   return Buffer.concat(chunks).toString("utf8");
 }

@@ -3,7 +3,7 @@ import type { ServerResponse } from "node:http";
 import { LaunchRefusal } from "../core/launch/errors.js";
 import { logEvent } from "../core/launch/log.js";
 import type { LaunchServices } from "../core/launch/services.js";
-import { HttpError, sendHtml } from "./http.js";
+import { ClientAborted, HttpError, sendHtml } from "./http.js";
 import { messagePage } from "./pages.js";
 
 const TITLES: Record<string, string> = {
@@ -29,12 +29,18 @@ export function refusePage(
     sendHtml(res, error.status, messagePage(TITLES[where]!, error.message, error.hint));
     return;
   }
+  if (error instanceof ClientAborted) {
+    logEvent(svc.ctx, `${where}-aborted`, { message: error.message });
+    res.destroy();
+    return;
+  }
   if (error instanceof HttpError) {
     logEvent(svc.ctx, `${where}-refused`, {
       status: error.status,
       reason: "bad-request",
       message: error.message,
     });
+    if (error.closeConnection) res.setHeader("connection", "close");
     sendHtml(res, error.status, messagePage(TITLES[where]!, error.message));
     return;
   }

@@ -111,8 +111,9 @@ function listen(server: Server, host: string, port: number): Promise<number> {
 
 function stop(server: Server): Promise<void> {
   return new Promise((resolve) => {
+    // Not unref'd: a connection whose unread request was paused keeps nothing else alive,
+    // and the process would end before close() answers (exit 13 instead of 0).
     const force = setTimeout(() => server.closeAllConnections(), 5_000);
-    force.unref();
     server.close(() => {
       clearTimeout(force);
       resolve();

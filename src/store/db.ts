@@ -3,14 +3,36 @@
  * by a newer gg4l is refused before anything writes to it (checked on a read-only
  * connection), so a refused file stays byte-for-byte as it was.
  */
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
+import {
+  accessSync,
+  chmodSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  unlinkSync,
+} from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { ConfigError } from "../base/errors.js";
-import { corruptStateError, isCorruption, moveAwayHint } from "./corruption.js";
+import {
+  CorruptStateError,
+  corruptStateError,
+  diskFullError,
+  isCorruption,
+  isDiskFull,
+  moveAwayHint,
+} from "./corruption.js";
 import { latestSchemaVersion, migrations } from "./migrations.js";
 
 export type Db = Database.Database;
+
+/** How long a connection waits for another one's write lock before SQLite answers "database is locked". */
+export const BUSY_TIMEOUT_MS = 10_000;
 
 /** "gg4l" in ASCII: marks the SQLite file as ours (PRAGMA application_id). */
 export const APPLICATION_ID = 0x6767346c;
@@ -27,6 +49,8 @@ export interface OpenedState {
   created: boolean;
   migratedFrom: number;
   schemaVersion: number;
+  /** The folder is not writable: reads work, writes are refused (SQLITE_READONLY). */
+  readOnly: boolean;
 }
 
 function readHeader(path: string): Buffer {
@@ -40,42 +64,142 @@ function readHeader(path: string): Buffer {
   }
 }
 
+/**
+ * Files up to this size get a full `PRAGMA quick_check` on every open (about 3 ms a MB, so
+ * at most ~0.4 s); a bigger state is checked by SQLite as it reads, and the first page it
+ * finds damaged refuses the command just the same (src/cli/command.ts).
+ */
+export const QUICK_CHECK_MAX_BYTES = 128 * 1024 * 1024;
+
+/** The first problem `PRAGMA quick_check` finds, or undefined when the file is sound. */
+function quickCheck(db: Db): string | undefined {
+  const rows = db.prepare("PRAGMA quick_check(1)").pluck().all() as string[];
+  if (rows.length === 1 && rows[0] === "ok") return undefined;
+  return rows
+    .join(" ")
+    .replace(/\*\*\* in database main \*\*\*\s*/, "")
+    .trim();
+}
+
+/**
+ * A read-only connection to a WAL file leaves empty -wal and -shm files behind (it may not
+ * checkpoint). Remove the ones the probe created, so a refused file is left exactly as found.
+ */
+function removeProbeLeftovers(path: string, existedBefore: Set<string>): void {
+  for (const suffix of ["-wal", "-shm"]) {
+    const leftover = `${path}${suffix}`;
+    if (existedBefore.has(suffix) || !existsSync(leftover)) continue;
+    if (suffix === "-wal" && statSync(leftover).size > 0) return;
+    try {
+      unlinkSync(leftover);
+    } catch {}
+  }
+}
+
+/** Ours, not from a newer gg4l, and sound as far as the bounded quick_check sees; throws ConfigError otherwise. */
+function checkContent(probe: Db, path: string, size: number): void {
+  const applicationId = probe.pragma("application_id", { simple: true }) as number;
+  const version = probe.pragma("user_version", { simple: true }) as number;
+  probe.prepare("SELECT count(*) FROM sqlite_master").get();
+  if (applicationId !== APPLICATION_ID) {
+    throw new ConfigError(`${path} is an SQLite database, but not a gg4l state file`, {
+      hint: moveAwayHint(path),
+    });
+  }
+  if (version > latestSchemaVersion) {
+    throw new ConfigError(
+      `${path} was written by a newer gg4l (schema version ${version}; this gg4l knows up to ${latestSchemaVersion})`,
+      { hint: "upgrade gg4l (npm install -g gg4l@latest); the file was not touched" },
+    );
+  }
+  if (size <= QUICK_CHECK_MAX_BYTES) {
+    const problem = quickCheck(probe);
+    if (problem !== undefined) throw new CorruptStateError(path, { detail: problem });
+  }
+}
+
 /** Check an existing file on a read-only connection; throws ConfigError when it is not ours to open. */
-function inspectExisting(path: string): { empty: boolean } {
-  if (statSync(path).size === 0) return { empty: true };
+function inspectExisting(path: string): { empty: boolean; readOnly: boolean } {
+  const stat = statSync(path);
+  if (!stat.isFile()) {
+    throw new ConfigError(
+      `${path} is not a gg4l state file (it is ${stat.isDirectory() ? "a folder" : "not a regular file"})`,
+      {
+        hint: "point --db or GG4L_DB at the state file itself, e.g. --db ~/.local/share/gg4l/gg4l.db",
+      },
+    );
+  }
+  if (stat.size === 0) return { empty: true, readOnly: false };
   const header = readHeader(path);
   if (header.length < 100 || header.subarray(0, 16).toString("latin1") !== SQLITE_MAGIC) {
     throw new ConfigError(`${path} is not a gg4l state file (it is not an SQLite database)`, {
       hint: moveAwayHint(path),
     });
   }
+  // SQLite cannot open a WAL file where it may not create the -shm beside it: see openReadOnly.
+  if (!writable(dirname(path))) return { empty: false, readOnly: true };
+  const existedBefore = new Set(["-wal", "-shm"].filter((suffix) => existsSync(`${path}${suffix}`)));
   let probe: Db | undefined;
   try {
-    probe = new Database(path, { readonly: true, fileMustExist: true });
-    const applicationId = probe.pragma("application_id", { simple: true }) as number;
-    const version = probe.pragma("user_version", { simple: true }) as number;
-    probe.prepare("SELECT count(*) FROM sqlite_master").get();
-    if (applicationId !== APPLICATION_ID) {
-      throw new ConfigError(`${path} is an SQLite database, but not a gg4l state file`, {
-        hint: moveAwayHint(path),
-      });
-    }
-    if (version > latestSchemaVersion) {
-      throw new ConfigError(
-        `${path} was written by a newer gg4l (schema version ${version}; this gg4l knows up to ${latestSchemaVersion})`,
-        { hint: "upgrade gg4l (npm install -g gg4l@latest); the file was not touched" },
-      );
-    }
-    return { empty: false };
+    probe = new Database(path, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+    checkContent(probe, path, stat.size);
+    probe.close();
+    return { empty: false, readOnly: false };
   } catch (error) {
+    probe?.close();
+    removeProbeLeftovers(path, existedBefore);
     if (error instanceof ConfigError) throw error;
     if (isCorruption(error)) throw corruptStateError(path, error);
+    if (isDiskFull(error, dirname(path))) throw diskFullError(dirname(path), error);
     throw new ConfigError(`cannot read the state file ${path}: ${(error as Error).message}`, {
       hint: "check the file's permissions and that the disk is readable",
       cause: error,
     });
-  } finally {
-    probe?.close();
+  }
+}
+
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A state in a folder gg4l may not write to (a read-only mount, another user's folder):
+ * reads work, every write is refused (query_only) and reported by the CLI as exit 4. A state
+ * closed cleanly is complete in its main file, which is read into memory; with a -wal beside
+ * it (and its -shm) SQLite opens it read-only where it lies.
+ */
+function openReadOnly(path: string): OpenedState {
+  const walLeft = existsSync(`${path}-wal`) && statSync(`${path}-wal`).size > 0;
+  let db: Db;
+  if (walLeft) {
+    db = new Database(path, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+  } else {
+    const bytes = readFileSync(path);
+    // An in-memory copy cannot be in WAL mode: read it as a rollback-journal file.
+    if (bytes[18] === 2) bytes[18] = bytes[19] = 1;
+    db = new Database(bytes);
+    db.pragma("query_only = ON");
+  }
+  try {
+    checkContent(db, path, statSync(path).size);
+    db.pragma("foreign_keys = ON");
+    const version = db.pragma("user_version", { simple: true }) as number;
+    if (version < latestSchemaVersion) {
+      throw new ConfigError(
+        `${path} needs an upgrade to schema version ${latestSchemaVersion}, and its folder is read-only`,
+        { hint: `run gg4l where ${dirname(path)} is writable once (\`gg4l init\` upgrades it)` },
+      );
+    }
+    return { db, path, created: false, migratedFrom: version, schemaVersion: version, readOnly: true };
+  } catch (error) {
+    db.close();
+    if (isCorruption(error)) throw corruptStateError(path, error);
+    throw error;
   }
 }
 
@@ -96,6 +220,20 @@ function migrate(db: Db): number {
   return from;
 }
 
+/**
+ * Every write transaction begins IMMEDIATE: a deferred one that reads first and writes later
+ * fails at once with "database is locked" (SQLITE_BUSY_SNAPSHOT: SQLite cannot wait) when
+ * another process committed in between, e.g. a launch while the sync writes. Taking the
+ * write lock up front lets the busy timeout wait for it instead.
+ */
+function immediateTransactions(db: Db): void {
+  const transaction = db.transaction.bind(db);
+  db.transaction = ((fn: Parameters<Db["transaction"]>[0]) => {
+    // Each variant carries .deferred, .immediate and .exclusive itself.
+    return transaction(fn).immediate;
+  }) as Db["transaction"];
+}
+
 export function openState(path: string, options: OpenStateOptions): OpenedState {
   let created = false;
   if (!existsSync(path)) {
@@ -107,7 +245,8 @@ export function openState(path: string, options: OpenStateOptions): OpenedState 
     createEmptyFile(path);
     created = true;
   } else {
-    const { empty } = inspectExisting(path);
+    const { empty, readOnly } = inspectExisting(path);
+    if (readOnly) return openReadOnly(path);
     if (empty && !options.create) {
       throw new ConfigError(`${path} is an empty file, not a gg4l state file`, {
         hint: "run `gg4l init` to initialise it, or point --db / GG4L_DB at an existing state file",
@@ -115,9 +254,9 @@ export function openState(path: string, options: OpenStateOptions): OpenedState 
     }
     created = empty;
   }
-  const db = new Database(path, { fileMustExist: true });
+  const db = new Database(path, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+  immediateTransactions(db);
   try {
-    db.pragma("busy_timeout = 5000");
     if (created) db.pragma(`application_id = ${APPLICATION_ID}`);
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
@@ -127,10 +266,11 @@ export function openState(path: string, options: OpenStateOptions): OpenedState 
     db.pragma("cache_size = -32768");
     const migratedFrom = migrate(db);
     if (created) chmodSync(path, 0o600);
-    return { db, path, created, migratedFrom, schemaVersion: latestSchemaVersion };
+    return { db, path, created, migratedFrom, schemaVersion: latestSchemaVersion, readOnly: false };
   } catch (error) {
     db.close();
     if (isCorruption(error)) throw corruptStateError(path, error);
+    if (isDiskFull(error, dirname(path))) throw diskFullError(dirname(path), error);
     throw error;
   }
 }

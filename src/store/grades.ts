@@ -13,27 +13,32 @@ export interface PulledGrade {
 }
 
 /**
- * Replace the tenant's Coursera grades with a new pull, atomically: the pages are written
- * inside one transaction that commits only when the last page has arrived, so a failed pull
- * leaves the previous grades in place.
+ * Replace the tenant's Coursera grades with a new pull, atomically, without holding the
+ * write lock while pages arrive: they are staged in a temporary table of this connection
+ * (no lock on the state), then swapped in by one short write transaction once the last page
+ * has arrived. A failed pull leaves the previous grades in place; launches and other commands
+ * write freely during the pull.
  */
 export async function replaceGrades(
   db: Db,
   tenantId: number,
   pages: AsyncIterable<PulledGrade[]>,
 ): Promise<number> {
-  const insert = db.prepare(
-    `INSERT INTO coursera_grades (tenant_id, external_id, course_id, item_id, program_id, grade, passed, completed, completed_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-  );
-  db.exec("BEGIN IMMEDIATE");
+  db.exec(`DROP TABLE IF EXISTS temp.pulled_grades;
+    CREATE TEMP TABLE pulled_grades (
+      external_id TEXT NOT NULL, course_id TEXT NOT NULL, item_id TEXT NOT NULL, program_id TEXT NOT NULL,
+      grade REAL, passed INTEGER NOT NULL, completed INTEGER NOT NULL, completed_at INTEGER,
+      PRIMARY KEY (course_id, item_id, external_id)
+    ) WITHOUT ROWID`);
   try {
-    db.prepare("DELETE FROM coursera_grades WHERE tenant_id = ?").run(tenantId);
-    let count = 0;
-    for await (const page of pages) {
-      for (const g of page) {
-        count += insert.run(
-          tenantId,
+    const stage = db.prepare(
+      `INSERT INTO temp.pulled_grades (external_id, course_id, item_id, program_id, grade, passed, completed, completed_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    );
+    // Deferred: these transactions touch only the temporary table, never the state's lock.
+    const stagePage = db.transaction((page: PulledGrade[]) => {
+      for (const g of page)
+        stage.run(
           g.externalId,
           g.courseId,
           g.itemId,
@@ -42,14 +47,23 @@ export async function replaceGrades(
           g.passed ? 1 : 0,
           g.completed ? 1 : 0,
           g.completedAt,
-        ).changes;
-      }
-    }
-    db.exec("COMMIT");
-    return count;
-  } catch (error) {
-    if (db.inTransaction) db.exec("ROLLBACK");
-    throw error;
+        );
+    }).deferred;
+    for await (const page of pages) stagePage(page);
+    return db
+      .transaction(() => {
+        db.prepare("DELETE FROM coursera_grades WHERE tenant_id = ?").run(tenantId);
+        return db
+          .prepare(
+            `INSERT INTO coursera_grades (tenant_id, external_id, course_id, item_id, program_id, grade, passed, completed, completed_at)
+           SELECT ?, external_id, course_id, item_id, program_id, grade, passed, completed, completed_at
+           FROM temp.pulled_grades ORDER BY course_id, item_id, external_id`,
+          )
+          .run(tenantId).changes;
+      })
+      .immediate();
+  } finally {
+    db.exec("DROP TABLE IF EXISTS temp.pulled_grades");
   }
 }
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type FakeCoursera, startFakeCoursera } from "../../fixtures/fake-coursera/server.js";
 import { clientForFake } from "../../fixtures/fake-coursera/testing.js";
-import { ExitCode } from "../../src/base/errors.js";
+import { ExitCode, RemoteError } from "../../src/base/errors.js";
 import { redact } from "../../src/base/redact.js";
 import { CourseraApiError } from "../../src/clients/coursera/errors.js";
 import { renewMargin } from "../../src/clients/coursera/token.js";
@@ -100,6 +100,22 @@ describe("CourseraClient auth and permission errors", () => {
     expect(error.hint).toMatch(/client id \(API Key\) and client secret of tenant fake-uni/);
     expect(`${error.message} ${error.hint}`).not.toContain("definitely-not-the-secret");
     expect(redact("secret=definitely-not-the-secret")).not.toContain("definitely-not-the-secret");
+  });
+
+  it("a token answer of JSON null (200): exit 4 naming the token URL to check, not an unexpected failure", async () => {
+    fake.addFault({ kind: "nullJson", scope: "token" });
+    const { client } = clientForFake(fake, { pageSize: 10 });
+    const error = (await client
+      .programs()
+      .all()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as RemoteError;
+    expect(error).toBeInstanceOf(RemoteError);
+    expect(error.exitCode).toBe(ExitCode.config);
+    expect(error.message).toMatch(/without an access_token/);
+    expect(error.hint).toMatch(/token URL/);
   });
 
   it("a 403 that survives a fresh token (app without the Business API): exit 4 after one re-mint", async () => {

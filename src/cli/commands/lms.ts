@@ -215,7 +215,7 @@ export function registerLms(program: Command, cli: CliEnv): void {
     if (opts.jwks) {
       const jwks = toolJwks(ctx);
       // The JWKS is data to paste: JSON whether or not --json was given.
-      await out.emit(jwks, () => out.line(JSON.stringify(jwks, null, 2)));
+      out.document(jwks);
       return;
     }
     const view = showLms(ctx);

@@ -91,7 +91,9 @@ export function registerSandbox(program: Command, cli: CliEnv): void {
     try {
       const result = await runDemo(world, {
         step: (title) => {
-          if (!out.json) out.line(`\n${out.style.bold(`${++step}. ${title}`)}`);
+          if (out.json) return;
+          out.line("");
+          out.line(out.style.bold(`${++step}. ${title}`));
         },
         detail: (line) => {
           if (!out.json) out.line(`   ${line}`);
@@ -99,8 +101,9 @@ export function registerSandbox(program: Command, cli: CliEnv): void {
       });
       await out.emit({ ...result, durationMs: Date.now() - started }, () => {
         summary(out, result);
+        out.note("");
         out.note(
-          `\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. Continue by hand: \`gg4l sandbox start\` keeps the fakes running${
+          `Done in ${((Date.now() - started) / 1000).toFixed(1)} s. Continue by hand: \`gg4l sandbox start\` keeps the fakes running${
             result.throwaway ? "" : `; this state is kept at ${result.dbPath}`
           }.`,
         );
@@ -170,12 +173,15 @@ export function registerSandbox(program: Command, cli: CliEnv): void {
         try: ["gg4l learners list", "gg4l sync daily --dry-run", "gg4l sync daily"],
       };
       await out.emit(info, () => {
-        out.line("The sandbox is running. In another terminal:\n");
+        out.line("The sandbox is running. In another terminal:");
+        out.line("");
         out.line(`  export GG4L_DB=${info.env.GG4L_DB}`);
-        out.line(`  export GG4L_TENANT=${info.env.GG4L_TENANT}\n`);
+        out.line(`  export GG4L_TENANT=${info.env.GG4L_TENANT}`);
+        out.line("");
         out.line("Then try:");
         for (const command of info.try) out.line(`  ${command}`);
-        out.line(`\nFake Coursera: ${info.coursera}`);
+        out.line("");
+        out.line(`Fake Coursera: ${info.coursera}`);
         if (world.lms) {
           out.line(
             `Fake ${choice.lms}: ${baseUrl}${world.lms.issuer === baseUrl ? "" : ` (issuer ${world.lms.issuer})`}`,
@@ -185,10 +191,11 @@ export function registerSandbox(program: Command, cli: CliEnv): void {
           );
         } else out.line(`Fake Classroom API: ${baseUrl}`);
         if (info.tool) out.line(`gg4l serve: ${info.tool.baseUrl} (its log lines follow on stderr)`);
+        out.line("");
         out.line(
           info.keptOnStop
-            ? `\nState: ${info.stateDir} (kept when the sandbox stops)`
-            : `\nState: ${info.stateDir}, with its secrets file and tool key; removed when the sandbox stops (pass --db to keep it)`,
+            ? `State: ${info.stateDir} (kept when the sandbox stops)`
+            : `State: ${info.stateDir}, with its secrets file and tool key; removed when the sandbox stops (pass --db to keep it)`,
         );
       });
       out.note("Ctrl-C stops the sandbox.");

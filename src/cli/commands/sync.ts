@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { terminalSafe } from "../../base/terminal.js";
 import type { DryRunResult, PlanEntry, PlanSummary, RunResult, RunRow } from "../../core/sync/index.js";
 import { type CliEnv, defineAction, examples } from "../command.js";
 import { chunkedWriter } from "../io/chunked.js";
@@ -117,7 +118,8 @@ function interruptible(out: Output): { signal: AbortSignal; dispose(): void } {
       process.kill(process.pid, "SIGINT");
       return;
     }
-    out.note("\nStopping after the posts in flight (Ctrl-C again to kill)…");
+    out.note("");
+    out.note("Stopping after the posts in flight (Ctrl-C again to kill)…");
     controller.abort();
   };
   // SIGTERM (a service manager stopping cron's job) ends the run the same way, on record.
@@ -235,6 +237,8 @@ export function registerSync(program: Command, cli: CliEnv): void {
           hint: "gg4l sync grades --dry-run --offline",
         },
       );
+    // Checked before anything runs, so a dry run refuses a bad value as the real run does.
+    const concurrency = await concurrencyOf(opts.maxConcurrency);
     const service = await loadSync();
     if (opts.dryRun) {
       let summary: PlanSummary | undefined;
@@ -254,7 +258,8 @@ export function registerSync(program: Command, cli: CliEnv): void {
             }
             stdout.write("\n  ],\n");
           } else if (opts.verbose) {
-            for (const entry of service.planEntries(ctx)) stdout.write(`${renderEntry(entry)}\n`);
+            for (const entry of service.planEntries(ctx))
+              stdout.write(`${terminalSafe(renderEntry(entry), out.style.codes)}\n`);
           }
           stdout.flush();
         },
@@ -278,7 +283,7 @@ export function registerSync(program: Command, cli: CliEnv): void {
       const result = await service.syncGrades(ctx, filtersOf(opts), {
         onProgress: progress.update,
         signal: interrupt.signal,
-        concurrency: await concurrencyOf(opts.maxConcurrency),
+        concurrency,
       });
       progress.end();
       await out.emit(result, async () => {

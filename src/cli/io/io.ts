@@ -1,6 +1,7 @@
 /** The process's streams and what they are, decided once. Tests build their own IO. */
 import type { Readable, Writable } from "node:stream";
 import type { Env } from "../../core/paths.js";
+import { tolerateClosedPipe } from "./closed-pipe.js";
 
 export interface IO {
   stdin: Readable;
@@ -16,8 +17,8 @@ export interface IO {
 export function processIO(): IO {
   return {
     stdin: process.stdin,
-    stdout: process.stdout,
-    stderr: process.stderr,
+    stdout: tolerateClosedPipe(process.stdout),
+    stderr: tolerateClosedPipe(process.stderr),
     stdinTTY: process.stdin.isTTY === true,
     stdoutTTY: process.stdout.isTTY === true,
     stderrTTY: process.stderr.isTTY === true,
@@ -25,11 +26,12 @@ export function processIO(): IO {
   };
 }
 
-/** --no-color > NO_COLOR > FORCE_COLOR > TERM=dumb > stdout is a terminal. */
+/** --no-color > NO_COLOR > FORCE_COLOR (0 or false: off, anything else: on) > TERM=dumb > stdout is a terminal. */
 export function colorEnabled(io: IO, env: Env, flag: boolean): boolean {
   if (!flag) return false;
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "0") return true;
+  if (env.FORCE_COLOR === "0" || env.FORCE_COLOR === "false") return false;
+  if (env.FORCE_COLOR !== undefined) return true;
   if (env.TERM === "dumb") return false;
   return io.stdoutTTY;
 }

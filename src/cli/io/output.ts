@@ -3,6 +3,7 @@
  * terminal, or tab-separated untruncated rows when piped. Data goes to stdout only;
  * notes, warnings and errors go to stderr.
  */
+import { terminalSafe } from "../../base/terminal.js";
 import type { IO } from "./io.js";
 import type { Style } from "./style.js";
 
@@ -26,9 +27,12 @@ function cell(value: unknown): string {
   return String(value);
 }
 
-/** Tabs and newlines inside a value would break a tab-separated row. */
-function tsvCell(value: unknown): string {
-  return cell(value).replace(/[\t\r\n]+/g, " ");
+/**
+ * Every value printed for a person passes here (terminalSafe): a name from a remote cannot
+ * drive the terminal, and its tabs and newlines cannot break a tab-separated row.
+ */
+function safeCell(value: unknown, keep: readonly string[] = []): string {
+  return terminalSafe(cell(value), keep);
 }
 
 const ANSI = /\x1b\[[0-9;]*m/g;
@@ -128,12 +132,10 @@ export class Output {
     }
     if (!this.io.stdoutTTY) {
       for (const row of rows)
-        this.io.stdout.write(`${columns.map((c) => tsvCell(c.value(row))).join("\t")}\n`);
+        this.io.stdout.write(`${columns.map((c) => safeCell(c.value(row))).join("\t")}\n`);
       return;
     }
-    const cells = rows.map((row) =>
-      columns.map((c) => cell(c.value(row)).replace(/\r?\n/g, c.wrap ? "\n" : " ")),
-    );
+    const cells = rows.map((row) => columns.map((c) => safeCell(c.value(row), this.style.codes)));
     const natural = columns.map((c, i) =>
       Math.max(c.header.length, ...cells.map((r) => Math.max(...r[i]!.split("\n").map(visibleLength)))),
     );
@@ -169,28 +171,38 @@ export class Output {
   /** A record: aligned `label  value` lines on a terminal, `label<TAB>value` when piped. */
   record(fields: Array<[string, unknown]>): void {
     if (!this.io.stdoutTTY) {
-      for (const [label, value] of fields) this.io.stdout.write(`${label}\t${tsvCell(value)}\n`);
+      for (const [label, value] of fields) this.io.stdout.write(`${label}\t${safeCell(value)}\n`);
       return;
     }
     const width = Math.max(...fields.map(([label]) => label.length));
     for (const [label, value] of fields) {
-      this.io.stdout.write(`${this.style.dim(label.padEnd(width))}  ${cell(value)}\n`);
+      this.io.stdout.write(`${this.style.dim(label.padEnd(width))}  ${safeCell(value, this.style.codes)}\n`);
     }
   }
 
+  /** Data that is JSON in every mode (a key set to paste): printed exactly, as under --json. */
+  document(data: unknown): void {
+    this.io.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+  }
+
+  /** One line for a person (JSON under --json is written as is); control characters are shown escaped. */
   line(text: string): void {
-    this.io.stdout.write(`${text}\n`);
+    this.io.stdout.write(`${this.json ? text : this.safe(text)}\n`);
   }
 
   note(text: string): void {
-    this.io.stderr.write(`${text}\n`);
+    this.io.stderr.write(`${this.safe(text)}\n`);
   }
 
   success(text: string): void {
-    this.io.stderr.write(`${this.style.green("✓")} ${text}\n`);
+    this.io.stderr.write(`${this.style.green("✓")} ${this.safe(text)}\n`);
   }
 
   warn(text: string): void {
-    this.io.stderr.write(`${this.style.yellow("!")} ${text}\n`);
+    this.io.stderr.write(`${this.style.yellow("!")} ${this.safe(text)}\n`);
+  }
+
+  private safe(text: string): string {
+    return terminalSafe(text, this.style.codes);
   }
 }

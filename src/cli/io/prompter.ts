@@ -1,5 +1,6 @@
 /** The real prompter: inquirer, loaded only when a prompt is actually shown. */
 import { InterruptedError } from "../../base/errors.js";
+import { terminalSafe } from "../../base/terminal.js";
 import type { Choice, Prompter } from "../../core/prompter.js";
 import type { IO } from "./io.js";
 
@@ -20,16 +21,20 @@ export function inquirerPrompter(io: IO): Prompter {
   const load = () => import("@inquirer/prompts");
   return {
     async confirm(message, defaultValue = false) {
-      return asked((await load()).confirm({ message, default: defaultValue }, context));
+      return asked(
+        (await load()).confirm({ message: terminalSafe(message), default: defaultValue }, context),
+      );
     },
     async input(message) {
-      return asked((await load()).input({ message }, context));
+      return asked((await load()).input({ message: terminalSafe(message) }, context));
     },
     async password(message) {
-      return asked((await load()).password({ message, mask: "*" }, context));
+      return asked((await load()).password({ message: terminalSafe(message), mask: "*" }, context));
     },
     async checkbox(message, choices: Choice[]) {
-      return asked((await load()).checkbox({ message, choices }, context));
+      // Choices name programs and courses as Coursera sent them: shown escaped, chosen by value.
+      const safe = choices.map((c) => ({ ...c, name: terminalSafe(c.name) }));
+      return asked((await load()).checkbox({ message: terminalSafe(message), choices: safe }, context));
     },
   };
 }

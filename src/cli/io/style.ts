@@ -8,9 +8,18 @@ export interface Style {
   green(text: string): string;
   yellow(text: string): string;
   red(text: string): string;
+  /** The escape sequences these styles write: printed text may keep them, and no other. */
+  codes: readonly string[];
 }
 
-const plain: Style = { bold: (t) => t, dim: (t) => t, green: (t) => t, yellow: (t) => t, red: (t) => t };
+const plain: Style = {
+  bold: (t) => t,
+  dim: (t) => t,
+  green: (t) => t,
+  yellow: (t) => t,
+  red: (t) => t,
+  codes: [],
+};
 
 export async function loadStyle(color: boolean): Promise<Style> {
   if (!color) return plain;
@@ -22,6 +31,8 @@ export async function loadStyle(color: boolean): Promise<Style> {
     green: (t) => chalk.green(t),
     yellow: (t) => chalk.yellow(t),
     red: (t) => chalk.red(t),
+    // Chalk at level 1: bold, dim and their reset; green, yellow, red and theirs.
+    codes: ["\u001b[1m", "\u001b[2m", "\u001b[22m", "\u001b[32m", "\u001b[33m", "\u001b[31m", "\u001b[39m"],
   };
 }
 

@@ -2,7 +2,7 @@
  * Client-credentials tokens for the Coursera Business API: minted with HTTP Basic auth,
  * cached until shortly before expiry, and dropped when a resource answers 401.
  */
-import { RemoteError } from "../../base/errors.js";
+import { ExitCode, RemoteError } from "../../base/errors.js";
 import { type HttpClient, parseJsonBody } from "../http.js";
 import { credentialsError, type ErrorContext } from "./errors.js";
 import type { WireToken } from "./wire.js";
@@ -73,11 +73,18 @@ export class CourseraTokenSource {
         hint: "Coursera's token service is failing: retry later",
       });
     }
-    const body = parseJsonBody<Partial<WireToken>>(res, "Coursera token endpoint");
-    if (typeof body.access_token !== "string" || body.access_token === "") {
+    const body = parseJsonBody<Partial<WireToken> | null>(res, "Coursera token endpoint");
+    // `null`, an array or a number is valid JSON but no token: the URL is not Coursera's token endpoint.
+    if (
+      typeof body !== "object" ||
+      body === null ||
+      typeof body.access_token !== "string" ||
+      body.access_token === ""
+    ) {
       throw new RemoteError("Coursera token endpoint answered without an access_token", {
         status: res.status,
         hint: "check that the token URL points at Coursera's /oauth2/client_credentials/token",
+        exitCode: ExitCode.config,
       });
     }
     if (typeof body.token_type === "string" && body.token_type.toLowerCase() !== "bearer") {

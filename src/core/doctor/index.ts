@@ -5,7 +5,7 @@
 
 import { GgError, NotFoundError } from "../../base/errors.js";
 import { redact } from "../../base/redact.js";
-import { corruptStateError, isCorruption } from "../../store/corruption.js";
+import { CorruptStateError, corruptStateError, isCorruption } from "../../store/corruption.js";
 import type { OpenedState } from "../../store/db.js";
 import { findRegistrationByTenant, type LmsRegistrationRow } from "../../store/lms.js";
 import type { TenantRow } from "../../store/tenants.js";
@@ -63,6 +63,7 @@ export const checks: readonly Check[] = [
 
 function failed<T>(error: unknown, dbPath: string): Prereq<T> {
   const e = isCorruption(error) ? corruptStateError(dbPath, error) : error;
+  if (e instanceof CorruptStateError) return { ok: false, reason: e.message, fix: e.repair };
   return { ok: false, reason: (e as Error).message, fix: e instanceof GgError ? (e.hint ?? null) : null };
 }
 
@@ -110,7 +111,11 @@ async function runCheck(check: Check, basis: Basis): Promise<CheckRow[]> {
     }
     const e = isCorruption(error) ? corruptStateError(basis.ctx.dbPath, error) : (error as Error);
     const fix =
-      e instanceof GgError ? (e.hint ?? null) : "run again with --debug, and report it if it persists";
+      e instanceof CorruptStateError
+        ? e.repair
+        : e instanceof GgError
+          ? (e.hint ?? null)
+          : "run again with --debug, and report it if it persists";
     return check.names.map((name) => row(name, "fail", e.message, fix ?? "see the message"));
   }
 }

@@ -18,6 +18,7 @@ import { refreshProgramCourses } from "../courses.js";
 import { requireRegistration } from "../lms.js";
 import { pullPrograms } from "../programs.js";
 import { currentTenant } from "../tenants.js";
+import { parseLimit } from "../validate.js";
 import {
   type ApplyOptions,
   applyPlan,
@@ -244,11 +245,9 @@ export async function syncDaily(ctx: Context, opts: RunOptions & { dryRun: boole
 }
 
 export function syncRuns(ctx: Context, limitText: string): RunRow[] {
-  const limit = /^\d+$/.test(limitText) ? Number(limitText) : 0;
-  if (limit < 1) throw new UsageError(`--limit must be a whole number of 1 or more, not "${limitText}"`);
   const tenant = currentTenant(ctx);
   settleAbandonedRuns(ctx, tenant);
-  return listRuns(ctx.state().db, tenant.id, limit);
+  return listRuns(ctx.state().db, tenant.id, parseLimit(limitText));
 }
 
 export function syncRun(ctx: Context, idText: string): RunRow & { failures: SyncFailure[] } {
