@@ -300,7 +300,13 @@ describe("settings and lms check for Classroom", () => {
     const on = parseJson<{ setting: string; value: boolean; changed: boolean }>(
       await b.gg4l(["settings", "set", "classroom-return", "on", "--json"]),
     );
-    expect(on).toEqual({ tenant: "uni", setting: "classroom-return", value: true, changed: true });
+    expect(on).toEqual({
+      tenant: "uni",
+      setting: "classroom-return",
+      value: true,
+      changed: true,
+      forStudents: expect.stringMatching(/when their turned-in work is returned/),
+    });
     expect(
       parseJson<{ classroomReturn: boolean }>(await b.gg4l(["settings", "show", "--json"])).classroomReturn,
     ).toBe(true);

@@ -113,6 +113,37 @@ describe("classroom publish", () => {
   });
 });
 
+describe("the dry run and the live run agree on Classroom (issue 17, point 5)", () => {
+  type Plan = { posts: Record<string, number>; skipped: Record<string, number> };
+  it("with nothing changed in between, the dry run's counts per action are the live run's, no-SSO on and off, the roster read by both", async () => {
+    world = await classroomWorld({ gradeSync: "assignment" });
+    const w = world;
+    const course = gradedCourse(w);
+    const [ana, ben, cy] = w.students as [string, string, string];
+    for (const [i, s] of [ana, ben, cy].entries())
+      w.setGrade(s, course.id, { items: { [course.items[0]!.id]: 60 + i } });
+    await publish(w, "--course", course.id);
+    // Cy leaves the Classroom course before the grades are pulled.
+    w.classroom.unenrol(w.classroom.courseId, cy);
+    await w.ok(["sync", "daily", "--dry-run"]);
+    for (const noSso of ["off", "on"]) {
+      await w.ok(["settings", "set", "no-sso", noSso]);
+      const dry = parseJson<{ summary: Plan }>(await w.ok(["sync", "grades", "--dry-run", "--json"]));
+      const live = parseJson<{ summary: Plan; counts: { posted: number } }>(
+        await w.ok(["sync", "grades", "--json"]),
+      );
+      expect({ posts: live.summary.posts, skipped: live.summary.skipped }).toEqual({
+        posts: dry.summary.posts,
+        skipped: dry.summary.skipped,
+      });
+      expect(live.counts.posted).toBe(dry.summary.posts.total);
+      // Cy comes back to the course: the next dry run reads the roster again, as the live run will.
+      w.classroom.enrol(w.classroom.courseId, cy);
+    }
+    expect(w.gradeOf(cy, course.items[0]!.name)).toMatchObject({ assignedGrade: 62 });
+  }, 180_000);
+});
+
 describe("grade sync through the Classroom API", () => {
   it("Option A: roster students matched by e-mail get their item grades; the incremental re-run posts nothing", async () => {
     world = await classroomWorld({ gradeSync: "assignment" });
