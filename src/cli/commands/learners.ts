@@ -14,6 +14,39 @@ function renderBulk(out: Output, result: BulkOutcome): void {
   }
 }
 
+function renderBinding(out: Output, r: BindingChange): void {
+  const to = r.learner ?? "nobody";
+  if (!r.changed) out.note(`LMS user ${r.lmsUser} is already bound to ${to}; nothing changed`);
+  else if (r.dryRun)
+    out.note(
+      `Dry run: LMS user ${r.lmsUser} would be bound to ${to} (now ${r.previous ?? "nobody"}); nothing was changed`,
+    );
+  else out.success(`LMS user ${r.lmsUser} is now bound to ${to} (was ${r.previous ?? "nobody"})`);
+  if (r.changed && r.launches > 0)
+    out.note(
+      `${r.launches} launch(es) ${r.learner === null ? "forgotten" : `moved to ${r.learner}`}${r.dryRun ? " (would be)" : ""}`,
+    );
+  if (r.previousLicenses.length > 0 && r.freed.length === 0)
+    out.warn(
+      `${r.previous} holds a license in ${r.previousLicenses.join(", ")}: pass --free-license to free it, or \`gg4l learners remove ${r.previous} --program <program>\``,
+    );
+  for (const f of r.freed)
+    if (f.outcome === "failed") out.warn(`license in ${f.programId} not freed: ${f.error}`);
+    else out.success(`license in ${f.programId}: ${f.outcome === "removed" ? "freed" : "was not held"}`);
+}
+
+/** A (un)binding's outcome; exit 5 when a license it should have freed was not. */
+async function emitBinding(out: Output, result: BindingChange, done: string): Promise<void> {
+  await out.emit(result, () => renderBinding(out, result));
+  const failed = result.freed.filter((f) => f.outcome === "failed");
+  if (failed.length > 0) {
+    const { PartialFailureError } = await import("../../base/errors.js");
+    throw new PartialFailureError(`${done}, but ${failed.length} license(s) could not be freed`, {
+      hint: `retry with \`gg4l learners remove ${result.previous} --program <program>\``,
+    });
+  }
+}
+
 export function registerLearners(program: Command, cli: CliEnv): void {
   const learners = program
     .command("learners")
@@ -218,26 +251,6 @@ export function registerLearners(program: Command, cli: CliEnv): void {
   }
 
   const loadIdentity = () => import("../../core/identity.js");
-  const renderBinding = (out: Output, r: BindingChange) => {
-    const to = r.learner ?? "nobody";
-    if (!r.changed) out.note(`LMS user ${r.lmsUser} is already bound to ${to}; nothing changed`);
-    else if (r.dryRun)
-      out.note(
-        `Dry run: LMS user ${r.lmsUser} would be bound to ${to} (now ${r.previous ?? "nobody"}); nothing was changed`,
-      );
-    else out.success(`LMS user ${r.lmsUser} is now bound to ${to} (was ${r.previous ?? "nobody"})`);
-    if (r.changed && r.launches > 0)
-      out.note(
-        `${r.launches} launch(es) ${r.learner === null ? "forgotten" : `moved to ${r.learner}`}${r.dryRun ? " (would be)" : ""}`,
-      );
-    if (r.previousLicenses.length > 0 && r.freed.length === 0)
-      out.warn(
-        `${r.previous} holds a license in ${r.previousLicenses.join(", ")}: pass --free-license to free it, or \`gg4l learners remove ${r.previous} --program <program>\``,
-      );
-    for (const f of r.freed)
-      if (f.outcome === "failed") out.warn(`license in ${f.programId} not freed: ${f.error}`);
-      else out.success(`license in ${f.programId}: ${f.outcome === "removed" ? "freed" : "was not held"}`);
-  };
 
   const link = learners
     .command("link")
@@ -271,14 +284,7 @@ export function registerLearners(program: Command, cli: CliEnv): void {
         dryRun: Boolean(opts.dryRun),
         freeLicense: Boolean(opts.freeLicense),
       });
-      await out.emit(result, () => renderBinding(out, result));
-      const failed = result.freed.filter((f) => f.outcome === "failed");
-      if (failed.length > 0) {
-        const { PartialFailureError } = await import("../../base/errors.js");
-        throw new PartialFailureError(`bound, but ${failed.length} license(s) could not be freed`, {
-          hint: `retry with \`gg4l learners remove ${result.previous} --program <program>\``,
-        });
-      }
+      await emitBinding(out, result, "bound");
     },
   );
 
@@ -307,14 +313,7 @@ export function registerLearners(program: Command, cli: CliEnv): void {
         dryRun: Boolean(opts.dryRun),
         freeLicense: Boolean(opts.freeLicense),
       });
-      await out.emit(result, () => renderBinding(out, result));
-      const failed = result.freed.filter((f) => f.outcome === "failed");
-      if (failed.length > 0) {
-        const { PartialFailureError } = await import("../../base/errors.js");
-        throw new PartialFailureError(`unbound, but ${failed.length} license(s) could not be freed`, {
-          hint: `retry with \`gg4l learners remove ${result.previous} --program <program>\``,
-        });
-      }
+      await emitBinding(out, result, "unbound");
     },
   );
 
