@@ -35,4 +35,33 @@ describe("chunked output", () => {
     out.flush();
     expect(writes).toEqual(["{}"]);
   });
+
+  it("respects back-pressure: a full stream makes the writer wait for its drain, and nothing is lost", async () => {
+    const received: string[] = [];
+    const slow = new Writable({
+      highWaterMark: 1024,
+      write(chunk, _encoding, done) {
+        received.push(chunk.toString());
+        setTimeout(done, 1);
+      },
+    });
+    const out = chunkedWriter(slow, 4096);
+    const lines = Array.from({ length: 5000 }, (_, i) => `entry ${i}\n`);
+    let waits = 0;
+    let mostBuffered = 0;
+    for (const line of lines) {
+      const wait = out.write(line);
+      mostBuffered = Math.max(mostBuffered, slow.writableLength);
+      if (wait) {
+        waits += 1;
+        await wait;
+      }
+    }
+    await out.flush();
+    await new Promise<void>((resolve) => slow.end(resolve));
+    expect(received.join("")).toBe(lines.join(""));
+    expect(waits).toBeGreaterThan(0);
+    // Never more than one chunk waits in the stream: the writer does not run ahead of the reader.
+    expect(mostBuffered).toBeLessThan(2 * 4096);
+  });
 });

@@ -171,6 +171,22 @@ async function concurrencyOf(text: string): Promise<{ initial: number; max: numb
   return { initial: Math.min(4, max), max };
 }
 
+/** The dry run's `"items"` array as JSON text, an entry at a time. */
+function* jsonItems(entries: Iterable<PlanEntry>): Generator<string> {
+  yield `{\n  "dryRun": true,\n  "items": [`;
+  let first = true;
+  for (const entry of entries) {
+    yield `${first ? "\n" : ",\n"}    ${JSON.stringify(entry)}`;
+    first = false;
+  }
+  yield "\n  ],\n";
+}
+
+/** --verbose: a line per entry, remote text shown terminal-safe. */
+function* textLines(entries: Iterable<PlanEntry>, out: Output): Generator<string> {
+  for (const entry of entries) yield `${terminalSafe(renderEntry(entry), out.style.codes)}\n`;
+}
+
 export function registerSync(program: Command, cli: CliEnv): void {
   const sync = program
     .command("sync")
@@ -245,23 +261,20 @@ export function registerSync(program: Command, cli: CliEnv): void {
       const result = await service.dryRun(ctx, filtersOf(opts), {
         ...(opts.planOut ? { planOut: opts.planOut } : {}),
         ...(opts.offline ? { offline: true } : {}),
-        entries: () => {
-          // Streamed in large chunks: a plan of a million grades is never built in memory, nor
-          // written a line per call.
+        entries: async () => {
+          // Streamed in large chunks, waiting when the reader is slower: a plan of a million
+          // grades is never built in memory, nor written a line per call.
           const stdout = chunkedWriter(cli.io.stdout);
-          if (out.json) {
-            stdout.write(`{\n  "dryRun": true,\n  "items": [`);
-            let first = true;
-            for (const entry of service.planEntries(ctx)) {
-              stdout.write(`${first ? "\n" : ",\n"}    ${JSON.stringify(entry)}`);
-              first = false;
-            }
-            stdout.write("\n  ],\n");
-          } else if (opts.verbose) {
-            for (const entry of service.planEntries(ctx))
-              stdout.write(`${terminalSafe(renderEntry(entry), out.style.codes)}\n`);
+          const lines = out.json
+            ? jsonItems(service.planEntries(ctx))
+            : opts.verbose
+              ? textLines(service.planEntries(ctx), out)
+              : [];
+          for (const text of lines) {
+            const wait = stdout.write(text);
+            if (wait) await wait;
           }
-          stdout.flush();
+          await stdout.flush();
         },
       });
       summary = result.summary;

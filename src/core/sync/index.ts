@@ -68,7 +68,7 @@ function needsRosters(reg: LmsRegistrationRow): boolean {
 export async function dryRun(
   ctx: Context,
   filters: SyncFilters,
-  opts: { planOut?: string; entries?: () => void; offline?: boolean; http?: HttpClient },
+  opts: { planOut?: string; entries?: () => void | Promise<void>; offline?: boolean; http?: HttpClient },
 ): Promise<DryRunResult> {
   const { reg } = requireRegistration(ctx);
   let rosters: RosterUse | undefined;
@@ -88,7 +88,7 @@ export async function dryRun(
   const { summary } = preparePlan(ctx, filters);
   try {
     if (opts.planOut) writePlanFile(ctx, opts.planOut, summary);
-    opts.entries?.();
+    await opts.entries?.();
   } finally {
     dropPlan(ctx.state().db);
   }
