@@ -4,48 +4,26 @@
  * OpenID configuration, registers the tool and answers with the close message, which closes the
  * frame. Then the registration it stored carries a content selection, a learner's launch and a sync.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type BrowserContext, chromium } from "playwright-core";
+import type { BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeCoursera, startFakeCoursera } from "../../fixtures/fake-coursera/server.js";
 import { publishThroughPicker } from "../../fixtures/fake-lms/instructor.js";
 import { type FakeLms, startFakeLms } from "../../fixtures/fake-lms/server.js";
 import { type Box, expectOk, prepareState, type Serve, startServe } from "../e2e/serve-helpers.js";
+import { type Chromium, launchChromium } from "../helpers/chromium.js";
 import { parseJson } from "../helpers/gg4l.js";
 import { gradeInput } from "../helpers/grades.js";
-
-const CHROMIUM = "/usr/bin/chromium";
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 let coursera: FakeCoursera;
 let box: Box;
 let lms: FakeLms;
 let serve: Serve;
 let browser: BrowserContext;
-let profile: string;
+let chrome: Chromium | undefined;
 
 beforeAll(async () => {
-  profile = mkdtempSync(join(tmpdir(), "gg4l-chromium-"));
-  try {
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: FLAGS,
-    });
-  } catch (error) {
-    throw new Error(`cannot start ${CHROMIUM} (run scripts/install-browser.sh): ${(error as Error).message}`);
-  }
+  chrome = await launchChromium();
+  browser = chrome.browser;
   coursera = await startFakeCoursera({ dataset: "small" });
   box = await prepareState(coursera, ["Data Science"]);
   lms = await startFakeLms({ kind: "moodle" });
@@ -54,10 +32,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await serve?.stop();
   await lms?.close();
-  await browser?.close();
+  await chrome?.close();
   box?.cleanup();
   await coursera?.close();
-  rmSync(profile, { recursive: true, force: true });
 });
 
 describe("LTI Dynamic Registration in chromium", () => {

@@ -3,12 +3,9 @@
  * (Debian's chromium, driven by playwright-core): the browser runs the whole OIDC flow from a
  * Moodle that keeps "Share launcher's email with tool" at its default, Never.
  */
-import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type BrowserContext, chromium } from "playwright-core";
+import type { BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeCoursera, startFakeCoursera } from "../../fixtures/fake-coursera/server.js";
 import { type FakeLms, startFakeLms } from "../../fixtures/fake-lms/server.js";
@@ -23,42 +20,25 @@ import {
   startServe,
   stateCounts,
 } from "../e2e/serve-helpers.js";
-
-const CHROMIUM = "/usr/bin/chromium";
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-];
+import { type Chromium, launchChromium } from "../helpers/chromium.js";
 
 let fake: FakeCoursera;
 let template: Box;
 let browser: BrowserContext;
-let profile: string;
+let chrome: Chromium | undefined;
 const opened: Array<() => Promise<void> | void> = [];
 
 beforeAll(async () => {
-  profile = mkdtempSync(join(tmpdir(), "gg4l-chromium-"));
-  try {
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: FLAGS,
-    });
-  } catch (error) {
-    throw new Error(`cannot start ${CHROMIUM} (run scripts/install-browser.sh): ${(error as Error).message}`);
-  }
+  chrome = await launchChromium();
+  browser = chrome.browser;
   fake = await startFakeCoursera({ dataset: "small" });
   template = await prepareState(fake, ["Data Science"]);
 }, 90_000);
 afterAll(async () => {
   for (const close of opened.reverse()) await close();
-  await browser?.close();
+  await chrome?.close();
   template?.cleanup();
   await fake?.close();
-  rmSync(profile, { recursive: true, force: true });
 });
 
 /** The login initiation Moodle would send the learner's browser to, caught so the browser runs the flow. */

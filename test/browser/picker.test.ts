@@ -4,12 +4,9 @@
  * browser runs the whole OIDC flow, the picker pages and the auto-posted signed answer, which
  * the fake LMS verifies before it creates the links and line items.
  */
-import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeCoursera, startFakeCoursera } from "../../fixtures/fake-coursera/server.js";
 import { type FakeLms, startFakeLms } from "../../fixtures/fake-lms/server.js";
@@ -22,37 +19,18 @@ import {
   type Serve,
   startServe,
 } from "../e2e/serve-helpers.js";
-
-const CHROMIUM = "/usr/bin/chromium";
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
+import { type Chromium, launchChromium } from "../helpers/chromium.js";
 
 let fake: FakeCoursera;
 let oneProgram: Box;
 let twoPrograms: Box;
 let browser: BrowserContext;
-let profile: string;
+let chrome: Chromium | undefined;
 const opened: Array<() => Promise<void> | void> = [];
 
 beforeAll(async () => {
-  profile = mkdtempSync(join(tmpdir(), "gg4l-chromium-"));
-  try {
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: FLAGS,
-    });
-  } catch (error) {
-    throw new Error(`cannot start ${CHROMIUM} (run scripts/install-browser.sh): ${(error as Error).message}`);
-  }
+  chrome = await launchChromium();
+  browser = chrome.browser;
   fake = await startFakeCoursera({ dataset: "small" });
   [oneProgram, twoPrograms] = await Promise.all([
     prepareState(fake, ["Data Science"]),
@@ -61,11 +39,10 @@ beforeAll(async () => {
 }, 90_000);
 afterAll(async () => {
   for (const close of opened.reverse()) await close();
-  await browser?.close();
+  await chrome?.close();
   oneProgram?.cleanup();
   twoPrograms?.cleanup();
   await fake?.close();
-  rmSync(profile, { recursive: true, force: true });
 });
 
 async function setup(
