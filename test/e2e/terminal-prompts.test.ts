@@ -8,7 +8,8 @@ beforeEach(async () => {
   state = sandboxState();
   expect((await state.gg4l(["init"])).code).toBe(0);
   expect((await state.gg4l(["tenant", "add", "uni-x", "--name", "X", "--coursera-org", "o"])).code).toBe(0);
-});
+  // Two process starts; on a loaded 2-core machine they took more than the default 30 s once.
+}, 60_000);
 afterEach(() => state.cleanup());
 
 describe("a confirmation on a terminal", () => {
