@@ -99,11 +99,13 @@ describe("LTI Dynamic Registration in chromium", () => {
       tokenUrl: lms.tokenUrl,
       gradeSync: "assignment",
     });
-    expect(serve.log()).toMatch(
-      new RegExp(
-        ` registered tenant=fsu lms=moodle .*client=${done.clientId} deployment=${done.deploymentId}`,
-      ),
-    );
+    await expect
+      .poll(() => serve.log())
+      .toMatch(
+        new RegExp(
+          ` registered tenant=fsu lms=moodle .*client=${done.clientId} deployment=${done.deploymentId}`,
+        ),
+      );
 
     // The same URL a second time is refused: single use.
     const again = await browser.newPage();
@@ -112,7 +114,9 @@ describe("LTI Dynamic Registration in chromium", () => {
     await expect.poll(async () => frame.locator("h1").textContent()).toBe("The registration was refused");
     expect(await frame.locator("p").first().textContent()).toMatch(/already used/);
     await again.close();
-    expect(serve.log()).toMatch(/registration-refused status=410 reason=registration-url-used/);
+    await expect
+      .poll(() => serve.log())
+      .toMatch(/registration-refused status=410 reason=registration-url-used/);
 
     // Through the new registration: an instructor publishes, a learner launches, the sync posts.
     const published = await publishThroughPicker(

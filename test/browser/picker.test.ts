@@ -137,9 +137,9 @@ describe("content picker in chromium", () => {
     expect(gradebook.map((li) => [li.resourceLinkId, li.resourceId, li.tag])).toEqual(
       created.links.map((l) => [l.id, l.custom.coursera_item_id, "coursera-item"]),
     );
-    expect(serve.log()).toMatch(
-      / published tenant=fsu lms=canvas .*links=2 line-items=2 grade-sync=assignment/,
-    );
+    await expect
+      .poll(() => serve.log())
+      .toMatch(/ published tenant=fsu lms=canvas .*links=2 line-items=2 grade-sync=assignment/);
 
     // A learner opening one of the new links lands on its item at Coursera, and the link is connected.
     lms.addUser({ userId: "pia", email: "pia@uni.example", contextId: lms.contextId });
@@ -150,7 +150,7 @@ describe("content picker in chromium", () => {
     });
     expect(launched.status).toBe(302);
     expect(launched.headers.location).toMatch(new RegExp(`/item/${chosen[1]}$`));
-    expect(serve.log()).toMatch(/ launch .*license=taken grading=connected/);
+    await expect.poll(() => serve.log()).toMatch(/ launch .*license=taken grading=connected/);
   });
 
   it("two active programs: the program comes first; Option B publishes the course link without a line item", async () => {
