@@ -68,7 +68,6 @@ describe("startup stays light", () => {
         "/ora/",
         "/better-sqlite3/",
         "/chalk/",
-        "/cli-table3/",
       ]) {
         expect(loaded, `${args.join(" ")} loaded ${heavy}`).not.toContain(heavy);
       }

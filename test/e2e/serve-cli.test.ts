@@ -38,7 +38,6 @@ describe("help and usage", () => {
       "/ora/",
       "/better-sqlite3/",
       "/chalk/",
-      "/cli-table3/",
       "/jose/",
     ])
       expect(loaded, heavy).not.toContain(heavy);
