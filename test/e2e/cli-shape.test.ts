@@ -62,13 +62,7 @@ describe("startup stays light", () => {
       expect(result.code).toBe(0);
       const loaded = readFileSync(trace, "utf8");
       if (args[0] !== "--version") expect(loaded).toContain("/commander/");
-      for (const heavy of [
-        "/undici/",
-        "/@inquirer/",
-        "/ora/",
-        "/better-sqlite3/",
-        "/chalk/",
-      ]) {
+      for (const heavy of ["/undici/", "/@inquirer/", "/ora/", "/better-sqlite3/", "/chalk/"]) {
         expect(loaded, `${args.join(" ")} loaded ${heavy}`).not.toContain(heavy);
       }
     }

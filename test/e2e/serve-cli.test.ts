@@ -32,14 +32,7 @@ describe("help and usage", () => {
     expect(result.stdout).toMatch(/--public-url <url>/);
     expect(result.stdout.match(/^\s+\$ gg4l serve/gm)).toHaveLength(2);
     const loaded = readFileSync(trace, "utf8");
-    for (const heavy of [
-      "/undici/",
-      "/@inquirer/",
-      "/ora/",
-      "/better-sqlite3/",
-      "/chalk/",
-      "/jose/",
-    ])
+    for (const heavy of ["/undici/", "/@inquirer/", "/ora/", "/better-sqlite3/", "/chalk/", "/jose/"])
       expect(loaded, heavy).not.toContain(heavy);
   });
 

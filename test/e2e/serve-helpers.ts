@@ -11,7 +11,8 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { SignJWT } from "jose";
 import { request } from "undici";
-import type { FakeCoursera } from "../../fixtures/fake-coursera/server.js";
+import { afterAll, beforeAll } from "vitest";
+import { type FakeCoursera, startFakeCoursera } from "../../fixtures/fake-coursera/server.js";
 import { tenantAddArgs } from "../../fixtures/fake-coursera/tenant.js";
 import {
   type PickerChoices,
@@ -314,4 +315,42 @@ export async function postLaunch(urls: ToolUrlsJson, form: Record<string, string
     body: new URLSearchParams(form).toString(),
   });
   return { status: res.statusCode, headers: res.headers, body: await res.body.text() };
+}
+
+type Closable = { close(): Promise<void> } | { cleanup(): void };
+
+export interface ServeSuite {
+  /** The fake Coursera every test of the file shares. */
+  readonly fake: FakeCoursera;
+  /** A state with the programs pulled and their courses refreshed, copied per test. */
+  readonly template: Box;
+  /** Closes (or cleans up) what a test opened when the file ends, last opened first. */
+  keep(...things: Closable[]): void;
+}
+
+/** Registers the file's hooks: one fake Coursera and one prepared state for all its tests. */
+export function serveSuite(programs: string[] = ["Data Science", "Cloud Computing"]): ServeSuite {
+  const opened: Closable[] = [];
+  let fake: FakeCoursera | undefined;
+  let template: Box | undefined;
+  beforeAll(async () => {
+    fake = await startFakeCoursera({ dataset: "small" });
+    template = await prepareState(fake, programs);
+  }, 60_000);
+  afterAll(async () => {
+    for (const o of opened.reverse()) "close" in o ? await o.close() : o.cleanup();
+    template?.cleanup();
+    await fake?.close();
+  });
+  return {
+    get fake() {
+      if (!fake) throw new Error("serveSuite: the fake Coursera starts in beforeAll");
+      return fake;
+    },
+    get template() {
+      if (!template) throw new Error("serveSuite: the template state is made in beforeAll");
+      return template;
+    },
+    keep: (...things) => void opened.push(...things),
+  };
 }

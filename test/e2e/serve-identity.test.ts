@@ -1,12 +1,11 @@
 /**
- * Learner identity (R11) and test learners (R5) through real launches from the fake LMS into
+ * Learner identity (R11) and test learners (R5) through real launches from the suite.fake LMS into
  * `gg4l serve`, and their repair through the CLI: a launch without an e-mail binds nobody and
  * takes no license, a binding made from the LMS user id gives way to the e-mail, `learners
  * link`/`unlink` repair a binding by hand, and a test learner's launch takes no license.
  */
 import Database from "better-sqlite3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FakeCoursera, startFakeCoursera } from "../../fixtures/fake-coursera/server.js";
+import { describe, expect, it } from "vitest";
 import { type FakeLms, startFakeLms } from "../../fixtures/fake-lms/server.js";
 import { FAKE_LMS_KINDS, type FakeLmsKind } from "../../fixtures/fake-lms/types.js";
 import { parseJson } from "../helpers/gg4l.js";
@@ -16,43 +15,31 @@ import {
   copyState,
   expectOk,
   type LearnerShow,
-  prepareState,
   publishOverHttp,
   readState,
   registerLms,
   type Serve,
+  serveSuite,
   startServe,
   stateCounts,
 } from "./serve-helpers.js";
 
-let fake: FakeCoursera;
-let template: Box;
-const opened: Array<{ close(): Promise<void> } | { cleanup(): void }> = [];
+const suite = serveSuite();
 
-beforeAll(async () => {
-  fake = await startFakeCoursera({ dataset: "small" });
-  template = await prepareState(fake, ["Data Science", "Cloud Computing"]);
-}, 60_000);
-afterAll(async () => {
-  for (const o of opened.reverse()) "close" in o ? await o.close() : o.cleanup();
-  template.cleanup();
-  await fake.close();
-});
-
-const program = (name: string) => fake.control.licenses().find((p) => p.name === name)!;
+const program = (name: string) => suite.fake.control.licenses().find((p) => p.name === name)!;
 
 async function setup(
   kind: FakeLmsKind,
   gradeSync: "assignment" | "course" | "final",
   serveArgs: string[] = [],
 ): Promise<{ box: Box; lms: FakeLms; serve: Serve; linkId: string }> {
-  fake.reset();
-  const box = copyState(template);
+  suite.fake.reset();
+  const box = copyState(suite.template);
   const lms = await startFakeLms({ kind });
   await registerLms(box, lms, gradeSync);
   const serve = await startServe(box, serveArgs);
   connectLms(lms, serve.urls);
-  opened.push(box, lms, { close: async () => void (await serve.stop()) });
+  suite.keep(box, lms, { close: async () => void (await serve.stop()) });
   const published = await publishOverHttp(lms, {
     program: "Data Science",
     course: "Introduction to Data Science",
@@ -92,9 +79,9 @@ describe.each(FAKE_LMS_KINDS)("%s: a launch without an e-mail (R11)", (kind) => 
     expect(refused.body).toMatch(SETTING[kind]);
     expect(refused.body).not.toContain("gg4l");
     expect({ state: stateCounts(box), used: program("Data Science").used }).toEqual(before);
-    expect(fake.control.members(program("Data Science").programId).map((m) => m.externalId)).not.toContain(
-      expect.stringContaining(":nia"),
-    );
+    expect(
+      suite.fake.control.members(program("Data Science").programId).map((m) => m.externalId),
+    ).not.toContain(expect.stringContaining(":nia"));
     await expect
       .poll(() => serve.log())
       .toMatch(/ launch-refused .*sub=nia .*reason=no-email .*license=none/);
@@ -157,9 +144,9 @@ function legacyBinding(box: Box, lms: FakeLms, sub: string, linkId: string): str
 
 /** Coursera holds both the real learner and the synthetic one (a second license); gg4l pulled them. */
 async function bothMembers(box: Box, real: string, synthetic: string): Promise<void> {
-  const index = fake.control.licenses().findIndex((p) => p.name === "Data Science");
-  fake.control.store.addMember(index, { externalId: real, email: real, fullName: "Ben Real" });
-  fake.control.store.addMember(index, {
+  const index = suite.fake.control.licenses().findIndex((p) => p.name === "Data Science");
+  suite.fake.control.store.addMember(index, { externalId: real, email: real, fullName: "Ben Real" });
+  suite.fake.control.store.addMember(index, {
     externalId: synthetic,
     email: `${synthetic.replace(/[:.]/g, "-")}@unknown.invalid`,
   });
@@ -192,7 +179,7 @@ describe("a binding made from the LMS user id gives way to the e-mail (R11)", ()
       );
     expect(serve.log()).toContain("license=held");
     // The wrong license stays until someone frees it; the synthetic learner is still a member.
-    expect(fake.control.members(pid).map((m) => m.externalId)).toContain(synthetic);
+    expect(suite.fake.control.members(pid).map((m) => m.externalId)).toContain(synthetic);
   });
 
   it("serve --free-license frees the license the wrong binding took, through the Coursera API", async () => {
@@ -205,7 +192,7 @@ describe("a binding made from the LMS user id gives way to the e-mail (R11)", ()
     expect((await lms.launch({ userId: "ben", contextId: lms.contextId, linkId })).status).toBe(302);
     const pid = program("Data Science").programId;
     expect(program("Data Science").used).toBe(used - 1);
-    expect(fake.control.members(pid).map((m) => m.externalId)).not.toContain(synthetic);
+    expect(suite.fake.control.members(pid).map((m) => m.externalId)).not.toContain(synthetic);
     await expect.poll(() => serve.log()).toMatch(new RegExp(`freed=${pid}:removed`));
   });
 });

@@ -1,10 +1,9 @@
 /**
  * `gg4l serve` end to end, for every LMS personality: an instructor publishes through the
  * content picker (deep linking), then a learner launches through the full OIDC flow from the
- * fake platform — first launch takes one license, the second none, the link is connected.
+ * suite.fake platform — first launch takes one license, the second none, the link is connected.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FakeCoursera, startFakeCoursera } from "../../fixtures/fake-coursera/server.js";
+import { describe, expect, it } from "vitest";
 import type { AddUserInput } from "../../fixtures/fake-lms/admin.js";
 import { type FakeLms, startFakeLms } from "../../fixtures/fake-lms/server.js";
 import { FAKE_LMS_KINDS, type FakeLmsKind } from "../../fixtures/fake-lms/types.js";
@@ -15,41 +14,29 @@ import {
   copyState,
   expectOk,
   type LearnerShow,
-  prepareState,
   publishOverHttp,
   registerLms,
   type Serve,
+  serveSuite,
   startServe,
 } from "./serve-helpers.js";
 
-let fake: FakeCoursera;
-let template: Box;
-const opened: Array<{ close(): Promise<void> } | { cleanup(): void }> = [];
+const suite = serveSuite();
 
-beforeAll(async () => {
-  fake = await startFakeCoursera({ dataset: "small" });
-  template = await prepareState(fake, ["Data Science", "Cloud Computing"]);
-}, 60_000);
-afterAll(async () => {
-  for (const o of opened.reverse()) "close" in o ? await o.close() : o.cleanup();
-  template.cleanup();
-  await fake.close();
-});
-
-const programId = (name: string) => fake.control.licenses().find((p) => p.name === name)!.programId;
-const used = (name: string) => fake.control.licenses().find((p) => p.name === name)!.used;
+const programId = (name: string) => suite.fake.control.licenses().find((p) => p.name === name)!.programId;
+const used = (name: string) => suite.fake.control.licenses().find((p) => p.name === name)!.used;
 
 async function setup(
   kind: FakeLmsKind,
   gradeSync: "assignment" | "course" | "final",
 ): Promise<{ box: Box; lms: FakeLms; serve: Serve }> {
-  fake.reset();
-  const box = copyState(template);
+  suite.fake.reset();
+  const box = copyState(suite.template);
   const lms = await startFakeLms({ kind });
   await registerLms(box, lms, gradeSync);
   const serve = await startServe(box);
   connectLms(lms, serve.urls);
-  opened.push(box, lms, { close: async () => void (await serve.stop()) });
+  suite.keep(box, lms, { close: async () => void (await serve.stop()) });
   return { box, lms, serve };
 }
 
@@ -112,7 +99,7 @@ describe.each(FAKE_LMS_KINDS)("%s", (kind) => {
       "/lti/launch",
     ]);
     expect(used("Data Science")).toBe(before + 1);
-    expect(fake.control.members(programId("Data Science")).map((m) => m.externalId)).toContain(email);
+    expect(suite.fake.control.members(programId("Data Science")).map((m) => m.externalId)).toContain(email);
 
     const second = await lms.launch({ userId: `ana-${kind}`, contextId: lms.contextId, linkId: link.id });
     expect(second.status).toBe(302);
@@ -239,7 +226,7 @@ describe("grade-sync options and rules", () => {
       course: "Hands-on Networking",
     });
     const linkId = published.links[0]!.id;
-    expect(fake.control.licenses().find((p) => p.name === "Cloud Computing")!.available).toBe(1);
+    expect(suite.fake.control.licenses().find((p) => p.name === "Cloud Computing")!.available).toBe(1);
     for (const who of ["dee", "eli"])
       lms.addUser({ userId: who, email: `${who}@uni.example`, contextId: lms.contextId });
 
@@ -250,7 +237,7 @@ describe("grade-sync options and rules", () => {
     expect(full.body).toContain("Cloud Computing");
     expect(full.body).toContain("ask your institution&#39;s Coursera admin to free or add licenses");
     expect(full.body).not.toContain("gg4l");
-    expect(fake.control.licenses().find((p) => p.name === "Cloud Computing")!.available).toBe(0);
+    expect(suite.fake.control.licenses().find((p) => p.name === "Cloud Computing")!.available).toBe(0);
 
     const shown = parseJson<LearnerShow>(
       await box.gg4l(["learners", "show", "eli@uni.example", "--offline", "--json"]),

@@ -3,35 +3,21 @@
  * that clears (R1): links published under an option are stale while the LMS uses another one,
  * and current again — connected on their next launch — when it switches back.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FakeCoursera, startFakeCoursera } from "../../fixtures/fake-coursera/server.js";
+import { describe, expect, it } from "vitest";
 import { startFakeLms } from "../../fixtures/fake-lms/server.js";
 import { parseJson } from "../helpers/gg4l.js";
 import { gradeInput } from "../helpers/grades.js";
 import {
-  type Box,
   connectLms,
   copyState,
   expectOk,
-  prepareState,
   publishOverHttp,
   registerLms,
+  serveSuite,
   startServe,
 } from "./serve-helpers.js";
 
-let fake: FakeCoursera;
-let template: Box;
-const opened: Array<{ close(): Promise<void> } | { cleanup(): void }> = [];
-
-beforeAll(async () => {
-  fake = await startFakeCoursera({ dataset: "small" });
-  template = await prepareState(fake, ["Data Science", "Cloud Computing"]);
-}, 60_000);
-afterAll(async () => {
-  for (const o of opened.reverse()) "close" in o ? await o.close() : o.cleanup();
-  template.cleanup();
-  await fake.close();
-});
+const suite = serveSuite();
 
 interface LinkJson {
   id: number;
@@ -55,13 +41,13 @@ interface LinkJson {
 
 describe("links and staleness", () => {
   it("lists and shows links; a grade-sync switch makes them stale and switching back brings them back", async () => {
-    fake.reset();
-    const box = copyState(template);
+    suite.fake.reset();
+    const box = copyState(suite.template);
     const lms = await startFakeLms({ kind: "canvas" });
     await registerLms(box, lms, "assignment");
     const serve = await startServe(box);
     connectLms(lms, serve.urls);
-    opened.push(box, lms, { close: async () => void (await serve.stop()) });
+    suite.keep(box, lms, { close: async () => void (await serve.stop()) });
     const published = await publishOverHttp(lms, {
       program: "Data Science",
       course: "Introduction to Data Science",
@@ -120,7 +106,9 @@ describe("links and staleness", () => {
     expect(piped.stdout).toContain("\tconnected\t1");
 
     // A score the LMS acknowledged shows per column and per learner.
-    fake.control.setGrades([gradeInput("ana@uni.example", courseId, programId, { items: { [itemId]: 88 } })]);
+    suite.fake.control.setGrades([
+      gradeInput("ana@uni.example", courseId, programId, { items: { [itemId]: 88 } }),
+    ]);
     expectOk(await box.gg4l(["sync", "daily", "--json"]));
     const [synced] = parseJson<LinkJson[]>(await box.gg4l(["links", "list", "--json"]));
     expect(synced!.columns[0]!.acknowledged).toBe(1);
@@ -161,8 +149,8 @@ describe("links and staleness", () => {
     expect(parseJson<LinkJson[]>(await box.gg4l(["links", "list", "--json"]))[0]!.connected).toBe(true);
 
     // bea is a member who never launched the link: not eligible, and why.
-    fake.control.store.addMember(
-      fake.control.licenses().findIndex((p) => p.name === "Data Science"),
+    suite.fake.control.store.addMember(
+      suite.fake.control.licenses().findIndex((p) => p.name === "Data Science"),
       { externalId: "bea@uni.example", email: "bea@uni.example" },
     );
     expectOk(await box.gg4l(["programs", "pull"]));
