@@ -144,7 +144,8 @@ export function* postedItems(
   page = PAGE,
 ): Generator<RunItemRow> {
   const source = `(SELECT id AS cursor, '' AS cursor2, CASE outcome WHEN 'accepted' THEN 'posted' ELSE 'unchanged' END
-      AS status, kind, lms_user_id, column_url, score_given, score_maximum,
+      AS status, kind, lms_user_id, (SELECT c.url FROM score_columns c WHERE c.id = column_id) AS column_url,
+      score_given, score_maximum,
       CASE outcome WHEN 'stale' THEN 'refused as older: the LMS already holds this grade' END AS message
     FROM run_scores WHERE run_id = @runId AND id > @after ORDER BY id LIMIT @page)`;
   const query = db.prepare(`${SCORE_ROW.replace("%SOURCE%", source)} ORDER BY s.cursor`);
