@@ -3,9 +3,10 @@
  * failed — with names a person reads, ids kept in --json, and the --posted/--unchanged/--failed
  * filters; through the built CLI against the fakes, piped, as JSON and on a terminal.
  */
+import { spawnSync } from "node:child_process";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import { parseJson } from "../helpers/gg4l.js";
+import { binPath, parseJson } from "../helpers/gg4l.js";
 import { plainLines, runOnTerminal } from "../helpers/pty.js";
 import { syncWorld, type World } from "../helpers/sync-world.js";
 
@@ -190,4 +191,37 @@ describe("gg4l sync show", () => {
     expect(body.find((l) => l.startsWith("unchanged"))).toContain(same);
     expect(body.find((l) => l.startsWith("failed"))).toMatch(/HTTP 403/);
   }, 120_000);
+
+  it("a run of 60,000 posted scores: every row listed in --json and piped, and `| head -1` ends quietly", async () => {
+    const { w, changed, second } = await twoRuns();
+    const db = new Database(w.box.db);
+    const sub = w.lmsUser(changed);
+    // The run's own rows, repeated: what a large run leaves in the state.
+    db.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60000)
+       INSERT INTO run_scores (run_id, column_id, lms_user_id, kind, score_given, score_maximum, outcome)
+       SELECT ?, (SELECT column_id FROM run_scores WHERE run_id = ? LIMIT 1), ?, 'new', i % 100, 100, 'accepted' FROM n`,
+    ).run(second, second, sub);
+    db.close();
+    const json = await shown(w, [String(second), "--posted"]);
+    expect(json.items).toHaveLength(60_002);
+    expect(json.listed.posted).toBe(60_002);
+    expect(json.items.at(-1)).toMatchObject({ status: "posted", externalId: changed, scoreGiven: 0 });
+    const piped = await w.ok(["sync", "show", String(second), "--posted"]);
+    expect(piped.stdout.split("\n").filter((l) => l.startsWith("posted\t"))).toHaveLength(60_002);
+    expect(piped.stderr).toMatch(/posted: 60002 listed, the run counted 2/);
+    for (const flags of [[], ["--json"]]) {
+      const head = spawnSync(
+        "bash",
+        [
+          "-c",
+          `set -o pipefail; "${process.execPath}" "${binPath}" sync show ${second} ${flags.join(" ")} | head -1`,
+        ],
+        { env: { ...process.env, NO_COLOR: "1", GG4L_DB: w.box.db, GG4L_TENANT: "uni" }, encoding: "utf8" },
+      );
+      expect(head.stderr).not.toMatch(/EPIPE|node:events|Error:/);
+      expect(head.status, head.stderr).toBe(0);
+      expect(head.stdout.split("\n")).toHaveLength(2);
+    }
+  }, 180_000);
 });
