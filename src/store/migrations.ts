@@ -434,6 +434,7 @@ export const migrations: ReadonlyArray<string> = [
   // column and learner, so a score posted again later would no longer show in the earlier run.
   // The fold copies the journal here: one row per acknowledged score, bounded by what runs post;
   // a column's URL is stored once (score_columns), so a row takes about 40 bytes, not 120.
+  // The failed plan items get an index for `sync show`, which reads them per ledger score.
   `
   CREATE TABLE score_columns (
     id  INTEGER PRIMARY KEY,
@@ -450,6 +451,8 @@ export const migrations: ReadonlyArray<string> = [
     outcome       TEXT NOT NULL
   );
   CREATE INDEX run_scores_run ON run_scores(run_id, id);
+  -- sync show's unchanged rows leave out the scores the run failed to post, looked up per score.
+  CREATE INDEX plan_items_failed ON plan_items(run_id, column_url, lms_user_id) WHERE status = 'failed';
   `,
 ];
 

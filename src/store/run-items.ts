@@ -172,7 +172,7 @@ export function* unchangedItems(
   const source = `(SELECT sl.column_url AS cursor, sl.lms_user_id AS cursor2, 'unchanged' AS status, NULL AS kind,
       sl.lms_user_id, sl.column_url, sl.score_given, sl.score_maximum, NULL AS message
     FROM score_ledger sl
-    LEFT JOIN plan_items p ON p.run_id = @runId AND p.status = 'failed' AND p.action = 'post'
+    LEFT JOIN plan_items p INDEXED BY plan_items_failed ON p.run_id = @runId AND p.status = 'failed' AND p.action = 'post'
       AND p.column_url = sl.column_url AND p.lms_user_id = sl.lms_user_id
     WHERE sl.tenant_id = @tenantId AND sl.run_id < @runId AND p.run_id IS NULL
       AND (sl.column_url, sl.lms_user_id) > (@afterColumn, @afterUser)
