@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { tenantAddArgs } from "../../fixtures/fake-coursera/tenant.js";
 import { lmsRegisterArgs } from "../../fixtures/fake-lms/registration.js";
 import { type FakeLms, startFakeLms } from "../../fixtures/fake-lms/server.js";
-import { parseJson } from "../helpers/gg4l.js";
+import { parseJson, sandboxState } from "../helpers/gg4l.js";
 import { plainLines, runOnTerminal } from "../helpers/pty.js";
 import { syncWorld, type World } from "../helpers/sync-world.js";
 import { CHECK_NAMES, type DoctorRow } from "./doctor-helpers.js";
@@ -174,4 +174,23 @@ describe("gg4l doctor --all-tenants", () => {
     for (const l of lines) expect(l).not.toMatch(/^[\s─━-]{10,}$/);
     expect(t.screen).toMatch(/3 tenant\(s\): \d+ passed/);
   }, 180_000);
+
+  it("with no tenant yet: doctor's own rows under no tenant, 0 tenants in the totals, exit 1; sync runs lists none", async () => {
+    const box = sandboxState();
+    try {
+      expect((await box.gg4l(["init"])).code).toBe(0);
+      const r = await box.gg4l(["doctor", "--all-tenants", "--json"]);
+      expect(r.code).toBe(1);
+      const body = parseJson<AllDoctor>(r);
+      expect(body.tenants.map((t) => t.tenant)).toEqual([null]);
+      expect(body.tenants[0]!.checks.map((c) => c.check)).toEqual(CHECK_NAMES);
+      expect(body.totals.tenants).toBe(0);
+      expect(r.stderr).toMatch(/doctor checks failed: no tenant could be checked/);
+      const runs = await box.gg4l(["sync", "runs", "--all-tenants", "--json"]);
+      expect(runs.code).toBe(0);
+      expect(parseJson<unknown[]>(runs)).toEqual([]);
+    } finally {
+      box.cleanup();
+    }
+  }, 60_000);
 });

@@ -45,12 +45,13 @@ async function allTenants(ctx: Context, out: Output, tenantFlag: string | undefi
     );
   });
   if (!report.ok) {
-    const failing = report.tenants.filter((t) => !t.ok).map((t) => t.tenant ?? "(no tenant)");
-    throw new GgError(
-      `doctor checks failed for ${failing.length} tenant(s): ${failing.join(", ")}`,
-      ExitCode.failure,
-      { hint: "each failed row says what to do (FIX); run gg4l doctor --all-tenants again afterwards" },
-    );
+    const failing = report.tenants.filter((t) => !t.ok).map((t) => t.tenant);
+    const which = failing.includes(null)
+      ? ": no tenant could be checked (see the rows)"
+      : ` for ${failing.length} tenant(s): ${failing.join(", ")}`;
+    throw new GgError(`doctor checks failed${which}`, ExitCode.failure, {
+      hint: "each failed row says what to do (FIX); run gg4l doctor --all-tenants again afterwards",
+    });
   }
 }
 

@@ -203,7 +203,12 @@ function summarise(tenants: TenantDoctor[]): AllTenantsDoctor {
   const count = (status: CheckRow["status"]) => all.filter((r) => r.status === status).length;
   return {
     tenants,
-    totals: { tenants: tenants.length, passed: count("pass"), warned: count("warn"), failed: count("fail") },
+    totals: {
+      tenants: tenants.filter((t) => t.tenant !== null).length,
+      passed: count("pass"),
+      warned: count("warn"),
+      failed: count("fail"),
+    },
     ok: tenants.every((t) => t.ok),
   };
 }
