@@ -501,6 +501,11 @@ export function registerSync(program: Command, cli: CliEnv): void {
             `${status}: ${listed[status]} listed, the run counted ${counted[status]} (${service.RUN_ITEM_SOURCES[status]})`,
           );
       }
+      const notAttempted = run.counts.notAttempted ?? 0;
+      if (want.has("unchanged") && notAttempted > 0)
+        out.note(
+          `${notAttempted} planned post(s) were not attempted: the LMS keeps their earlier score, which may be listed as unchanged`,
+        );
     },
   );
 }
