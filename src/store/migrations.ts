@@ -429,6 +429,31 @@ export const migrations: ReadonlyArray<string> = [
     issuer      TEXT
   );
   `,
+  // 10 (issue 21): what each run posted, kept per run. The journal (score_acks) is emptied when
+  // it is folded into score_ledger, and the ledger keeps only the latest acknowledgement per
+  // column and learner, so a score posted again later would no longer show in the earlier run.
+  // The fold copies the journal here: one row per acknowledged score, bounded by what runs post;
+  // a column's URL is stored once (score_columns), so a row takes about 40 bytes, not 120.
+  // The failed plan items get an index for `sync show`, which reads them per ledger score.
+  `
+  CREATE TABLE score_columns (
+    id  INTEGER PRIMARY KEY,
+    url TEXT NOT NULL UNIQUE
+  );
+  CREATE TABLE run_scores (
+    id            INTEGER PRIMARY KEY,
+    run_id        INTEGER NOT NULL REFERENCES sync_runs(id) ON DELETE CASCADE,
+    column_id     INTEGER NOT NULL,
+    lms_user_id   TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    score_given   REAL,
+    score_maximum REAL NOT NULL,
+    outcome       TEXT NOT NULL
+  );
+  CREATE INDEX run_scores_run ON run_scores(run_id, id);
+  -- sync show's unchanged rows leave out the scores the run failed to post, looked up per score.
+  CREATE INDEX plan_items_failed ON plan_items(run_id, column_url, lms_user_id) WHERE status = 'failed';
+  `,
 ];
 
 export const latestSchemaVersion = migrations.length;

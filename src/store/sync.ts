@@ -388,6 +388,16 @@ export function mergeAcks(db: Db): number {
            sent_at_ms = max(score_ledger.sent_at_ms, excluded.sent_at_ms), outcome = excluded.outcome,
            run_id = excluded.run_id, acked_at = excluded.acked_at`,
       ).run();
+      // Kept per run for `sync show` (the ledger keeps only the latest acknowledgement).
+      db.prepare(
+        "INSERT INTO score_columns (url) SELECT DISTINCT column_url FROM score_acks WHERE true ON CONFLICT(url) DO NOTHING",
+      ).run();
+      db.prepare(
+        `INSERT INTO run_scores (run_id, column_id, lms_user_id, kind, score_given, score_maximum, outcome)
+         SELECT a.run_id, c.id, a.lms_user_id, a.kind, a.score_given, a.score_maximum, a.outcome
+         FROM score_acks a JOIN sync_runs r ON r.id = a.run_id JOIN score_columns c ON c.url = a.column_url
+         ORDER BY a.id`,
+      ).run();
       return db.prepare("DELETE FROM score_acks").run().changes;
     })
     .immediate();

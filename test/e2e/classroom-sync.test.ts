@@ -249,6 +249,17 @@ describe("grade sync through the Classroom API", () => {
     const refused = w.classroom.posts().filter((p) => p.status === 403);
     expect(refused.length).toBeGreaterThanOrEqual(1);
     expect(refused[0]!.error).toMatch(/^@ProjectPermissionDenied /);
+    // sync show names what was posted to Classroom: the learner, the course and the course work.
+    const items = parseJson<{ items: Array<Record<string, unknown>> }>(
+      await w.ok(["sync", "show", String(runs[0]!.id), "--posted", "--json"]),
+    ).items;
+    expect(items.length).toBeGreaterThanOrEqual(1);
+    expect(items.find((i) => i.externalId === ana)).toMatchObject({ itemId: i2.id, scoreGiven: 79 });
+    for (const item of items) {
+      expect(item).toMatchObject({ status: "posted", itemId: i2.id, column: expect.any(String) });
+      expect(item.course).toEqual(expect.any(String));
+      expect(item.email).toEqual(expect.any(String));
+    }
   });
 
   it("acting as a user who does not teach the course is refused clearly (exit 4), for publish, check and sync", async () => {

@@ -1,10 +1,20 @@
 import type { Command } from "commander";
 import { terminalSafe } from "../../base/terminal.js";
-import type { DryRunResult, PlanEntry, PlanSummary, RunResult, RunRow } from "../../core/sync/index.js";
+import type {
+  DryRunResult,
+  PlanEntry,
+  PlanSummary,
+  RunItemRow,
+  RunItemStatus,
+  RunResult,
+  RunRow,
+  TenantRun,
+} from "../../core/sync/index.js";
 import { type CliEnv, defineAction, examples } from "../command.js";
 import { chunkedWriter } from "../io/chunked.js";
-import type { Output } from "../io/output.js";
+import type { Column, Output } from "../io/output.js";
 import { progressReporter } from "../io/progress.js";
+import { streamTable } from "../io/stream-table.js";
 
 const loadSync = () => import("../../core/sync/index.js");
 
@@ -378,7 +388,11 @@ export function registerSync(program: Command, cli: CliEnv): void {
   const runs = sync
     .command("runs")
     .description("recent sync runs: who, when, options, counts")
-    .option("--limit <n>", "how many", "20")
+    .option("--limit <n>", "how many (default 20; with --all-tenants: per tenant)")
+    .option(
+      "--all-tenants",
+      "every tenant's runs in one table: by default each tenant's last `sync daily` run (last night at a glance)",
+    )
     .addHelpText(
       "after",
       examples([
@@ -387,42 +401,85 @@ export function registerSync(program: Command, cli: CliEnv): void {
           "did last night's run succeed? (for monitoring)",
           "gg4l sync runs --limit 1 --json | jq -r '.[0].status'",
         ],
+        ["last night, every tenant", "gg4l sync runs --all-tenants"],
       ]),
     );
-  defineAction<{ limit: string }>(runs, cli, { audit: false }, async ({ ctx, out, opts }) => {
-    const rows = (await loadSync()).syncRuns(ctx, opts.limit);
-    await out.emit(rows, () =>
-      out.table(
-        [
-          { header: "RUN", value: (r: RunRow) => r.id },
-          { header: "COMMAND", value: (r) => r.command },
-          { header: "STARTED", value: (r) => r.startedAt },
-          { header: "BY", value: (r) => r.osUser },
-          { header: "STATUS", value: (r) => r.status },
-          { header: "PHASE", value: (r) => r.phase ?? "-" },
-          { header: "POSTED", value: (r) => r.counts.posted ?? "-" },
-          { header: "FAILED", value: (r) => r.counts.failed ?? "-" },
-        ],
-        rows,
-        "No sync runs yet.",
-      ),
-    );
-  });
+  const runColumns = [
+    { header: "RUN", value: (r: RunRow) => r.id },
+    { header: "COMMAND", value: (r: RunRow) => r.command },
+    { header: "STARTED", value: (r: RunRow) => r.startedAt },
+    { header: "BY", value: (r: RunRow) => r.osUser },
+    { header: "STATUS", value: (r: RunRow) => r.status },
+    { header: "PHASE", value: (r: RunRow) => r.phase ?? "-" },
+    { header: "POSTED", value: (r: RunRow) => r.counts.posted ?? "-" },
+    { header: "FAILED", value: (r: RunRow) => r.counts.failed ?? "-" },
+  ];
+  defineAction<{ limit?: string; allTenants?: boolean }>(
+    runs,
+    cli,
+    { audit: false },
+    async ({ ctx, out, opts }) => {
+      const service = await loadSync();
+      if (opts.allTenants) {
+        await refuseTenantWithAllTenants(opts.tenant);
+        const { runs: rows, without } = service.allTenantsRuns(ctx, opts.limit);
+        await out.emit(rows, async () => {
+          await out.table(
+            [{ header: "TENANT", value: (r: TenantRun) => r.tenant }, ...runColumns],
+            rows,
+            "No sync runs yet.",
+          );
+          if (without.length > 0)
+            out.note(
+              `${opts.limit === undefined ? "No sync daily run yet" : "No sync runs yet"} for: ${without.join(", ")}`,
+            );
+        });
+        return;
+      }
+      const rows = service.syncRuns(ctx, opts.limit ?? "20");
+      await out.emit(rows, () => out.table(runColumns, rows, "No sync runs yet."));
+    },
+  );
 
   const show = sync
     .command("show")
-    .description("one run: options, counts, failures with the LMS's message")
+    .description(
+      "one run: options, counts, and what it did per learner and column (posted, unchanged, failed)",
+    )
     .argument("<runId>", "a run id from `gg4l sync runs`")
+    .option("--posted", "list the scores the run posted")
+    .option("--unchanged", "list the scores the LMS already had")
+    .option("--failed", "list what failed, with the LMS's message")
     .addHelpText(
       "after",
       examples([
-        ["what failed in run 42", "gg4l sync show 42"],
+        ["what run 42 did", "gg4l sync show 42"],
+        ["only what failed in run 42", "gg4l sync show 42 --failed"],
         ["as JSON", "gg4l sync show 42 --json"],
       ]),
     );
-  defineAction(show, cli, { audit: false }, async ({ ctx, out, args }) => {
-    const run = (await loadSync()).syncRun(ctx, args[0]!);
-    await out.emit(run, async () => {
+  defineAction<{ posted?: boolean; unchanged?: boolean; failed?: boolean }>(
+    show,
+    cli,
+    { audit: false },
+    async ({ ctx, out, args, opts }) => {
+      const service = await loadSync();
+      const run = service.syncRun(ctx, args[0]!);
+      const chosen = (["posted", "unchanged", "failed"] as const).filter((s) => opts[s]);
+      const want = new Set<RunItemStatus>(chosen.length > 0 ? chosen : ["posted", "unchanged", "failed"]);
+      const items = service.runItems(ctx, run, want);
+      const listed = { posted: 0, unchanged: 0, failed: 0 };
+      const counting = function* () {
+        for (const item of items) {
+          listed[item.status] += 1;
+          yield item;
+        }
+      };
+      const counted = countedOf(run.counts);
+      if (out.json) {
+        await writeShowJson(cli, run, [...want], counting(), listed, counted);
+        return;
+      }
       out.record([
         ["run", run.id],
         ["command", run.command],
@@ -435,22 +492,119 @@ export function registerSync(program: Command, cli: CliEnv): void {
         ["counts", Object.entries(run.counts).map(([k, v]) => `${k} ${v}`)],
         ["error", run.error],
       ]);
-      if (run.failures.length > 0) {
-        out.line("");
-        await out.table(
-          [
-            { header: "LEARNER", value: (f: (typeof run.failures)[number]) => f.externalId },
-            { header: "NAME", value: (f) => f.learner },
-            { header: "COURSE", value: (f) => f.courseId },
-            { header: "ITEM", value: (f) => f.itemId },
-            { header: "COLUMN", value: (f) => f.column },
-            { header: "HTTP", value: (f) => f.status },
-            { header: "LMS SAID", value: (f) => f.message, wrap: true },
-          ],
-          run.failures,
-          "",
-        );
+      out.line("");
+      const rows = await streamTable(cli.io, out.style, showColumns(out.terminal), counting(), 2);
+      if (rows === 0) out.note(`Run ${run.id} has no ${[...want].join(", ")} score to list.`);
+      for (const status of want) {
+        if (listed[status] !== counted[status])
+          out.note(
+            `${status}: ${listed[status]} listed, the run counted ${counted[status]} (${service.RUN_ITEM_SOURCES[status]})`,
+          );
       }
-    });
+      const notAttempted = run.counts.notAttempted ?? 0;
+      if (want.has("unchanged") && notAttempted > 0)
+        out.note(
+          `${notAttempted} planned post(s) were not attempted: the LMS keeps their earlier score, which may be listed as unchanged`,
+        );
+    },
+  );
+}
+
+async function refuseTenantWithAllTenants(tenant: string | undefined): Promise<void> {
+  if (tenant === undefined) return;
+  const { UsageError } = await import("../../base/errors.js");
+  throw new UsageError("--all-tenants and --tenant go separately", {
+    hint: "drop --tenant to see every tenant, or --all-tenants to see one",
   });
+}
+
+/** What the run's own counts say it posted, found unchanged and failed, to set beside the rows listed. */
+function countedOf(counts: Record<string, number>): Record<RunItemStatus, number> {
+  return {
+    posted: counts.posted ?? 0,
+    unchanged: (counts["skipped:unchanged"] ?? 0) + (counts.stale ?? 0),
+    failed: (counts.failed ?? 0) + (counts.columnsFailed ?? 0),
+  };
+}
+
+const KIND_WORDS: Record<string, string> = {
+  new: "new score",
+  changed: "changed score",
+  resend: "unchanged, re-posted (incremental off)",
+};
+
+function detailOf(r: RunItemRow): string {
+  if (r.status === "posted") return KIND_WORDS[r.kind ?? ""] ?? r.kind ?? "";
+  if (r.status === "unchanged") return r.message ?? "the LMS already had this score";
+  const said = `${r.httpStatus !== null ? `HTTP ${r.httpStatus}: ` : ""}${r.message ?? ""}`;
+  return r.action === "create-column" ? `column not created: ${said}` : said;
+}
+
+const scoreOf = (r: RunItemRow) =>
+  r.action === "create-column" || r.scoreMaximum === null ? null : `${r.scoreGiven ?? "-"}/${r.scoreMaximum}`;
+
+/** On a terminal names only; piped, the ids a script joins on are columns of their own. */
+function showColumns(terminal: boolean): Column<RunItemRow>[] {
+  if (terminal) {
+    return [
+      { header: "STATUS", value: (r) => r.status },
+      {
+        header: "LEARNER",
+        value: (r) =>
+          r.externalId && r.email && r.email !== r.externalId
+            ? `${r.email} (${r.externalId})`
+            : (r.email ?? r.externalId ?? (r.action === "create-column" ? "-" : r.lmsUserId)),
+      },
+      { header: "NAME", value: (r) => r.learner },
+      { header: "COURSE", value: (r) => r.course ?? r.courseId },
+      { header: "COLUMN", value: (r) => r.column ?? r.item ?? r.itemId },
+      { header: "SCORE", value: scoreOf },
+      { header: "DETAIL", value: detailOf },
+    ];
+  }
+  return [
+    { header: "STATUS", value: (r) => r.status },
+    { header: "EXTERNAL ID", value: (r) => r.externalId },
+    { header: "EMAIL", value: (r) => r.email },
+    { header: "NAME", value: (r) => r.learner },
+    { header: "COURSE ID", value: (r) => r.courseId },
+    { header: "COURSE", value: (r) => r.course },
+    { header: "ITEM ID", value: (r) => r.itemId },
+    { header: "COLUMN", value: (r) => r.column ?? r.item },
+    { header: "SCORE", value: scoreOf },
+    { header: "HTTP", value: (r) => r.httpStatus },
+    { header: "DETAIL", value: detailOf },
+  ];
+}
+
+/**
+ * `sync show --json`: the run object as before (its fields and `failures`), with the rows
+ * streamed into `items` and, after them, how many were listed beside what the run counted.
+ */
+async function writeShowJson(
+  cli: CliEnv,
+  run: RunRow & { tenant: string; failures: unknown[] },
+  show: RunItemStatus[],
+  items: Iterable<RunItemRow>,
+  listed: Record<RunItemStatus, number>,
+  counted: Record<RunItemStatus, number>,
+): Promise<void> {
+  const { RUN_ITEM_SOURCES } = await loadSync();
+  const sources = Object.fromEntries(show.map((s) => [s, RUN_ITEM_SOURCES[s]]));
+  const head = JSON.stringify({ ...run, show, sources }, null, 2);
+  const stdout = chunkedWriter(cli.io.stdout);
+  const write = async (text: string) => {
+    const wait = stdout.write(text);
+    if (wait) await wait;
+  };
+  await write(`${head.slice(0, head.lastIndexOf("\n}"))},\n  "items": [`);
+  let first = true;
+  for (const item of items) {
+    await write(`${first ? "\n" : ",\n"}    ${JSON.stringify(item)}`);
+    first = false;
+  }
+  await write(
+    `${first ? "" : "\n  "}],\n  "listed": ${JSON.stringify(listed)},\n  "counted": ${JSON.stringify(counted)}\n}\n`,
+  );
+  await stdout.flush();
 }

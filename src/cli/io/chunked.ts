@@ -6,7 +6,6 @@
  * returns a promise of its `drain`, so memory stays near one chunk whatever the reader's
  * speed (a pipe to a slow reader buffered 300 MB before: process.stdout is asynchronous there).
  */
-import { once } from "node:events";
 import type { Writable } from "node:stream";
 
 const CHUNK = 64 * 1024;
@@ -22,10 +21,12 @@ export function chunkedWriter(stream: Writable, chunk = CHUNK): ChunkedWriter {
   let size = 0;
   const flush = () => {
     if (size === 0) return undefined;
-    const ready = stream.write(parts.join(""));
+    const text = parts.join("");
     parts = [];
     size = 0;
-    return ready ? undefined : once(stream, "drain").then(() => undefined);
+    // The reader went away (`| head -1`): what is left is dropped, as closed-pipe.ts says.
+    if (stream.destroyed) return undefined;
+    return stream.write(text) ? undefined : drained(stream);
   };
   return {
     write(text) {
@@ -35,4 +36,22 @@ export function chunkedWriter(stream: Writable, chunk = CHUNK): ChunkedWriter {
     },
     flush,
   };
+}
+
+/**
+ * The stream's drain, or its end: a pipe whose reader closed never drains, it fails (EPIPE,
+ * handled where the stream is made) and closes, and the writer must not wait for ever.
+ */
+function drained(stream: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off("drain", done);
+      stream.off("close", done);
+      stream.off("error", done);
+      resolve();
+    };
+    stream.on("drain", done);
+    stream.on("close", done);
+    stream.on("error", done);
+  });
 }

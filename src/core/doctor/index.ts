@@ -8,7 +8,7 @@ import { redact } from "../../base/redact.js";
 import { CorruptStateError, corruptStateError, isCorruption } from "../../store/corruption.js";
 import type { OpenedState } from "../../store/db.js";
 import { findRegistrationByTenant, type LmsRegistrationRow } from "../../store/lms.js";
-import type { TenantRow } from "../../store/tenants.js";
+import { listTenants, type TenantRow } from "../../store/tenants.js";
 import type { Context } from "../context.js";
 import { currentTenant } from "../tenants.js";
 import {
@@ -147,5 +147,68 @@ export async function runDoctor(ctx: Context): Promise<DoctorReport> {
       fix: r.fix === null ? null : redact(r.fix),
     })),
     ok: rows.every((r) => r.status !== "fail"),
+  };
+}
+
+/** Tenants checked at once: each check run holds a few remote calls; more would only queue on a 2-core machine. */
+export const DOCTOR_PARALLEL = 4;
+
+export interface TenantDoctor {
+  /** Null when there is no tenant (or the state cannot be read): doctor's rows say why. */
+  tenant: string | null;
+  checks: CheckRow[];
+  ok: boolean;
+}
+
+export interface AllTenantsDoctor {
+  tenants: TenantDoctor[];
+  totals: { tenants: number; passed: number; warned: number; failed: number };
+  ok: boolean;
+}
+
+/** The same context, aimed at one tenant as `--tenant <slug>` would. */
+function forTenant(ctx: Context, slug: string): Context {
+  return { ...ctx, tenantFlag: slug, tenantInUse: undefined };
+}
+
+export async function runDoctorAllTenants(
+  ctx: Context,
+  parallel = DOCTOR_PARALLEL,
+): Promise<AllTenantsDoctor> {
+  let slugs: string[];
+  try {
+    slugs = listTenants(ctx.state().db).map((t) => t.slug);
+  } catch {
+    slugs = [];
+  }
+  // No tenant, or a state that cannot be read: doctor's own rows say what is wrong.
+  if (slugs.length === 0) {
+    const report = await runDoctor(ctx);
+    return summarise([{ tenant: report.tenant, checks: report.checks, ok: report.ok }]);
+  }
+  const reports: DoctorReport[] = new Array(slugs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < slugs.length) {
+      const i = next++;
+      reports[i] = await runDoctor(forTenant(ctx, slugs[i]!));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, slugs.length) }, worker));
+  return summarise(reports.map((r, i) => ({ tenant: slugs[i]!, checks: r.checks, ok: r.ok })));
+}
+
+function summarise(tenants: TenantDoctor[]): AllTenantsDoctor {
+  const all = tenants.flatMap((t) => t.checks);
+  const count = (status: CheckRow["status"]) => all.filter((r) => r.status === status).length;
+  return {
+    tenants,
+    totals: {
+      tenants: tenants.filter((t) => t.tenant !== null).length,
+      passed: count("pass"),
+      warned: count("warn"),
+      failed: count("fail"),
+    },
+    ok: tenants.every((t) => t.ok),
   };
 }

@@ -37,6 +37,7 @@ import { type ActiveRun, beginRun } from "./run.js";
 export type { RunCause, RunResult, SyncFailure } from "./apply.js";
 export { type PlanEntry, type PlanSummary, planEntries, skipReasons } from "./plan.js";
 export { pullGrades } from "./pull.js";
+export * from "./runs-view.js";
 export type { RunRow };
 
 export interface DryRunResult {
@@ -250,7 +251,7 @@ export function syncRuns(ctx: Context, limitText: string): RunRow[] {
   return listRuns(ctx.state().db, tenant.id, parseLimit(limitText));
 }
 
-export function syncRun(ctx: Context, idText: string): RunRow & { failures: SyncFailure[] } {
+export function syncRun(ctx: Context, idText: string): RunRow & { tenant: string; failures: SyncFailure[] } {
   const id = /^\d+$/.test(idText) ? Number(idText) : Number.NaN;
   const tenant = currentTenant(ctx);
   const { db } = ctx.state();
@@ -260,5 +261,5 @@ export function syncRun(ctx: Context, idText: string): RunRow & { failures: Sync
     throw new NotFoundError(`no sync run ${idText} for tenant "${tenant.slug}"`, {
       hint: "`gg4l sync runs` lists them",
     });
-  return { ...run, failures: failedItems(db, id, 200) };
+  return { ...run, tenant: tenant.slug, failures: failedItems(db, id, 200) };
 }
