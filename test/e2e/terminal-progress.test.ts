@@ -149,11 +149,13 @@ describe("sync progress on a terminal", () => {
     );
   }, 120_000);
 
-  it("sync daily: pull ends with ✓ and what it read, the same figures as the run's summary", async () => {
+  it("sync daily (NO_COLOR): pull ends with ✓ and what it read, the same figures as the run's summary", async () => {
     const { w, course } = await gradedWorld();
-    const run = await runOnTerminal(["sync", "daily"], { env: { GG4L_DB: w.box.db } });
+    const run = await runOnTerminal(["sync", "daily"], { env: { GG4L_DB: w.box.db, NO_COLOR: "1" } });
     const lines = plainLines(run.screen);
     expect(run.code, lines.join("\n")).toBe(0);
+    // Drawn in place, but without a colour or a bold.
+    expect(run.screen).not.toMatch(/\u001b\[[0-9;]*m/);
     expectHonestFrames(run.screen);
     const ends = phaseEnds(lines);
     expect(ends.map((e) => `${e.mark} ${e.phase}`)).toEqual([
@@ -194,6 +196,21 @@ describe("sync progress piped", () => {
       expect(line).toMatch(/^([✓✗] )?(\[[# ]+\] )?(Pull|Plan|Columns|Posts|Fold): /);
     expect(daily.stderr).not.toMatch(/\u001b|\r/);
     expect(daily.stdout).not.toMatch(/(Pull|Plan|Columns|Posts|Fold):|Pulling/);
+
+    // No-SSO sync reads the LMS rosters: that is the pull phase of `sync grades`.
+    await w.ok(["settings", "set", "no-sso", "on"]);
+    const grades = await w.gg4l(["sync", "grades"]);
+    expect(grades.code, grades.stderr).toBe(0);
+    const gradeEnds = phaseEnds(grades.stderr.split("\n"));
+    expect(gradeEnds.map((e) => `${e.mark} ${e.phase}`)).toEqual([
+      "✓ Pull",
+      "✓ Plan",
+      "✓ Columns",
+      "✓ Posts",
+      "✓ Fold",
+    ]);
+    expect(gradeEnds[0]!.text).toMatch(/^1 LMS roster read, \d+ learners? matched by e-mail/);
+    expect(grades.stderr).not.toMatch(/Read \d+ course roster/);
 
     const json = await w.gg4l(["sync", "daily", "--json"]);
     expect(json.code, json.stderr).toBe(0);

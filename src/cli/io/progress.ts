@@ -43,11 +43,11 @@ export function phaseFigures(event: PhaseEvent): string {
         f.programs !== undefined ? plural(f.programs, "program") : "",
         f.courses !== undefined ? plural(f.courses, "course") : "",
         f.grades !== undefined ? plural(f.grades, "grade") : "",
-        f.rosters !== undefined
-          ? `${plural(f.rosters, "LMS roster")} (${plural(f.matched ?? 0, "learner")} matched)`
-          : "",
+        f.rosters !== undefined ? plural(f.rosters, "LMS roster") : "",
       ].filter(Boolean);
-      return read.length > 0 ? `${read.join(", ")} read` : "nothing read yet";
+      if (read.length === 0) return "nothing read yet";
+      const matched = f.matched !== undefined ? `, ${plural(f.matched, "learner")} matched by e-mail` : "";
+      return `${read.join(", ")} read${matched}`;
     }
     case "plan":
       return event.state === "start"
