@@ -6,6 +6,7 @@
  * for warnings and errors. Nothing goes to stdout.
  */
 import type { Ora } from "ora";
+import { terminalSafe } from "../../base/terminal.js";
 import type { Env } from "../../core/paths.js";
 import type { PhaseEvent, PhaseName } from "../../core/sync/index.js";
 import type { IO } from "./io.js";
@@ -50,9 +51,9 @@ export function phaseFigures(event: PhaseEvent): string {
       return `${read.join(", ")} read${matched}`;
     }
     case "plan":
-      return event.state === "start"
-        ? "planning…"
-        : `${plural(event.figures.posts, "score post")}, ${plural(event.figures.columns, "column")} to create, ${event.figures.skipped} kept out`;
+      if (event.state === "start") return "planning…";
+      if (event.state === "failed") return "no plan";
+      return `${plural(event.figures.posts, "score post")}, ${plural(event.figures.columns, "column")} to create, ${event.figures.skipped} kept out`;
     case "columns": {
       const f = event.figures;
       if (f.total === 0) return "none to create";
@@ -64,9 +65,9 @@ export function phaseFigures(event: PhaseEvent): string {
       return `${f.posted + f.stale + f.failed}/${f.total} · ${f.posted} posted · ${f.stale} already in the LMS · ${f.failed} failed`;
     }
     case "fold":
-      return event.state === "start"
-        ? "folding…"
-        : `${plural(event.figures.folded, "acknowledged score")} folded into the ledger`;
+      if (event.state === "start") return "folding…";
+      if (event.state === "failed") return "not folded (the next plan folds the journal)";
+      return `${plural(event.figures.folded, "acknowledged score")} folded into the ledger`;
   }
 }
 
@@ -132,7 +133,10 @@ export async function phaseProgress(
   const now = options.now ?? Date.now;
   const { style } = options;
   const mark = (event: PhaseEvent) => (phaseFailed(event) ? style.red("✗") : style.green("✓"));
-  const finished = (event: PhaseEvent) => `${describePhase(event)} ${style.dim(elapsed(event, now()))}`;
+  // A cause or a step may quote a remote (an LMS's words, a program's name): shown inert.
+  const finished = (event: PhaseEvent) =>
+    `${terminalSafe(describePhase(event))} ${style.dim(elapsed(event, now()))}`;
+  const running = (event: PhaseEvent) => terminalSafe(runningText(event, now()));
   const ci = options.env.CI !== undefined && options.env.CI !== "false";
   const live = io.stderrTTY && drawable(io.stderr) && !ci && options.env.TERM !== "dumb";
 
@@ -145,7 +149,7 @@ export async function phaseProgress(
         else if (event.state === "progress") {
           if (now() - lastLine < LINE_EVERY_MS) return;
           lastLine = now();
-          io.stderr.write(`${runningText(event, now())}\n`);
+          io.stderr.write(`${running(event)}\n`);
         } else io.stderr.write(`${mark(event)} ${finished(event)}\n`);
       },
       around: (write) => write(),
@@ -171,14 +175,14 @@ export async function phaseProgress(
           discardStdin: false,
           hideCursor: false,
           color: style.codes.length > 0 ? "cyan" : false,
-          text: runningText(event, now()),
+          text: running(event),
         }).start();
         drawnAt = now();
       }
       if (event.state === "progress") {
         if (now() - drawnAt < REDRAW_MS) return;
         drawnAt = now();
-        spinner.text = runningText(event, now());
+        spinner.text = running(event);
       } else if (event.state === "done" || event.state === "failed") {
         spinner.stopAndPersist({ symbol: mark(event), text: finished(event) });
         spinner = undefined;
