@@ -149,6 +149,36 @@ describe("sync progress on a terminal", () => {
     );
   }, 120_000);
 
+  it("Ctrl-C while posting: the posts phase ends with ✗ and how many were not attempted, as the run says", async () => {
+    const { w, course } = await pulledWorld();
+    w.lms.addFaults({ route: "scores", type: "slow", delayMs: 1000, times: 1000 });
+    const run = await runOnTerminal(["sync", "grades", "--max-concurrency", "1"], {
+      env: { GG4L_DB: w.box.db },
+      answers: [{ when: /Posts: [1-9]/, type: "\u0003" }],
+    });
+    const lines = plainLines(run.screen);
+    expect(run.code, lines.join("\n")).toBe(130);
+    expectHonestFrames(run.screen);
+    const ends = phaseEnds(lines);
+    expect(ends.map((e) => `${e.mark} ${e.phase}`)).toEqual(["✓ Plan", "✓ Columns", "✗ Posts", "✓ Fold"]);
+    const total = 2 * course.items.length;
+    const [done, planned, posted] = numbers(POSTS.exec(`Posts: ${ends[2]!.text}`)!) as [
+      number,
+      number,
+      number,
+    ];
+    expect(planned).toBe(total);
+    expect(done).toBeLessThan(total);
+    expect(ends[2]!.text).toContain(`stopped: ${total - done} not attempted: interrupted`);
+    expect(lines.join("\n")).toMatch(
+      new RegExp(`interrupted: .*, ${posted} of ${total} score\\(s\\) posted, ${total - done} not attempted`),
+    );
+    // The note is a line of its own, not drawn into the spinner's.
+    const note = lines.find((line) => line.includes("Stopping after the posts in flight"));
+    expect(note).toBeDefined();
+    expect(note).not.toMatch(/Posts:/);
+  }, 120_000);
+
   it("sync daily (NO_COLOR): pull ends with ✓ and what it read, the same figures as the run's summary", async () => {
     const { w, course } = await gradedWorld();
     const run = await runOnTerminal(["sync", "daily"], { env: { GG4L_DB: w.box.db, NO_COLOR: "1" } });
