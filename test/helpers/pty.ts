@@ -51,11 +51,28 @@ export function runOnTerminal(
   });
 }
 
-/** The transcript without colour and cursor sequences, lines split. */
+/**
+ * The transcript without colour and cursor sequences, lines split; of a line redrawn in place
+ * (carriage return, or cursor back to column 1 as a spinner does), what was drawn last.
+ */
 export function plainLines(screen: string): string[] {
   return screen
+    .replace(/\x1b\[1?G/g, "\r")
     .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "")
     .replace(/\x1b\][^\x07]*\x07/g, "")
     .split(/\r?\n/)
-    .map((line) => line.replace(/.*\r(?=.)/, ""));
+    .map((line) => line.replace(/[\s\S]*\r(?=[^\r])/, ""));
+}
+
+/**
+ * Every state a line was drawn in: a spinner redraws its line in place (carriage return or
+ * cursor to column 1), so each redraw is a frame of its own here; colour and cursor sequences
+ * removed, blank frames dropped.
+ */
+export function screenFrames(screen: string): string[] {
+  return screen
+    .replace(/\x1b\][^\x07]*\x07/g, "")
+    .split(/\r\n|\r|\n|\x1b\[\d*G/)
+    .map((frame) => frame.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, ""))
+    .filter((frame) => frame.trim() !== "");
 }

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { terminalSafe } from "../../base/terminal.js";
+import type { Context } from "../../core/context.js";
 import type {
   DryRunResult,
   PlanEntry,
@@ -13,7 +14,7 @@ import type {
 import { type CliEnv, defineAction, examples } from "../command.js";
 import { chunkedWriter } from "../io/chunked.js";
 import type { Column, Output } from "../io/output.js";
-import { progressReporter } from "../io/progress.js";
+import { type PhaseProgress, phaseProgress } from "../io/progress.js";
 import { streamTable } from "../io/stream-table.js";
 
 const loadSync = () => import("../../core/sync/index.js");
@@ -119,8 +120,34 @@ function renderRosters(out: Output, rosters: DryRunResult["rosters"]): void {
   }
 }
 
+/**
+ * The run's phases shown on stderr as they go; the run's own log lines (a warning, say) are
+ * written above the spinner rather than through it.
+ */
+async function followPhases(
+  cli: CliEnv,
+  ctx: Context,
+  out: Output,
+): Promise<PhaseProgress & { dispose(): void }> {
+  const progress = await phaseProgress(cli.io, { json: out.json, style: out.style, env: cli.env });
+  const logger = ctx.logger;
+  ctx.logger = {
+    ...logger,
+    debug: (message) => progress.around(() => logger.debug(message)),
+    info: (message) => progress.around(() => logger.info(message)),
+    warn: (message) => progress.around(() => logger.warn(message)),
+  };
+  return {
+    ...progress,
+    dispose() {
+      progress.stop();
+      ctx.logger = logger;
+    },
+  };
+}
+
 /** Ctrl-C stops taking new posts and lets the ones in flight end; a second Ctrl-C kills. */
-function interruptible(out: Output): { signal: AbortSignal; dispose(): void } {
+function interruptible(out: Output, progress: PhaseProgress): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   const onSigint = () => {
     if (controller.signal.aborted) {
@@ -128,8 +155,7 @@ function interruptible(out: Output): { signal: AbortSignal; dispose(): void } {
       process.kill(process.pid, "SIGINT");
       return;
     }
-    out.note("");
-    out.note("Stopping after the posts in flight (Ctrl-C again to kill)…");
+    progress.around(() => out.note("Stopping after the posts in flight (Ctrl-C again to kill)…"));
     controller.abort();
   };
   // SIGTERM (a service manager stopping cron's job) ends the run the same way, on record.
@@ -268,9 +294,12 @@ export function registerSync(program: Command, cli: CliEnv): void {
     const service = await loadSync();
     if (opts.dryRun) {
       let summary: PlanSummary | undefined;
+      // A phase that fails ends its own line; the spinner never outlives the call.
+      const progress = await followPhases(cli, ctx, out);
       const result = await service.dryRun(ctx, filtersOf(opts), {
         ...(opts.planOut ? { planOut: opts.planOut } : {}),
         ...(opts.offline ? { offline: true } : {}),
+        onPhase: progress.onPhase,
         entries: async () => {
           // Streamed in large chunks, waiting when the reader is slower: a plan of a million
           // grades is never built in memory, nor written a line per call.
@@ -287,6 +316,7 @@ export function registerSync(program: Command, cli: CliEnv): void {
           await stdout.flush();
         },
       });
+      progress.dispose();
       summary = result.summary;
       if (out.json) {
         cli.io.stdout.write(
@@ -300,15 +330,15 @@ export function registerSync(program: Command, cli: CliEnv): void {
       }
       return;
     }
-    const progress = progressReporter(cli.io, "Posting");
-    const interrupt = interruptible(out);
+    const progress = await followPhases(cli, ctx, out);
+    const interrupt = interruptible(out, progress);
     try {
       const result = await service.syncGrades(ctx, filtersOf(opts), {
-        onProgress: progress.update,
+        onPhase: progress.onPhase,
         signal: interrupt.signal,
         concurrency,
       });
-      progress.end();
+      progress.dispose();
       await out.emit(result, async () => {
         await renderSummary(out, result.summary);
         renderRun(out, result);
@@ -316,6 +346,7 @@ export function registerSync(program: Command, cli: CliEnv): void {
       await finish(result);
     } finally {
       interrupt.dispose();
+      progress.dispose();
     }
   });
 
@@ -332,18 +363,19 @@ export function registerSync(program: Command, cli: CliEnv): void {
     );
   defineAction(apply, cli, { audit: true }, async ({ ctx, out, args }) => {
     const service = await loadSync();
-    const progress = progressReporter(cli.io, "Posting");
-    const interrupt = interruptible(out);
+    const progress = await followPhases(cli, ctx, out);
+    const interrupt = interruptible(out, progress);
     try {
       const result = await service.applyPlanFile(ctx, args[0]!, {
-        onProgress: progress.update,
+        onPhase: progress.onPhase,
         signal: interrupt.signal,
       });
-      progress.end();
+      progress.dispose();
       await out.emit(result, () => renderRun(out, result));
       await finish(result);
     } finally {
       interrupt.dispose();
+      progress.dispose();
     }
   });
 
@@ -363,15 +395,15 @@ export function registerSync(program: Command, cli: CliEnv): void {
     );
   defineAction<{ dryRun?: boolean }>(daily, cli, { audit: true }, async ({ ctx, out, opts }) => {
     const service = await loadSync();
-    const progress = progressReporter(cli.io, "Posting");
-    const interrupt = interruptible(out);
+    const progress = await followPhases(cli, ctx, out);
+    const interrupt = interruptible(out, progress);
     try {
       const result = await service.syncDaily(ctx, {
         dryRun: Boolean(opts.dryRun),
-        onProgress: progress.update,
+        onPhase: progress.onPhase,
         signal: interrupt.signal,
       });
-      progress.end();
+      progress.dispose();
       await out.emit(result, async () => {
         out.note(
           `Pulled ${result.programs.total} program(s) (${result.programs.added} new), refreshed ${result.courses.refreshed} course(s) (+${result.courses.added} −${result.courses.removed}), pulled ${result.grades.pulled} grade(s)`,
@@ -382,6 +414,7 @@ export function registerSync(program: Command, cli: CliEnv): void {
       if (result.run) await finish(result.run);
     } finally {
       interrupt.dispose();
+      progress.dispose();
     }
   });
 

@@ -30,21 +30,13 @@ import { BREAKER_THRESHOLD, CircuitBreaker } from "./breaker.js";
 import { AdaptiveLimiter } from "./concurrency.js";
 import { classifyFailure, runLevelExitCode } from "./failures.js";
 import { LedgerWriter } from "./ledger-writer.js";
+import { type PhaseFigures, type PhaseListener, Phases } from "./phases.js";
 import type { PreparedPlan } from "./plan.js";
 import type { ActiveRun } from "./run.js";
 
-export interface SyncProgress {
-  total: number;
-  done: number;
-  posted: number;
-  stale: number;
-  failed: number;
-  concurrency: number;
-  startedAt: number;
-}
-
 export interface ApplyOptions {
-  onProgress?: (progress: SyncProgress) => void;
+  /** Follows the run phase by phase (pull, plan, columns, posts, fold), each with its own figures. */
+  onPhase?: PhaseListener;
   signal?: AbortSignal;
   /** Tests and benchmarks pass their own HTTP client (to count requests or inject faults). */
   http?: HttpClient;
@@ -111,6 +103,7 @@ export async function applyPlan(
   prepared: PreparedPlan,
   run: ActiveRun,
   opts: ApplyOptions,
+  phases = new Phases(prepared.tenant.slug, opts.onPhase),
 ): Promise<RunResult> {
   const { reg, summary } = prepared;
   const { db } = ctx.state();
@@ -127,34 +120,45 @@ export async function applyPlan(
   });
   const http = opts.http ?? (await defaultHttp(ctx, limiter));
   const gradebook = await gradebookFor(ctx, reg, http);
-  const progress: SyncProgress = {
-    total: columnCount + postCount,
-    done: 0,
-    posted: 0,
-    stale: 0,
-    failed: 0,
-    concurrency: limiter.current,
-    startedAt: started,
-  };
-  const report = () => {
-    progress.concurrency = limiter.current;
-    opts.onProgress?.(progress);
-  };
   const now = () => ctx.now().toISOString();
   const ledger = new LedgerWriter(db, runId, now);
   const breaker = new CircuitBreaker(now);
   let stop: RunStop | undefined;
   const stopped = () => stop !== undefined || breaker.open || opts.signal?.aborted === true;
+  /** Why the run stops before the end of its plan, said as the run's outcome says it. */
+  const whyStopped = (): string | undefined =>
+    stop
+      ? stop.message
+      : breaker.open
+        ? breaker.reason()
+        : opts.signal?.aborted
+          ? "interrupted (Ctrl-C or SIGTERM)"
+          : undefined;
 
+  const columnFigures = phases.start("columns", { total: columnCount, created: 0, found: 0, failed: 0 });
   try {
-    await createColumns(ctx, gradebook, runId, progress, report, now, breaker, stopped);
+    await createColumns(
+      ctx,
+      gradebook,
+      runId,
+      columnFigures,
+      () => phases.progress("columns"),
+      now,
+      breaker,
+      stopped,
+    );
   } catch (error) {
     if (!(error instanceof RunStop)) throw error;
     stop = error;
   }
+  const columnsStopped = whyStopped();
+  if (columnsStopped) phases.failed("columns", columnsStopped);
+  else phases.done("columns");
+
+  const progress = phases.start("posts", { total: postCount, posted: 0, stale: 0, failed: 0 });
+  const report = () => phases.progress("posts", { concurrency: limiter.current });
   let lastSeq = 0;
   let resent = 0;
-  let postsFailed = 0;
   const columnUrls = targetColumns(db);
   const columnOf = (item: PlanPost) => columnUrls.get(item.linkId)?.get(item.itemId);
   // A failed post becomes a plan item of the run, numbered after its columns.
@@ -165,7 +169,6 @@ export async function applyPlan(
   ) => {
     failPost(db, runId, { seq: item.seq, itemSeq: columnCount + item.seq, columnUrl }, failure, now());
     progress.failed += 1;
-    postsFailed += 1;
   };
   const postOne = async (item: PlanPost): Promise<void> => {
     const columnUrl = columnOf(item);
@@ -325,7 +328,6 @@ export async function applyPlan(
         })
         .finally(() => {
           limiter.release();
-          progress.done += 1;
           report();
           inFlight.delete(task);
         });
@@ -333,9 +335,15 @@ export async function applyPlan(
     }
   }
   await Promise.all(inFlight);
-  report();
+  const postsStopped = whyStopped();
+  const notPosted = postCount - progress.posted - progress.stale - progress.failed;
+  if (postsStopped)
+    phases.failed("posts", notPosted > 0 ? `${notPosted} not attempted: ${postsStopped}` : postsStopped);
+  else phases.done("posts", { concurrency: limiter.current });
   run.phase("fold");
-  mergeAcks(db);
+  await phases.run("fold", { folded: 0 }, (figures) => {
+    figures.folded = mergeAcks(db);
+  });
 
   // Acknowledgements are counted once their commit returned; failures as recorded.
   const itemCounts = itemStatusCounts(db, runId);
@@ -347,8 +355,8 @@ export async function applyPlan(
     planned: postCount,
     posted: progress.posted,
     stale: progress.stale,
-    failed: postsFailed,
-    notAttempted: postCount - progress.posted - progress.stale - postsFailed,
+    failed: progress.failed,
+    notAttempted: notPosted,
   };
   let cause: RunCause | null = null;
   if (stop) {
@@ -414,7 +422,7 @@ async function createColumns(
   ctx: Context,
   gradebook: GradebookAdapter,
   runId: number,
-  progress: SyncProgress,
+  progress: PhaseFigures["columns"],
   report: () => void,
   now: () => string,
   breaker: CircuitBreaker,
@@ -445,6 +453,8 @@ async function createColumns(
         },
         now(),
       );
+      if (created) progress.created += 1;
+      else progress.found += 1;
     } catch (error) {
       const verdict = classifyFailure(error);
       if (verdict.level === "run") throw new RunStop(error);
@@ -453,7 +463,6 @@ async function createColumns(
       failItem(db, runId, item.seq, verdict, now());
       progress.failed += 1;
     }
-    progress.done += 1;
     report();
   }
 }

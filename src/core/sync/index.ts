@@ -28,13 +28,21 @@ import {
   type SyncFailure,
 } from "./apply.js";
 import { acquireLease, settleAbandonedRuns } from "./lease.js";
-import { type PlanSummary, preparePlan, type SyncFilters } from "./plan.js";
+import { type PhaseListener, Phases } from "./phases.js";
+import { type PlanSummary, type PreparedPlan, preparePlan, type SyncFilters } from "./plan.js";
 import { readPlanFile, writePlanFile } from "./plan-file.js";
 import { pullGrades } from "./pull.js";
 import { refreshRosters } from "./roster.js";
 import { type ActiveRun, beginRun } from "./run.js";
 
 export type { RunCause, RunResult, SyncFailure } from "./apply.js";
+export type {
+  PhaseEvent,
+  PhaseFigures,
+  PhaseListener,
+  PhaseName,
+  PhaseState,
+} from "./phases.js";
 export { type PlanEntry, type PlanSummary, planEntries, skipReasons } from "./plan.js";
 export { pullGrades } from "./pull.js";
 export * from "./runs-view.js";
@@ -69,9 +77,16 @@ function needsRosters(reg: LmsRegistrationRow): boolean {
 export async function dryRun(
   ctx: Context,
   filters: SyncFilters,
-  opts: { planOut?: string; entries?: () => void | Promise<void>; offline?: boolean; http?: HttpClient },
+  opts: {
+    planOut?: string;
+    entries?: () => void | Promise<void>;
+    offline?: boolean;
+    http?: HttpClient;
+    onPhase?: PhaseListener;
+  },
 ): Promise<DryRunResult> {
-  const { reg } = requireRegistration(ctx);
+  const { tenant, reg } = requireRegistration(ctx);
+  const phases = new Phases(tenant.slug, opts.onPhase);
   let rosters: RosterUse | undefined;
   if (needsRosters(reg)) {
     if (opts.offline) {
@@ -82,11 +97,11 @@ export async function dryRun(
         ageMs: readAt === null ? null : ctx.now().getTime() - Date.parse(readAt),
       };
     } else {
-      const read = await readRosters(ctx, opts.http);
+      const read = await pullRosters(ctx, phases, opts.http);
       rosters = { source: "read", ...read, readAt: ctx.now().toISOString(), ageMs: 0 };
     }
   }
-  const { summary } = preparePlan(ctx, filters);
+  const { summary } = await plan(ctx, phases, filters);
   try {
     if (opts.planOut) writePlanFile(ctx, opts.planOut, summary);
     await opts.entries?.();
@@ -113,9 +128,39 @@ async function readRosters(ctx: Context, http?: HttpClient): Promise<{ contexts:
   return read;
 }
 
-async function rostersIfNoSso(ctx: Context, http?: HttpClient): Promise<SyncResult["rosters"]> {
-  const { reg } = requireRegistration(ctx);
-  return needsRosters(reg) ? readRosters(ctx, http) : undefined;
+/** The rosters read as the run's pull phase. */
+function pullRosters(
+  ctx: Context,
+  phases: Phases,
+  http?: HttpClient,
+): Promise<{ contexts: number; matched: number }> {
+  return phases.run("pull", {}, (figures) => rostersInto(ctx, phases, figures, http));
+}
+
+/** Read the rosters within an open pull phase, counting them in its figures. */
+async function rostersInto(
+  ctx: Context,
+  phases: Phases,
+  figures: { rosters?: number; matched?: number },
+  http?: HttpClient,
+): Promise<{ contexts: number; matched: number }> {
+  phases.progress("pull", { step: "Reading the LMS course rosters…" });
+  const read = await phases.steps(ctx, "pull", () => readRosters(ctx, http));
+  figures.rosters = read.contexts;
+  figures.matched = read.matched;
+  return read;
+}
+
+/** Build the plan as the run's plan phase, its figures the plan's own. */
+function plan(ctx: Context, phases: Phases, filters: SyncFilters): Promise<PreparedPlan> {
+  return phases.run("plan", { posts: 0, columns: 0, skipped: 0 }, (figures) => {
+    const prepared = preparePlan(ctx, filters);
+    const { summary } = prepared;
+    figures.posts = summary.posts.total;
+    figures.columns = summary.columnsToCreate;
+    figures.skipped = Object.values(summary.skipped).reduce((sum: number, n) => sum + (n ?? 0), 0);
+    return prepared;
+  });
 }
 
 type RunOptions = Omit<ApplyOptions, "command" | "options">;
@@ -135,13 +180,16 @@ async function recorded<T>(
   command: string,
   options: Record<string, unknown>,
   phase: "pull" | "plan",
-  body: (run: ActiveRun, reg: LmsRegistrationRow) => Promise<T>,
+  onPhase: PhaseListener | undefined,
+  body: (run: ActiveRun, reg: LmsRegistrationRow, phases: Phases) => Promise<T>,
 ): Promise<T> {
   const { tenant, reg } = requireRegistration(ctx);
   const run = beginRun(ctx, tenant, command, runOptions(reg, options), phase);
+  const phases = new Phases(tenant.slug, onPhase);
   try {
-    return await body(run, reg);
+    return await body(run, reg, phases);
   } catch (error) {
+    phases.failOpen(error);
     if (ctx.openedState()) foldAcksQuietly(ctx.state().db);
     run.fail(error);
     throw error;
@@ -153,16 +201,16 @@ async function recorded<T>(
 
 /** Plans from the grades already in the state (`sync daily` pulls first), then posts. */
 export async function syncGrades(ctx: Context, filters: SyncFilters, opts: RunOptions): Promise<SyncResult> {
-  return recorded(ctx, "sync grades", { filters }, "plan", async (run, reg) => {
+  return recorded(ctx, "sync grades", { filters }, "plan", opts.onPhase, async (run, reg, phases) => {
     let rosters: SyncResult["rosters"];
     if (needsRosters(reg)) {
       run.phase("pull");
-      rosters = await rostersIfNoSso(ctx, opts.http);
+      rosters = await pullRosters(ctx, phases, opts.http);
       run.checkpoint(opts.signal);
       run.phase("plan");
     }
-    const prepared = preparePlan(ctx, filters);
-    const result = await applyPlan(ctx, prepared, run, opts);
+    const prepared = await plan(ctx, phases, filters);
+    const result = await applyPlan(ctx, prepared, run, opts, phases);
     return { ...result, summary: prepared.summary, ...(rosters ? { rosters } : {}) };
   });
 }
@@ -176,19 +224,28 @@ export async function applyPlanFile(ctx: Context, path: string, opts: RunOptions
       hint: `pass --tenant ${file.tenant}`,
     });
   }
-  return recorded(ctx, "sync apply", { plan: path, filters: file.filters }, "plan", async (run) => {
-    const prepared = preparePlan(ctx, file.filters);
-    if (prepared.summary.fingerprint !== file.fingerprint) {
-      throw new ConflictError(
-        `the plan ${path} is stale: the state changed since it was made at ${file.createdAt}`,
-        {
-          hint: "make a new plan with `gg4l sync grades --dry-run --plan-out <file>` and review it",
-        },
-      );
-    }
-    const result = await applyPlan(ctx, prepared, run, opts);
-    return { ...result, summary: prepared.summary };
-  });
+  const listener = opts.onPhase;
+  return recorded(
+    ctx,
+    "sync apply",
+    { plan: path, filters: file.filters },
+    "plan",
+    listener,
+    async (run, _, phases) => {
+      const prepared = await plan(ctx, phases, file.filters);
+      if (prepared.summary.fingerprint !== file.fingerprint) {
+        // The plan phase ended well; what fails is the comparison with the saved plan.
+        throw new ConflictError(
+          `the plan ${path} is stale: the state changed since it was made at ${file.createdAt}`,
+          {
+            hint: "make a new plan with `gg4l sync grades --dry-run --plan-out <file>` and review it",
+          },
+        );
+      }
+      const result = await applyPlan(ctx, prepared, run, opts, phases);
+      return { ...result, summary: prepared.summary };
+    },
+  );
 }
 
 export interface DailyResult {
@@ -203,44 +260,66 @@ export interface DailyResult {
 
 /** R8: pull programs, refresh the courses of active programs, pull gradebooks, plan, post. */
 export async function syncDaily(ctx: Context, opts: RunOptions & { dryRun: boolean }): Promise<DailyResult> {
-  const tenant = currentTenant(ctx);
-  const pullAll = async () => {
-    const pulled = await pullPrograms(ctx);
-    const active = listProgramSummaries(ctx.state().db, tenant.id, { active: true })
-      .filter((p) => p.goneAt === null)
-      .map((p) => ({ id: p.programId, name: p.name }));
-    const courses = active.length > 0 ? await refreshProgramCourses(ctx, tenant, active) : undefined;
-    const grades = await pullGrades(ctx, tenant);
-    return {
-      tenant: tenant.slug,
-      dryRun: opts.dryRun,
-      programs: { total: pulled.programs, added: pulled.added.length },
-      courses: {
-        refreshed: courses?.courses ?? 0,
-        added: courses?.added.length ?? 0,
-        removed: courses?.removed.length ?? 0,
-      },
-      grades: { pulled: grades.grades },
-    };
-  };
+  // Without an LMS registration there is nothing to plan for: refused before anything is pulled.
+  const { tenant, reg } = requireRegistration(ctx);
+  const pullAll = (phases: Phases) =>
+    phases.run("pull", {}, async (figures) => {
+      const pulled = await phases.steps(ctx, "pull", () => pullPrograms(ctx));
+      figures.programs = pulled.programs;
+      const active = listProgramSummaries(ctx.state().db, tenant.id, { active: true })
+        .filter((p) => p.goneAt === null)
+        .map((p) => ({ id: p.programId, name: p.name }));
+      const courses =
+        active.length > 0
+          ? await phases.steps(ctx, "pull", () => refreshProgramCourses(ctx, tenant, active))
+          : undefined;
+      figures.courses = courses?.courses ?? 0;
+      const grades = await phases.steps(ctx, "pull", () =>
+        pullGrades(ctx, tenant, (read) => {
+          figures.grades = read;
+          phases.progress("pull");
+        }),
+      );
+      figures.grades = grades.grades;
+      if (needsRosters(reg)) await rostersInto(ctx, phases, figures, opts.http);
+      return {
+        tenant: tenant.slug,
+        dryRun: opts.dryRun,
+        programs: { total: pulled.programs, added: pulled.added.length },
+        courses: {
+          refreshed: courses?.courses ?? 0,
+          added: courses?.added.length ?? 0,
+          removed: courses?.removed.length ?? 0,
+        },
+        grades: { pulled: grades.grades },
+      };
+    });
   if (opts.dryRun) {
     // Posts nothing, so no run on record; but it writes the state, so it holds the lease.
     const lease = acquireLease(ctx, tenant);
+    const phases = new Phases(tenant.slug, opts.onPhase);
     try {
-      const base = await pullAll();
-      const { summary } = await dryRun(ctx, {}, { ...(opts.http ? { http: opts.http } : {}) });
+      const base = await pullAll(phases);
+      // The pull phase read the rosters just now: the plan uses them as stored.
+      const { summary } = await dryRun(
+        ctx,
+        {},
+        {
+          offline: true,
+          ...(opts.onPhase ? { onPhase: opts.onPhase } : {}),
+        },
+      );
       return { ...base, plan: summary, run: null };
     } finally {
       lease.release();
     }
   }
-  return recorded(ctx, "sync daily", {}, "pull", async (run) => {
-    const base = await pullAll();
-    await rostersIfNoSso(ctx, opts.http);
+  return recorded(ctx, "sync daily", {}, "pull", opts.onPhase, async (run, _, phases) => {
+    const base = await pullAll(phases);
     run.checkpoint(opts.signal);
     run.phase("plan");
-    const prepared = preparePlan(ctx, {});
-    const result = await applyPlan(ctx, prepared, run, opts);
+    const prepared = await plan(ctx, phases, {});
+    const result = await applyPlan(ctx, prepared, run, opts, phases);
     return { ...base, plan: prepared.summary, run: result };
   });
 }

@@ -10,11 +10,17 @@ export interface GradePull {
   grades: number;
 }
 
-export async function pullGrades(ctx: Context, tenant: TenantRow): Promise<GradePull> {
+/** `onRead` is told how many grades were read so far, a page at a time. */
+export async function pullGrades(
+  ctx: Context,
+  tenant: TenantRow,
+  onRead?: (grades: number) => void,
+): Promise<GradePull> {
   const { db } = ctx.state();
   const programs = listProgramSummaries(db, tenant.id, { active: true }).filter((p) => p.goneAt === null);
   const coursera = await courseraFor(ctx, tenant);
   ctx.logger.info(`Pulling Coursera gradebooks of ${programs.length} active program(s)…`);
+  let read = 0;
   async function* pages(): AsyncGenerator<PulledGrade[]> {
     for (const program of programs) {
       for await (const page of coursera.gradebooks({ programId: program.programId }).pages()) {
@@ -40,6 +46,8 @@ export async function pullGrades(ctx: Context, tenant: TenantRow): Promise<Grade
             });
           }
         }
+        read += out.length;
+        onRead?.(read);
         yield out;
       }
     }
