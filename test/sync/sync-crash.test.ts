@@ -117,6 +117,10 @@ describe("crash safety (R9)", () => {
     w.lms.addFaults({ route: "scores", type: "slow", delayMs: 50, times: 100_000 });
     const first = startSync(w);
     await waitFor(() => acceptedPosts(w) >= 2, first.exited);
+    // The first run must still hold the lease when the second starts, however loaded the
+    // machine: its remaining posts now hang until it is killed.
+    w.lms.setFaults({ clear: true });
+    w.lms.addFaults({ route: "scores", type: "slow", delayMs: 20_000, times: 100_000 });
     const second = await w.gg4l(["sync", "grades"]);
     expect(second.code).toBe(6);
     expect(second.stderr).toMatch(/already running: held by .* \(pid \d+\)/);
