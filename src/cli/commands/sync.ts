@@ -1,10 +1,10 @@
 import type { Command } from "commander";
-import { terminalSafe } from "../../base/terminal.js";
 import type { DryRunResult, PlanEntry, PlanSummary, RunResult, RunRow } from "../../core/sync/index.js";
 import { type CliEnv, defineAction, examples } from "../command.js";
 import { chunkedWriter } from "../io/chunked.js";
 import type { Output } from "../io/output.js";
 import { progressReporter } from "../io/progress.js";
+import { type StreamColumn, streamTable } from "../io/stream-table.js";
 
 const loadSync = () => import("../../core/sync/index.js");
 
@@ -55,13 +55,42 @@ async function renderSummary(out: Output, s: PlanSummary): Promise<void> {
   }
 }
 
-function renderEntry(e: PlanEntry): string {
-  const where = `${e.courseId}${e.itemId ? `/${e.itemId}` : ""}`;
-  if (e.action === "create-column") return `create column  ${where}  "${e.label}"`;
-  if (e.action === "post")
-    return `post ${e.kind?.padEnd(7)} ${where}  ${e.externalId}  ${e.scoreGiven}/${e.scoreMaximum}${e.previousScore != null ? ` (was ${e.previousScore})` : ""}`;
-  return `skip           ${where}  ${e.externalId}  ${e.because}`;
-}
+/** The summary's words for a post's kind, shown again on each post of the verbose table. */
+const postWhy = {
+  new: "new score",
+  changed: "changed score",
+  resend: "unchanged, re-posted (incremental off)",
+} as const;
+
+const scoreText = (n: number | null | undefined) => (n === null || n === undefined ? "" : String(n));
+
+/**
+ * --verbose: the plan as a table, an entry a row. ITEM is the plan's own text for the item
+ * (course/item today); it and LEARNER identify the row, and SCORE is a figure: none of them is
+ * cut. WHY takes what is left of a terminal's line.
+ */
+const entryColumns: StreamColumn<PlanEntry>[] = [
+  { header: "ACTION", value: (e) => (e.action === "create-column" ? "create column" : e.action) },
+  { header: "ITEM", value: (e) => `${e.courseId}${e.itemId ? `/${e.itemId}` : ""}`, whole: true },
+  { header: "LEARNER", value: (e) => e.externalId, whole: true },
+  {
+    header: "SCORE",
+    whole: true,
+    value: (e) =>
+      e.action === "post"
+        ? `${scoreText(e.scoreGiven)}/${e.scoreMaximum}${e.previousScore != null ? ` (was ${e.previousScore})` : ""}`
+        : scoreText(e.scoreGiven),
+  },
+  {
+    header: "WHY",
+    value: (e) =>
+      e.action === "create-column"
+        ? `new column "${e.label}"`
+        : e.action === "post"
+          ? postWhy[e.kind ?? "new"]
+          : e.because,
+  },
+];
 
 /** What the run did, said from its counts only: it never claims what did not happen. */
 function runSentence(r: RunResult): string {
@@ -182,11 +211,6 @@ function* jsonItems(entries: Iterable<PlanEntry>): Generator<string> {
   yield "\n  ],\n";
 }
 
-/** --verbose: a line per entry, remote text shown terminal-safe. */
-function* textLines(entries: Iterable<PlanEntry>, out: Output): Generator<string> {
-  for (const entry of entries) yield `${terminalSafe(renderEntry(entry), out.style.codes)}\n`;
-}
-
 export function registerSync(program: Command, cli: CliEnv): void {
   const sync = program
     .command("sync")
@@ -268,7 +292,11 @@ export function registerSync(program: Command, cli: CliEnv): void {
           const lines = out.json
             ? jsonItems(service.planEntries(ctx))
             : opts.verbose
-              ? textLines(service.planEntries(ctx), out)
+              ? streamTable(entryColumns, service.planEntries(ctx), {
+                  terminal: out.terminal,
+                  width: cli.io.columns,
+                  style: out.style,
+                })
               : [];
           for (const text of lines) {
             const wait = stdout.write(text);
