@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { terminalSafe } from "../../base/terminal.js";
 import type { Context } from "../../core/context.js";
 import type {
   DryRunResult,
@@ -12,10 +11,10 @@ import type {
   TenantRun,
 } from "../../core/sync/index.js";
 import { type CliEnv, defineAction, examples } from "../command.js";
-import { chunkedWriter } from "../io/chunked.js";
-import type { Column, Output } from "../io/output.js";
+import { chunkedWriter, writeLines } from "../io/chunked.js";
+import type { Output } from "../io/output.js";
 import { type PhaseProgress, phaseProgress } from "../io/progress.js";
-import { streamTable } from "../io/stream-table.js";
+import { type StreamColumn, streamTable } from "../io/stream-table.js";
 
 const loadSync = () => import("../../core/sync/index.js");
 
@@ -66,13 +65,42 @@ async function renderSummary(out: Output, s: PlanSummary): Promise<void> {
   }
 }
 
-function renderEntry(e: PlanEntry): string {
-  const where = `${e.courseId}${e.itemId ? `/${e.itemId}` : ""}`;
-  if (e.action === "create-column") return `create column  ${where}  "${e.label}"`;
-  if (e.action === "post")
-    return `post ${e.kind?.padEnd(7)} ${where}  ${e.externalId}  ${e.scoreGiven}/${e.scoreMaximum}${e.previousScore != null ? ` (was ${e.previousScore})` : ""}`;
-  return `skip           ${where}  ${e.externalId}  ${e.because}`;
-}
+/** The summary's words for a post's kind, shown again on each post of the verbose table. */
+const postWhy = {
+  new: "new score",
+  changed: "changed score",
+  resend: "unchanged, re-posted (incremental off)",
+} as const;
+
+const scoreText = (n: number | null | undefined) => (n === null || n === undefined ? "" : String(n));
+
+/**
+ * --verbose: the plan as a table, an entry a row. ITEM is the plan's own text for the item
+ * (course/item today); it and LEARNER identify the row, and SCORE is a figure: none of them is
+ * cut. WHY takes what is left of a terminal's line.
+ */
+const entryColumns: StreamColumn<PlanEntry>[] = [
+  { header: "ACTION", value: (e) => (e.action === "create-column" ? "create column" : e.action) },
+  { header: "ITEM", value: (e) => `${e.courseId}${e.itemId ? `/${e.itemId}` : ""}`, whole: true },
+  { header: "LEARNER", value: (e) => e.externalId, whole: true },
+  {
+    header: "SCORE",
+    whole: true,
+    value: (e) =>
+      e.action === "post"
+        ? `${scoreText(e.scoreGiven)}/${e.scoreMaximum}${e.previousScore != null ? ` (was ${e.previousScore})` : ""}`
+        : scoreText(e.scoreGiven),
+  },
+  {
+    header: "WHY",
+    value: (e) =>
+      e.action === "create-column"
+        ? `new column "${e.label}"`
+        : e.action === "post"
+          ? postWhy[e.kind ?? "new"]
+          : e.because,
+  },
+];
 
 /** What the run did, said from its counts only: it never claims what did not happen. */
 function runSentence(r: RunResult): string {
@@ -218,11 +246,6 @@ function* jsonItems(entries: Iterable<PlanEntry>): Generator<string> {
   yield "\n  ],\n";
 }
 
-/** --verbose: a line per entry, remote text shown terminal-safe. */
-function* textLines(entries: Iterable<PlanEntry>, out: Output): Generator<string> {
-  for (const entry of entries) yield `${terminalSafe(renderEntry(entry), out.style.codes)}\n`;
-}
-
 export function registerSync(program: Command, cli: CliEnv): void {
   const sync = program
     .command("sync")
@@ -303,17 +326,16 @@ export function registerSync(program: Command, cli: CliEnv): void {
         entries: async () => {
           // Streamed in large chunks, waiting when the reader is slower: a plan of a million
           // grades is never built in memory, nor written a line per call.
-          const stdout = chunkedWriter(cli.io.stdout);
           const lines = out.json
             ? jsonItems(service.planEntries(ctx))
             : opts.verbose
-              ? textLines(service.planEntries(ctx), out)
+              ? streamTable(entryColumns, service.planEntries(ctx), {
+                  terminal: out.terminal,
+                  width: cli.io.columns,
+                  style: out.style,
+                })
               : [];
-          for (const text of lines) {
-            const wait = stdout.write(text);
-            if (wait) await wait;
-          }
-          await stdout.flush();
+          await writeLines(cli.io.stdout, lines);
         },
       });
       progress.dispose();
@@ -526,8 +548,16 @@ export function registerSync(program: Command, cli: CliEnv): void {
         ["error", run.error],
       ]);
       out.line("");
-      const rows = await streamTable(cli.io, out.style, showColumns(out.terminal), counting(), 2);
-      if (rows === 0) out.note(`Run ${run.id} has no ${[...want].join(", ")} score to list.`);
+      await writeLines(
+        cli.io.stdout,
+        streamTable(showColumns(out.terminal), counting(), {
+          terminal: out.terminal,
+          width: cli.io.columns,
+          style: out.style,
+        }),
+      );
+      if (listed.posted + listed.unchanged + listed.failed === 0)
+        out.note(`Run ${run.id} has no ${[...want].join(", ")} score to list.`);
       for (const status of want) {
         if (listed[status] !== counted[status])
           out.note(
@@ -577,12 +607,13 @@ const scoreOf = (r: RunItemRow) =>
   r.action === "create-column" || r.scoreMaximum === null ? null : `${r.scoreGiven ?? "-"}/${r.scoreMaximum}`;
 
 /** On a terminal names only; piped, the ids a script joins on are columns of their own. */
-function showColumns(terminal: boolean): Column<RunItemRow>[] {
+function showColumns(terminal: boolean): StreamColumn<RunItemRow>[] {
   if (terminal) {
     return [
-      { header: "STATUS", value: (r) => r.status },
+      { header: "STATUS", value: (r) => r.status, whole: true },
       {
         header: "LEARNER",
+        whole: true,
         value: (r) =>
           r.externalId && r.email && r.email !== r.externalId
             ? `${r.email} (${r.externalId})`
@@ -592,7 +623,7 @@ function showColumns(terminal: boolean): Column<RunItemRow>[] {
       { header: "COURSE", value: (r) => r.course ?? r.courseId },
       { header: "COLUMN", value: (r) => r.column ?? r.item ?? r.itemId },
       { header: "SCORE", value: scoreOf },
-      { header: "DETAIL", value: detailOf },
+      { header: "DETAIL", value: detailOf, whole: true },
     ];
   }
   return [

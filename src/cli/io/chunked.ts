@@ -55,3 +55,13 @@ function drained(stream: Writable): Promise<void> {
     stream.on("error", done);
   });
 }
+
+/** Writes every line through a chunked writer, waiting whenever the stream asks to. */
+export async function writeLines(stream: Writable, lines: Iterable<string>): Promise<void> {
+  const out = chunkedWriter(stream);
+  for (const text of lines) {
+    const wait = out.write(text);
+    if (wait) await wait;
+  }
+  await out.flush();
+}

@@ -1,95 +1,96 @@
 /**
- * A table of rows read a page at a time (a run's million scores), through the chunked writer:
- * on a terminal, a bold header and aligned columns with no rules, sized by the first page and
- * kept for the rest (a longer cell is cut with an ellipsis, never an identifying column nor the
- * last, which runs on as prose); piped,
- * tab-separated rows, never cut. Memory stays near one page whatever the number of rows.
+ * A table too long to hold: rows arrive one at a time (a dry run's million plan entries) and
+ * leave as text lines, for the chunked writer. Same look as Output.table: on a terminal a bold
+ * header and aligned columns with no rules, cut with an ellipsis to fit the terminal, never an
+ * identifying column; piped, tab-separated rows, never cut (and, as every piped table here, no
+ * header).
+ *
+ * Column widths cannot be measured over every row first. They are measured over the first
+ * SAMPLE rows (held back until then) and fixed from there on: a later, longer value of a `whole`
+ * column is printed whole and pushes the rest of its own row right; a later, longer value of
+ * another column is cut. The last column is not padded: on a terminal it is cut to what is
+ * left of the line.
  */
 import { terminalSafe } from "../../base/terminal.js";
-import { chunkedWriter } from "./chunked.js";
-import type { IO } from "./io.js";
-import { type Column, fitWidths } from "./output.js";
 import type { Style } from "./style.js";
 
-const FIRST_PAGE = 200;
-const GAP = "  ";
-
-function cell(value: unknown): string {
-  if (value === null || value === undefined) return "-";
-  return String(value);
+export interface StreamColumn<Row> {
+  header: string;
+  value: (row: Row) => string | number | null | undefined;
+  /** Never cut, whatever the terminal's width: it names the row (an item, a learner), or is a figure a cut would falsify. */
+  whole?: boolean;
 }
 
-function cut(text: string, width: number): string {
-  return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`;
+export interface StreamTableOptions {
+  /** stdout is a terminal: aligned and fitted; otherwise tab-separated. */
+  terminal: boolean;
+  /** The terminal's width; 0 when unknown (nothing is cut then). */
+  width: number;
+  style: Style;
 }
 
-/** fitWidths, with the first `keep` columns held together as its never-cut first column. */
-function fitKeeping(natural: number[], keep: number, columns: number): number[] {
-  const held = natural.slice(0, keep);
-  const joined = held.reduce((a, b) => a + b, 0) + GAP.length * (keep - 1);
-  // The last column (prose: the LMS's words) is never cut; the others leave it some room.
-  const last = Math.min(natural[natural.length - 1]!, LAST_ROOM);
-  const fitted = fitWidths([joined, ...natural.slice(keep, -1), last], columns);
-  return fitted ? [...held, ...fitted.slice(1, -1), natural[natural.length - 1]!] : natural;
-}
+/** Rows measured before the widths are fixed. */
+export const SAMPLE = 200;
+const GAP = 2;
+/** A cut column keeps at least this many characters. */
+const FLOOR = 8;
 
-const LAST_ROOM = 40;
+const cell = (value: string | number | null | undefined) =>
+  terminalSafe(value === null || value === undefined || value === "" ? "-" : String(value));
 
-/** Writes the rows; returns how many there were. */
-export async function streamTable<Row>(
-  io: IO,
-  style: Style,
-  columns: Column<Row>[],
+export function* streamTable<Row>(
+  columns: StreamColumn<Row>[],
   rows: Iterable<Row>,
-  /** The first columns say which row it is (status, learner): never cut. */
-  identifying = 1,
-): Promise<number> {
-  const out = chunkedWriter(io.stdout);
-  const write = async (text: string) => {
-    const wait = out.write(text);
-    if (wait) await wait;
-  };
-  let count = 0;
-  if (!io.stdoutTTY) {
-    for (const row of rows) {
-      count += 1;
-      await write(`${columns.map((c) => terminalSafe(cell(c.value(row)))).join("\t")}\n`);
-    }
-    await out.flush();
-    return count;
+  options: StreamTableOptions,
+): Generator<string> {
+  if (!options.terminal) {
+    for (const row of rows) yield `${columns.map((c) => cell(c.value(row))).join("\t")}\n`;
+    return;
   }
+  const held: string[][] = [];
   const iterator = rows[Symbol.iterator]();
-  const first: string[][] = [];
-  for (let next = iterator.next(); !next.done; next = iterator.next()) {
-    first.push(columns.map((c) => terminalSafe(cell(c.value(next.value)).replace(/\n/g, " "))));
-    if (first.length >= FIRST_PAGE) break;
-  }
-  if (first.length === 0) return 0;
-  const natural = columns.map((c, i) => Math.max(c.header.length, ...first.map((r) => r[i]!.length)));
-  const widths = fitKeeping(natural, identifying, io.columns);
-  const line = (cells: string[], header = false) =>
-    cells
-      .map((text, i) => {
-        const shown = i < identifying || i === cells.length - 1 ? text : cut(text, widths[i]!);
-        const padded = i === cells.length - 1 ? shown : shown.padEnd(widths[i]!);
-        return header ? style.bold(padded) : padded;
-      })
-      .join(GAP)
-      .trimEnd();
-  await write(
-    `${line(
+  try {
+    while (held.length < SAMPLE) {
+      const next = iterator.next();
+      if (next.done) break;
+      held.push(columns.map((c) => cell(c.value(next.value))));
+    }
+    if (held.length === 0) return;
+    const widths = columns.map((c, i) => Math.max(c.header.length, ...held.map((r) => r[i]!.length)));
+    const lastColumn = columns.length - 1;
+    const line = (cells: string[], header = false) => {
+      let text = "";
+      // Where the next column starts: a whole value longer than its width moves it right.
+      let at = 0;
+      let edge = 0;
+      cells.forEach((value, i) => {
+        const column = columns[i]!;
+        const room =
+          i < lastColumn
+            ? widths[i]!
+            : options.width > 0
+              ? Math.max(FLOOR, options.width - at)
+              : value.length;
+        const shown = column.whole || header ? value : cut(value, room);
+        text += " ".repeat(at - edge) + (header ? options.style.bold(shown) : shown);
+        edge = at + shown.length;
+        at = Math.max(at + widths[i]!, edge) + GAP;
+      });
+      return `${text}\n`;
+    };
+    yield line(
       columns.map((c) => c.header),
       true,
-    )}\n`,
-  );
-  for (const cells of first) {
-    count += 1;
-    await write(`${line(cells)}\n`);
+    );
+    for (const cells of held) yield line(cells);
+    for (let next = iterator.next(); !next.done; next = iterator.next())
+      yield line(columns.map((c) => cell(c.value(next.value))));
+  } finally {
+    iterator.return?.();
   }
-  for (let next = iterator.next(); !next.done; next = iterator.next()) {
-    count += 1;
-    await write(`${line(columns.map((c) => terminalSafe(cell(c.value(next.value)).replace(/\n/g, " "))))}\n`);
-  }
-  await out.flush();
-  return count;
+}
+
+/** Cut to `width` characters, the last one an ellipsis. */
+function cut(text: string, width: number): string {
+  return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`;
 }
