@@ -55,8 +55,14 @@ async function renderSummary(out: Output, s: PlanSummary): Promise<void> {
   }
 }
 
+/** A plan entry's course and item, by name (the ids are in --json). */
+function placeOf(e: PlanEntry): string {
+  const course = e.courseName ?? e.courseId;
+  return e.itemId ? `${course} — ${e.itemName ?? e.itemId}` : course;
+}
+
 function renderEntry(e: PlanEntry): string {
-  const where = `${e.courseId}${e.itemId ? `/${e.itemId}` : ""}`;
+  const where = placeOf(e);
   if (e.action === "create-column") return `create column  ${where}  "${e.label}"`;
   if (e.action === "post")
     return `post ${e.kind?.padEnd(7)} ${where}  ${e.externalId}  ${e.scoreGiven}/${e.scoreMaximum}${e.previousScore != null ? ` (was ${e.previousScore})` : ""}`;

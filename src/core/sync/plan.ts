@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { NotFoundError, UsageError } from "../../base/errors.js";
+import { courseNames, itemNames } from "../../store/courses.js";
 import { findLearners } from "../../store/learners.js";
 import type { LmsRegistrationRow } from "../../store/lms.js";
 import {
@@ -212,7 +213,11 @@ export interface PlanEntry {
   because?: string;
   programId: string | null;
   courseId: string;
+  /** The course's name as Coursera calls it; null when the state does not know the course. */
+  courseName: string | null;
   itemId: string | null;
+  /** The item's name; null for the final grade or an item the state does not know. */
+  itemName: string | null;
   /** The published link (state id) the column belongs to. */
   linkId?: number | null;
   /** create-column: the LMS course's line-items container the column is created in. */
@@ -234,12 +239,15 @@ export interface PlanEntry {
  */
 export function* planEntries(ctx: Context, planOrder = false): Generator<PlanEntry> {
   const { db } = ctx.state();
+  const names = planNames(ctx);
   for (const c of planColumns(db)) {
     yield {
       action: "create-column",
       programId: null,
       courseId: c.courseId,
+      courseName: names.course(c.courseId),
       itemId: c.itemId || null,
+      itemName: names.item(c.courseId, c.itemId),
       linkId: c.linkId,
       container: c.containerUrl,
       column: null,
@@ -250,7 +258,9 @@ export function* planEntries(ctx: Context, planOrder = false): Generator<PlanEnt
     const base = {
       programId: r.programId,
       courseId: r.courseId,
+      courseName: names.course(r.courseId),
       itemId: r.itemId || null,
+      itemName: names.item(r.courseId, r.itemId),
       externalId: r.externalId,
       column: r.columnUrl,
       scoreGiven: r.scoreGiven,
@@ -271,4 +281,22 @@ export function* planEntries(ctx: Context, planOrder = false): Generator<PlanEnt
       };
     }
   }
+}
+
+/**
+ * The names of the tenant's courses and items, read once per listing: the plan's rows carry
+ * ids only, and a name looked up per row in SQL would cost a join on each of a million grades.
+ */
+function planNames(ctx: Context): {
+  course(courseId: string): string | null;
+  item(courseId: string, itemId: string): string | null;
+} {
+  const { tenant } = requireRegistration(ctx);
+  const { db } = ctx.state();
+  const courses = new Map(courseNames(db, tenant.id).map((c) => [c.id, c.name]));
+  const items = new Map(itemNames(db, tenant.id).map((i) => [`${i.courseId}${SEP}${i.itemId}`, i.name]));
+  return {
+    course: (courseId) => courses.get(courseId) ?? null,
+    item: (courseId, itemId) => (itemId ? (items.get(`${courseId}${SEP}${itemId}`) ?? null) : null),
+  };
 }
