@@ -1,5 +1,6 @@
 import { ExitCode, GgError, NotFoundError, PartialFailureError, UsageError } from "../base/errors.js";
 import type { CourseGradebook } from "../clients/coursera/types.js";
+import { learnerGrades } from "../store/grades.js";
 import {
   findLearners,
   type LaunchRow,
@@ -16,6 +17,7 @@ import {
 import { type LinkRow, linksLaunchedBy } from "../store/links.js";
 import { findRegistrationByTenant } from "../store/lms.js";
 import { type LmsIdentity, lmsUsersOfLearner } from "../store/lms-users.js";
+import { dropPlan } from "../store/plan.js";
 import { listProgramSummaries, programNames, programSummary } from "../store/programs.js";
 import { lastAcknowledged, launchedLink, linkColumns, linksOfPrograms, subsOf } from "../store/published.js";
 import type { TenantRow } from "../store/tenants.js";
@@ -24,6 +26,7 @@ import type { Context } from "./context.js";
 import { courseraFor } from "./coursera.js";
 import { notConnectedReasonOf, staleReasonOf } from "./links.js";
 import { pullPrograms, resolveProgram } from "./programs.js";
+import { type PlanEntry, planEntries, preparePlan, type SkipReason, skipReasons } from "./sync/plan.js";
 import { currentTenant } from "./tenants.js";
 
 /** What to tell a learner who never came through the LMS (R4). */
@@ -164,14 +167,14 @@ function publishedFor(
     const stale = staleReasonOf(l);
     const notConnected = notConnectedReasonOf(l, stale);
     let why: string;
-    if (learner.isTest) why = "a test learner: kept out of grade sync";
+    if (learner.isTest) why = skipReasons["test-learner"];
     else if (stale) why = `the link is stale (${stale})`;
     else if (notConnected) why = `the link is not connected: ${notConnected}`;
     else if (launched) why = "launched this link";
     else if (reg.noSso && joined && subs.length > 0)
       why = "no-SSO sync: joined the program and known in the LMS roster";
     else if (reg.noSso) why = "no-SSO sync, but not found in the LMS course roster by e-mail";
-    else why = "never launched this link: grades go only through a launched link (or turn on no-sso)";
+    else why = skipReasons["never-launched-link"];
     const eligible = why === "launched this link" || why.startsWith("no-SSO sync: joined");
     return {
       id: l.id,
@@ -355,8 +358,72 @@ export async function showLearner(
       ),
       ...diagnoseLinks(links),
       ...(classroom ? [diagnoseClassroom(classroom)] : []),
+      ...diagnoseGrades(ctx, tenant, learner, grades),
     ],
   };
+}
+
+/**
+ * Reasons a grade is not sent that the other diagnosis lines do not already give (test
+ * learner, inactive program), nor that are no problem (unchanged, an item not attempted).
+ */
+const UNSENT_REASONS: ReadonlySet<SkipReason> = new Set([
+  "link-stale",
+  "not-completed",
+  "no-launch-in-course",
+  "link-not-connected",
+  "never-launched-link",
+  "not-joined",
+  "not-in-lms-roster",
+  "no-connected-link",
+]);
+const NAMES_SHOWN = 5;
+
+/**
+ * What happens to the learner's grades: none on Coursera yet, pulled but not yet in the
+ * state, or, for each grade the sync would not send, the reason in the dry run's own words
+ * (the planner decides, for this learner alone).
+ */
+function diagnoseGrades(
+  ctx: Context,
+  tenant: TenantRow,
+  learner: LearnerRow,
+  live: LearnerGrade[] | null,
+): string[] {
+  const { db } = ctx.state();
+  const stored = learnerGrades(db, tenant.id, learner.externalId).filter((g) => g.grade !== null);
+  if (stored.length === 0) {
+    const onCoursera = live?.some((g) => g.grade !== null || g.items.some((i) => i.grade !== null));
+    return [
+      onCoursera
+        ? "Coursera has grades for this learner that the state has not pulled yet: the next `gg4l sync daily` pulls them and posts what is eligible"
+        : "no Coursera grade yet: nothing to send to the LMS until Coursera has one; the next `gg4l sync daily` after that pulls it and posts it",
+    ];
+  }
+  if (!findRegistrationByTenant(db, tenant.id)) return [];
+  const unsent = new Map<string, PlanEntry[]>();
+  preparePlan(ctx, { learner: learner.externalId });
+  try {
+    for (const e of planEntries(ctx)) {
+      if (e.action !== "skip" || !e.reason || !UNSENT_REASONS.has(e.reason) || e.scoreGiven == null) continue;
+      const same = unsent.get(e.because!) ?? [];
+      same.push(e);
+      unsent.set(e.because!, same);
+    }
+  } finally {
+    dropPlan(db);
+  }
+  return [...unsent].map(([because, entries]) => {
+    const names = entries.slice(0, NAMES_SHOWN).map(gradeName);
+    const more = entries.length > NAMES_SHOWN ? ` and ${entries.length - NAMES_SHOWN} more` : "";
+    return `${entries.length} grade(s) not sent (${names.join(", ")}${more}): ${because}`;
+  });
+}
+
+function gradeName(e: PlanEntry): string {
+  const course = e.courseName ?? e.courseId;
+  const what = e.itemId ? `${course} — ${e.itemName ?? e.itemId}` : `${course} (final grade)`;
+  return `"${what}" ${e.scoreGiven}`;
 }
 
 export interface BulkOutcome {

@@ -20,7 +20,11 @@ const filtersOf = (opts: FilterOpts) => ({
   ...(opts.learner ? { learner: opts.learner } : {}),
 });
 
-async function renderSummary(out: Output, s: PlanSummary): Promise<void> {
+/**
+ * `pulledNow`: the grades were pulled by this command (sync daily), so an empty state means
+ * Coursera had none, not that nobody pulled them.
+ */
+async function renderSummary(out: Output, s: PlanSummary, opts: { pulledNow?: boolean } = {}): Promise<void> {
   const rows: Array<{ action: string; why: string; count: number }> = [];
   if (s.columnsToCreate > 0)
     rows.push({ action: "create column", why: "Option B / missing line item", count: s.columnsToCreate });
@@ -39,6 +43,14 @@ async function renderSummary(out: Output, s: PlanSummary): Promise<void> {
   out.note(
     `Tenant ${s.tenant}: ${s.lms}, grade-sync ${s.gradeSync}, incremental ${s.incremental ? "on" : "off"}, no-SSO ${s.noSso ? "on" : "off"}`,
   );
+  if (!s.gradesInState) {
+    out.warn(
+      opts.pulledNow
+        ? "Nothing to sync: Coursera has no grades yet for the active programs' learners"
+        : `Nothing to sync: no Coursera grades pulled yet for tenant ${s.tenant}. \`sync grades\` plans from the grades in the state; \`gg4l sync daily\` pulls them from Coursera, then posts`,
+    );
+    return;
+  }
   await out.table(
     [
       { header: "ACTION", value: (r: (typeof rows)[number]) => r.action },
@@ -372,7 +384,7 @@ export function registerSync(program: Command, cli: CliEnv): void {
         out.note(
           `Pulled ${result.programs.total} program(s) (${result.programs.added} new), refreshed ${result.courses.refreshed} course(s) (+${result.courses.added} −${result.courses.removed}), pulled ${result.grades.pulled} grade(s)`,
         );
-        await renderSummary(out, result.plan);
+        await renderSummary(out, result.plan, { pulledNow: true });
         if (result.run) renderRun(out, result.run);
       });
       if (result.run) await finish(result.run);

@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { NotFoundError, UsageError } from "../../base/errors.js";
 import { courseNames, itemNames } from "../../store/courses.js";
+import { hasGrades } from "../../store/grades.js";
 import { findLearners } from "../../store/learners.js";
 import type { LmsRegistrationRow } from "../../store/lms.js";
 import {
@@ -61,6 +62,11 @@ export interface PlanSummary {
   skipped: Partial<Record<SkipReason, number>>;
   /** Unchanged grades that would be posted again (incremental off): the LMS may e-mail students for each. */
   unchangedResent: number;
+  /**
+   * The state holds Coursera grades of the tenant: false until a pull (`gg4l sync daily`)
+   * stored some, and then the plan is empty whatever the LMS holds.
+   */
+  gradesInState: boolean;
   fingerprint: string;
 }
 
@@ -201,6 +207,7 @@ export function preparePlan(ctx: Context, filters: SyncFilters): PreparedPlan {
     posts,
     skipped,
     unchangedResent: posts.resend,
+    gradesInState: hasGrades(db, tenant.id),
     fingerprint: fingerprintOf(ctx, posts.total),
   };
   return { tenant, reg, query, summary };
