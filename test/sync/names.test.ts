@@ -168,7 +168,9 @@ describe("learners show says what happens to the grades", () => {
     // A learner Coursera has no grade for: said, with what happens next.
     const db = new Database(w.box.db, { readonly: true });
     const ungraded = w.members.find(
-      (m) => db.prepare("SELECT 1 FROM coursera_grades WHERE external_id = ? AND grade IS NOT NULL").get(m) === undefined,
+      (m) =>
+        db.prepare("SELECT 1 FROM coursera_grades WHERE external_id = ? AND grade IS NOT NULL").get(m) ===
+        undefined,
     );
     db.close();
     expect(ungraded).toBeDefined();
@@ -181,12 +183,16 @@ describe("learners show says what happens to the grades", () => {
 
     // As a person sees it.
     const screen = plainLines(
-      (await runOnTerminal(["learners", "show", ana, "--offline"], { env: { GG4L_DB: w.box.db }, columns: 400 }))
-        .screen,
+      (
+        await runOnTerminal(["learners", "show", ana, "--offline"], {
+          env: { GG4L_DB: w.box.db },
+          columns: 400,
+        })
+      ).screen,
     );
-    expect(screen.some((l) => l.includes(`• 1 grade(s) not sent ("${course.name} — ${item2.name}" 72)`))).toBe(
-      true,
-    );
+    expect(
+      screen.some((l) => l.includes(`• 1 grade(s) not sent ("${course.name} — ${item2.name}" 72)`)),
+    ).toBe(true);
   });
 });
 
@@ -207,7 +213,8 @@ describe("sync grades before any pull", () => {
     expect(run.stderr).toContain("`gg4l sync daily` pulls them from Coursera, then posts");
 
     const screen = plainLines(
-      (await runOnTerminal(["sync", "grades", "--dry-run"], { env: { GG4L_DB: w.box.db }, columns: 300 })).screen,
+      (await runOnTerminal(["sync", "grades", "--dry-run"], { env: { GG4L_DB: w.box.db }, columns: 300 }))
+        .screen,
     );
     expect(screen.some((l) => l.includes("no Coursera grades pulled yet for tenant uni"))).toBe(true);
 
