@@ -26,7 +26,7 @@ import type { Context } from "./context.js";
 import { courseraFor } from "./coursera.js";
 import { notConnectedReasonOf, staleReasonOf } from "./links.js";
 import { pullPrograms, resolveProgram } from "./programs.js";
-import { type PlanEntry, planEntries, preparePlan, type SkipReason, skipReasons } from "./sync/plan.js";
+import { planEntries, preparePlan, type SkipReason, skipReasons } from "./sync/plan.js";
 import { currentTenant } from "./tenants.js";
 
 /** What to tell a learner who never came through the LMS (R4). */
@@ -124,7 +124,19 @@ export interface LearnerDetail {
   grades: LearnerGrade[] | null;
   /** Why grades could not be read live, when they could not. */
   gradesError: string | null;
+  /** Each grade in the state that the sync would not send, with the planner's reason (as the dry run gives it). */
+  unsentGrades: UnsentGrade[];
   diagnosis: string[];
+}
+
+export interface UnsentGrade {
+  courseId: string;
+  courseName: string | null;
+  itemId: string | null;
+  itemName: string | null;
+  grade: number;
+  reason: SkipReason;
+  because: string;
 }
 
 export interface LearnerPublishedLink {
@@ -337,6 +349,7 @@ export async function showLearner(
       ? `program licenses ${p.members}/${p.licenseCount} used`
       : `program has ${p?.members ?? 0} members`;
   };
+  const gradeFlow = gradeDiagnosis(ctx, tenant, learner, grades);
   return {
     externalId: learner.externalId,
     email: learner.email,
@@ -351,6 +364,7 @@ export async function showLearner(
     classroom,
     grades,
     gradesError,
+    unsentGrades: gradeFlow.unsent,
     // Classroom has no launches: its roster, not SSO, decides whether grades reach the learner.
     diagnosis: [
       ...diagnose(learner, memberships, launches, license).filter(
@@ -358,7 +372,7 @@ export async function showLearner(
       ),
       ...diagnoseLinks(links),
       ...(classroom ? [diagnoseClassroom(classroom)] : []),
-      ...diagnoseGrades(ctx, tenant, learner, grades),
+      ...gradeFlow.diagnosis,
     ],
   };
 }
@@ -384,46 +398,58 @@ const NAMES_SHOWN = 5;
  * state, or, for each grade the sync would not send, the reason in the dry run's own words
  * (the planner decides, for this learner alone).
  */
-function diagnoseGrades(
+function gradeDiagnosis(
   ctx: Context,
   tenant: TenantRow,
   learner: LearnerRow,
   live: LearnerGrade[] | null,
-): string[] {
+): { unsent: UnsentGrade[]; diagnosis: string[] } {
   const { db } = ctx.state();
   const stored = learnerGrades(db, tenant.id, learner.externalId).filter((g) => g.grade !== null);
   if (stored.length === 0) {
     const onCoursera = live?.some((g) => g.grade !== null || g.items.some((i) => i.grade !== null));
-    return [
-      onCoursera
-        ? "Coursera has grades for this learner that the state has not pulled yet: the next `gg4l sync daily` pulls them and posts what is eligible"
-        : "no Coursera grade yet: nothing to send to the LMS until Coursera has one; the next `gg4l sync daily` after that pulls it and posts it",
-    ];
+    return {
+      unsent: [],
+      diagnosis: [
+        onCoursera
+          ? "Coursera has grades for this learner that the state has not pulled yet: the next `gg4l sync daily` pulls them and posts what is eligible"
+          : "no Coursera grade yet: nothing to send to the LMS until Coursera has one; the next `gg4l sync daily` after that pulls it and posts it",
+      ],
+    };
   }
-  if (!findRegistrationByTenant(db, tenant.id)) return [];
-  const unsent = new Map<string, PlanEntry[]>();
+  if (!findRegistrationByTenant(db, tenant.id)) return { unsent: [], diagnosis: [] };
+  const unsent: UnsentGrade[] = [];
   preparePlan(ctx, { learner: learner.externalId });
   try {
     for (const e of planEntries(ctx)) {
       if (e.action !== "skip" || !e.reason || !UNSENT_REASONS.has(e.reason) || e.scoreGiven == null) continue;
-      const same = unsent.get(e.because!) ?? [];
-      same.push(e);
-      unsent.set(e.because!, same);
+      unsent.push({
+        courseId: e.courseId,
+        courseName: e.courseName,
+        itemId: e.itemId,
+        itemName: e.itemName,
+        grade: e.scoreGiven,
+        reason: e.reason,
+        because: e.because!,
+      });
     }
   } finally {
     dropPlan(db);
   }
-  return [...unsent].map(([because, entries]) => {
-    const names = entries.slice(0, NAMES_SHOWN).map(gradeName);
-    const more = entries.length > NAMES_SHOWN ? ` and ${entries.length - NAMES_SHOWN} more` : "";
-    return `${entries.length} grade(s) not sent (${names.join(", ")}${more}): ${because}`;
+  const byReason = new Map<string, UnsentGrade[]>();
+  for (const u of unsent) byReason.set(u.because, [...(byReason.get(u.because) ?? []), u]);
+  const diagnosis = [...byReason].map(([because, same]) => {
+    const names = same.slice(0, NAMES_SHOWN).map(gradeName);
+    const more = same.length > NAMES_SHOWN ? ` and ${same.length - NAMES_SHOWN} more` : "";
+    return `${same.length} grade(s) not sent (${names.join(", ")}${more}): ${because}`;
   });
+  return { unsent, diagnosis };
 }
 
-function gradeName(e: PlanEntry): string {
-  const course = e.courseName ?? e.courseId;
-  const what = e.itemId ? `${course} — ${e.itemName ?? e.itemId}` : `${course} (final grade)`;
-  return `"${what}" ${e.scoreGiven}`;
+function gradeName(u: UnsentGrade): string {
+  const course = u.courseName ?? u.courseId;
+  const what = u.itemId ? `${course} — ${u.itemName ?? u.itemId}` : `${course} (final grade)`;
+  return `"${what}" ${u.grade}`;
 }
 
 export interface BulkOutcome {

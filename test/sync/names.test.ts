@@ -158,9 +158,21 @@ describe("learners show says what happens to the grades", () => {
     const plan = await dryRun(w, "--learner", ana);
     const skipped = plan.items.find((e) => e.action === "skip" && e.itemId === item2.id)!;
     expect(skipped.reason).toBe("never-launched-link");
-    const shown = parseJson<{ diagnosis: string[] }>(
+    const shown = parseJson<{ diagnosis: string[]; unsentGrades: Array<{ courseId: string }> }>(
       await w.ok(["learners", "show", ana, "--offline", "--json"]),
     );
+    // The dataset's other grades of hers have no published link at all: said apart.
+    expect(shown.unsentGrades.filter((u) => u.courseId === course.id)).toEqual([
+      {
+        courseId: course.id,
+        courseName: course.name,
+        itemId: item2.id,
+        itemName: item2.name,
+        grade: 72,
+        reason: "never-launched-link",
+        because: skipped.because,
+      },
+    ]);
     const line = shown.diagnosis.find((d) => d.includes(item2.name))!;
     expect(line).toBe(`1 grade(s) not sent ("${course.name} — ${item2.name}" 72): ${skipped.because}`);
     expect(shown.diagnosis.some((d) => d.includes(item1.name))).toBe(false);
@@ -174,9 +186,10 @@ describe("learners show says what happens to the grades", () => {
     );
     db.close();
     expect(ungraded).toBeDefined();
-    const none = parseJson<{ diagnosis: string[] }>(
+    const none = parseJson<{ diagnosis: string[]; unsentGrades: unknown[] }>(
       await w.ok(["learners", "show", ungraded!, "--offline", "--json"]),
     );
+    expect(none.unsentGrades).toEqual([]);
     expect(none.diagnosis).toContain(
       "no Coursera grade yet: nothing to send to the LMS until Coursera has one; the next `gg4l sync daily` after that pulls it and posts it",
     );
