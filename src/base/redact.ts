@@ -20,6 +20,7 @@ const DECODED_EMAIL =
   /^(.*?)([^\s@]+)@(\[[^\]\s]+\]|[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?)*)(.*)$/u;
 
 const knownSecrets = new Set<string>();
+const NONE: ReadonlySet<string> = new Set();
 
 /** Register a value (a client secret read from env or stdin) that must never be printed. */
 export function registerSecret(value: string | undefined): void {
@@ -55,11 +56,12 @@ function masked(local: string, domain: string, at: string): string {
 }
 
 /** An e-mail address, plain or URL-encoded, in any script or with an IP-literal domain, masked. */
-function maskToken(token: string): string {
+function maskToken(token: string, keep: ReadonlySet<string> = NONE): string {
   const decoded = decodeLoosely(token);
   const m = DECODED_EMAIL.exec(decoded);
   if (!m) return token;
   const [, before, local, domain, after] = m as unknown as [string, string, string, string, string];
+  if (keep.has(`${local}@${domain}`) && decoded === token) return token;
   // Encoded stays encoded: it is usually part of a URL.
   if (decoded !== token) return `${before}${masked(local, encodeURIComponent(domain), "%40")}${after}`;
   return `${before}${masked(local, domain, "@")}${after}`;
@@ -76,22 +78,46 @@ export function maskIdentifier(value: string): string {
 }
 
 export function maskEmail(email: string): string {
-  return email.replace(TOKEN, maskToken);
+  return email.replace(TOKEN, (token) => maskToken(token));
 }
 
-export function redact(text: string): string {
+/**
+ * `keep`: values the operator typed on the command line. A message quotes them back as typed
+ * (they are the operator's own, not a leak); every other e-mail in it is still masked. Logs,
+ * --debug lines and the audit table never pass `keep`.
+ */
+export function redactKeeping(text: string, keep: ReadonlySet<string>): string {
   let out = text;
   for (const secret of knownSecrets) out = out.split(secret).join("[secret]");
+  const mask = (value: string) => (keep.has(value) ? value : maskIdentifier(value));
   out = out
     .replace(JWT, "[jwt]")
     .replace(BEARER, "$1 [redacted]")
     .replace(SECRET_PARAM, "$1=[redacted]")
-    .replace(LEARNER_PARAM, (_all, name: string, value: string) => `${name}=${maskIdentifier(value)}`)
-    .replace(LEARNER_FIELD, (_all, head: string, value: string) => `${head}${maskIdentifier(value)}"`);
+    .replace(LEARNER_PARAM, (_all, name: string, value: string) => `${name}=${mask(value)}`)
+    .replace(LEARNER_FIELD, (_all, head: string, value: string) => `${head}${mask(value)}"`);
   if (!out.includes("@") && !/%(25)?40/i.test(out)) return out;
   return out
-    .replace(QUOTED_EMAIL, (_all, at: string, domain: string) => `"…${at}${domain}`)
-    .replace(TOKEN, maskToken);
+    .replace(QUOTED_EMAIL, (all, at: string, domain: string) => (keep.has(all) ? all : `"…${at}${domain}`))
+    .replace(TOKEN, (token) => maskToken(token, keep));
+}
+
+export function redact(text: string): string {
+  return redactKeeping(text, NONE);
+}
+
+/**
+ * What the operator typed that a message may quote back: every argument, and the value of a
+ * `--flag=value`. Secrets never come through the command line (they are read from stdin).
+ */
+export function typedValues(argv: readonly string[]): ReadonlySet<string> {
+  const values = new Set<string>();
+  for (const arg of argv) {
+    values.add(arg);
+    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
+    if (eq > 0) values.add(arg.slice(eq + 1));
+  }
+  return values;
 }
 
 /** Last four characters only, as Stripe does: enough to tell two secrets apart. */

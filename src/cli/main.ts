@@ -6,7 +6,7 @@
 import { dirname } from "node:path";
 import { CommanderError } from "commander";
 import { DeclinedError, ExitCode, GgError } from "../base/errors.js";
-import { redact } from "../base/redact.js";
+import { redact, redactKeeping, typedValues } from "../base/redact.js";
 import { runShutdown } from "../base/shutdown.js";
 import { terminalSafe } from "../base/terminal.js";
 import {
@@ -37,17 +37,26 @@ function wantsJson(argv: string[]): boolean {
   return argv.includes("--json");
 }
 
+/**
+ * A message quotes back what the operator typed (`no learner "ghost@nowhere.edu"`); an
+ * e-mail that came from the state or a remote is masked.
+ */
 function report(cli: CliEnv, argv: string[], error: GgError): void {
+  const typed = typedValues(argv);
   if (wantsJson(argv)) {
     const body = {
-      error: { message: redact(error.message), hint: error.hint ?? null, exitCode: error.exitCode },
+      error: {
+        message: redactKeeping(error.message, typed),
+        hint: error.hint ? redactKeeping(error.hint, typed) : null,
+        exitCode: error.exitCode,
+      },
     };
     cli.io.stderr.write(`${JSON.stringify(body)}\n`);
     return;
   }
   // Messages quote names from remotes and the state: control characters are shown escaped.
-  cli.io.stderr.write(`error: ${terminalSafe(redact(error.message))}\n`);
-  if (error.hint) cli.io.stderr.write(`hint: ${terminalSafe(redact(error.hint))}\n`);
+  cli.io.stderr.write(`error: ${terminalSafe(redactKeeping(error.message, typed))}\n`);
+  if (error.hint) cli.io.stderr.write(`hint: ${terminalSafe(redactKeeping(error.hint, typed))}\n`);
 }
 
 /** Commander's "error: unknown option '--x'\n(Did you mean --y?)" as gg4l's own error. */
@@ -77,7 +86,7 @@ export async function run(argv: string[], cli: CliEnv): Promise<number> {
       return code;
     }
     if (error instanceof DeclinedError) {
-      cli.io.stderr.write(`${redact(error.message)}\nNothing changed.\n`);
+      cli.io.stderr.write(`${redactKeeping(error.message, typedValues(argv))}\nNothing changed.\n`);
       return ExitCode.ok;
     }
     if (error instanceof GgError) {

@@ -3,6 +3,8 @@
 import { ConfigError } from "../base/errors.js";
 import type { CourseraClient } from "../clients/coursera/client.js";
 import type { HttpClient } from "../clients/http.js";
+import { courseName } from "../store/courses.js";
+import { programName } from "../store/programs.js";
 import type { TenantRow } from "../store/tenants.js";
 import type { Context } from "./context.js";
 import { courseraSecret } from "./secrets.js";
@@ -48,5 +50,10 @@ export async function courseraFor(
     clientSecret: secret,
     tenant: `tenant ${tenant.slug}`,
     http: opts.http ?? new HttpClient({ logger: ctx.logger, userAgent: "gg4l" }),
+    // Looked up when a message is made, so a program pulled a moment ago is named too.
+    names: {
+      program: (programId) => programName(ctx.state().db, tenant.id, programId),
+      course: (courseId) => courseName(ctx.state().db, tenant.id, courseId),
+    },
   });
 }

@@ -1,5 +1,6 @@
 import { ExitCode, GgError, NotFoundError, PartialFailureError, UsageError } from "../base/errors.js";
 import type { CourseGradebook } from "../clients/coursera/types.js";
+import { learnerGrades } from "../store/grades.js";
 import {
   findLearners,
   type LaunchRow,
@@ -16,6 +17,7 @@ import {
 import { type LinkRow, linksLaunchedBy } from "../store/links.js";
 import { findRegistrationByTenant } from "../store/lms.js";
 import { type LmsIdentity, lmsUsersOfLearner } from "../store/lms-users.js";
+import { dropPlan } from "../store/plan.js";
 import { listProgramSummaries, programNames, programSummary } from "../store/programs.js";
 import { lastAcknowledged, launchedLink, linkColumns, linksOfPrograms, subsOf } from "../store/published.js";
 import type { TenantRow } from "../store/tenants.js";
@@ -24,6 +26,7 @@ import type { Context } from "./context.js";
 import { courseraFor } from "./coursera.js";
 import { notConnectedReasonOf, staleReasonOf } from "./links.js";
 import { pullPrograms, resolveProgram } from "./programs.js";
+import { planEntries, preparePlan, type SkipReason, skipReasons } from "./sync/plan.js";
 import { currentTenant } from "./tenants.js";
 
 /** What to tell a learner who never came through the LMS (R4). */
@@ -121,7 +124,19 @@ export interface LearnerDetail {
   grades: LearnerGrade[] | null;
   /** Why grades could not be read live, when they could not. */
   gradesError: string | null;
+  /** Each grade in the state that the sync would not send, with the planner's reason (as the dry run gives it). */
+  unsentGrades: UnsentGrade[];
   diagnosis: string[];
+}
+
+export interface UnsentGrade {
+  courseId: string;
+  courseName: string | null;
+  itemId: string | null;
+  itemName: string | null;
+  grade: number;
+  reason: SkipReason;
+  because: string;
 }
 
 export interface LearnerPublishedLink {
@@ -164,14 +179,14 @@ function publishedFor(
     const stale = staleReasonOf(l);
     const notConnected = notConnectedReasonOf(l, stale);
     let why: string;
-    if (learner.isTest) why = "a test learner: kept out of grade sync";
+    if (learner.isTest) why = skipReasons["test-learner"];
     else if (stale) why = `the link is stale (${stale})`;
     else if (notConnected) why = `the link is not connected: ${notConnected}`;
     else if (launched) why = "launched this link";
     else if (reg.noSso && joined && subs.length > 0)
       why = "no-SSO sync: joined the program and known in the LMS roster";
     else if (reg.noSso) why = "no-SSO sync, but not found in the LMS course roster by e-mail";
-    else why = "never launched this link: grades go only through a launched link (or turn on no-sso)";
+    else why = skipReasons["never-launched-link"];
     const eligible = why === "launched this link" || why.startsWith("no-SSO sync: joined");
     return {
       id: l.id,
@@ -334,6 +349,7 @@ export async function showLearner(
       ? `program licenses ${p.members}/${p.licenseCount} used`
       : `program has ${p?.members ?? 0} members`;
   };
+  const gradeFlow = gradeDiagnosis(ctx, tenant, learner, grades);
   return {
     externalId: learner.externalId,
     email: learner.email,
@@ -348,6 +364,7 @@ export async function showLearner(
     classroom,
     grades,
     gradesError,
+    unsentGrades: gradeFlow.unsent,
     // Classroom has no launches: its roster, not SSO, decides whether grades reach the learner.
     diagnosis: [
       ...diagnose(learner, memberships, launches, license).filter(
@@ -355,8 +372,84 @@ export async function showLearner(
       ),
       ...diagnoseLinks(links),
       ...(classroom ? [diagnoseClassroom(classroom)] : []),
+      ...gradeFlow.diagnosis,
     ],
   };
+}
+
+/**
+ * Reasons a grade is not sent that the other diagnosis lines do not already give (test
+ * learner, inactive program), nor that are no problem (unchanged, an item not attempted).
+ */
+const UNSENT_REASONS: ReadonlySet<SkipReason> = new Set([
+  "link-stale",
+  "not-completed",
+  "no-launch-in-course",
+  "link-not-connected",
+  "never-launched-link",
+  "not-joined",
+  "not-in-lms-roster",
+  "no-connected-link",
+]);
+const NAMES_SHOWN = 5;
+
+/**
+ * What happens to the learner's grades: none on Coursera yet, pulled but not yet in the
+ * state, or, for each grade the sync would not send, the reason in the dry run's own words
+ * (the planner decides, for this learner alone).
+ */
+function gradeDiagnosis(
+  ctx: Context,
+  tenant: TenantRow,
+  learner: LearnerRow,
+  live: LearnerGrade[] | null,
+): { unsent: UnsentGrade[]; diagnosis: string[] } {
+  const { db } = ctx.state();
+  const stored = learnerGrades(db, tenant.id, learner.externalId).filter((g) => g.grade !== null);
+  if (stored.length === 0) {
+    const onCoursera = live?.some((g) => g.grade !== null || g.items.some((i) => i.grade !== null));
+    return {
+      unsent: [],
+      diagnosis: [
+        onCoursera
+          ? "Coursera has grades for this learner that the state has not pulled yet: the next `gg4l sync daily` pulls them and posts what is eligible"
+          : "no Coursera grade yet: nothing to send to the LMS until Coursera has one; the next `gg4l sync daily` after that pulls it and posts it",
+      ],
+    };
+  }
+  if (!findRegistrationByTenant(db, tenant.id)) return { unsent: [], diagnosis: [] };
+  const unsent: UnsentGrade[] = [];
+  preparePlan(ctx, { learner: learner.externalId });
+  try {
+    for (const e of planEntries(ctx)) {
+      if (e.action !== "skip" || !e.reason || !UNSENT_REASONS.has(e.reason) || e.scoreGiven == null) continue;
+      unsent.push({
+        courseId: e.courseId,
+        courseName: e.courseName,
+        itemId: e.itemId,
+        itemName: e.itemName,
+        grade: e.scoreGiven,
+        reason: e.reason,
+        because: e.because!,
+      });
+    }
+  } finally {
+    dropPlan(db);
+  }
+  const byReason = new Map<string, UnsentGrade[]>();
+  for (const u of unsent) byReason.set(u.because, [...(byReason.get(u.because) ?? []), u]);
+  const diagnosis = [...byReason].map(([because, same]) => {
+    const names = same.slice(0, NAMES_SHOWN).map(gradeName);
+    const more = same.length > NAMES_SHOWN ? ` and ${same.length - NAMES_SHOWN} more` : "";
+    return `${same.length} grade(s) not sent (${names.join(", ")}${more}): ${because}`;
+  });
+  return { unsent, diagnosis };
+}
+
+function gradeName(u: UnsentGrade): string {
+  const course = u.courseName ?? u.courseId;
+  const what = u.itemId ? `${course} — ${u.itemName ?? u.itemId}` : `${course} (final grade)`;
+  return `"${what}" ${u.grade}`;
 }
 
 export interface BulkOutcome {

@@ -1,4 +1,5 @@
 import type { Db } from "./db.js";
+import { stmt } from "./statements.js";
 
 export interface CourseRow {
   courseId: string;
@@ -186,4 +187,21 @@ export function courseNames(
   return db
     .prepare("SELECT course_id AS id, name, slug FROM courses WHERE tenant_id = ? ORDER BY name")
     .all(tenantId) as Array<{ id: string; name: string; slug: string | null }>;
+}
+
+/** The names of the tenant's gradable items, by course id and item id. */
+export function itemNames(
+  db: Db,
+  tenantId: number,
+): Array<{ courseId: string; itemId: string; name: string }> {
+  return db
+    .prepare("SELECT course_id AS courseId, item_id AS itemId, name FROM items WHERE tenant_id = ?")
+    .all(tenantId) as Array<{ courseId: string; itemId: string; name: string }>;
+}
+
+/** One course's name, as pulled from Coursera. */
+export function courseName(db: Db, tenantId: number, courseId: string): string | undefined {
+  return stmt(db, "SELECT name FROM courses WHERE tenant_id = ? AND course_id = ?")
+    .pluck()
+    .get(tenantId, courseId) as string | undefined;
 }

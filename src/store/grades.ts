@@ -83,3 +83,11 @@ export function learnerGrades(db: Db, tenantId: number, externalId: string): Sto
     .all(tenantId, externalId) as Array<Omit<StoredGrade, "completed"> & { completed: number }>;
   return rows.map((r) => ({ ...r, completed: r.completed === 1 }));
 }
+
+/** Whether the state holds any Coursera grade of the tenant (a pull stored some). */
+export function hasGrades(db: Db, tenantId: number): boolean {
+  return (
+    db.prepare("SELECT EXISTS (SELECT 1 FROM coursera_grades WHERE tenant_id = ?)").pluck().get(tenantId) ===
+    1
+  );
+}

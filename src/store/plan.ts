@@ -115,6 +115,48 @@ const COMMENT = `CASE WHEN t.item_id = '' AND g.completed = 1 AND g.completed_at
  */
 const PLAN_ORDER = "decision = 'skip', linkId, itemId, lmsUserId, externalId";
 
+/**
+ * The LMSs cap a column's name at 255 characters (Moodle's grade item name, Canvas's
+ * assignment name); SQLite's length() counts characters, as they do.
+ */
+export const COLUMN_LABEL_MAX = 255;
+const FINAL_SUFFIX = " (Coursera final grade)";
+const SEPARATOR = " — ";
+
+/**
+ * A column the sync creates carries its course's name: two courses of one LMS course may
+ * both have a "Quiz 2: Applying the Basics". The course name is shortened with an ellipsis
+ * first, the item's name only when it alone does not fit. Only the label of a column the sync
+ * creates: a column is found again by resourceId, resourceLinkId and tag, never by its label.
+ */
+export const COLUMN_LABEL_SQL = `CASE
+    WHEN item IS NULL THEN
+      CASE WHEN length(course) + ${FINAL_SUFFIX.length} <= ${COLUMN_LABEL_MAX} THEN course || '${FINAL_SUFFIX}'
+      ELSE substr(course, 1, ${COLUMN_LABEL_MAX - FINAL_SUFFIX.length - 1}) || '…${FINAL_SUFFIX}' END
+    WHEN length(course) + ${SEPARATOR.length} + length(item) <= ${COLUMN_LABEL_MAX} THEN course || '${SEPARATOR}' || item
+    WHEN length(item) + ${SEPARATOR.length} + 2 <= ${COLUMN_LABEL_MAX}
+      THEN substr(course, 1, ${COLUMN_LABEL_MAX - SEPARATOR.length - 1} - length(item)) || '…${SEPARATOR}' || item
+    ELSE substr(item, 1, ${COLUMN_LABEL_MAX - 1}) || '…' END`;
+
+/**
+ * The label of a column, as COLUMN_LABEL_SQL makes it (keep the two together): for the
+ * columns gg4l creates outside the planner (Google Classroom's course work). Lengths are
+ * counted in characters (code points), as SQLite and the LMSs count them.
+ */
+export function columnLabel(course: string, item: string | null): string {
+  const len = (text: string) => Array.from(text).length;
+  const head = (text: string, n: number) => Array.from(text).slice(0, Math.max(0, n)).join("");
+  if (item === null) {
+    return len(course) + len(FINAL_SUFFIX) <= COLUMN_LABEL_MAX
+      ? `${course}${FINAL_SUFFIX}`
+      : `${head(course, COLUMN_LABEL_MAX - len(FINAL_SUFFIX) - 1)}…${FINAL_SUFFIX}`;
+  }
+  if (len(course) + len(SEPARATOR) + len(item) <= COLUMN_LABEL_MAX) return `${course}${SEPARATOR}${item}`;
+  if (len(item) + len(SEPARATOR) + 2 <= COLUMN_LABEL_MAX)
+    return `${head(course, COLUMN_LABEL_MAX - len(SEPARATOR) - 1 - len(item))}…${SEPARATOR}${item}`;
+  return `${head(item, COLUMN_LABEL_MAX - 1)}…`;
+}
+
 export function buildPlan(db: Db, q: PlanQuery): void {
   dropPlan(db);
   db.prepare(PLAN_LINKS).run({ registrationId: q.registrationId, option: q.option });
@@ -210,9 +252,10 @@ export function buildPlan(db: Db, q: PlanQuery): void {
   // Columns to create: connected, current links whose column gg4l does not know yet.
   db.prepare(
     `CREATE TEMP TABLE plan_columns AS
+    SELECT linkId, courseId, itemId, containerUrl, resourceLinkId, ${COLUMN_LABEL_SQL} AS label FROM (
     SELECT t.link_id AS linkId, t.course_id AS courseId, t.item_id AS itemId, t.lineitems_url AS containerUrl,
-      t.resource_link_id AS resourceLinkId,
-      coalesce(i.name, c.name, t.course_id) || CASE WHEN t.item_id = '' THEN ' (Coursera final grade)' ELSE '' END AS label
+      t.resource_link_id AS resourceLinkId, coalesce(c.name, t.course_id) AS course,
+      CASE WHEN t.item_id != '' THEN coalesce(i.name, t.item_id) END AS item
     FROM temp.plan_targets t
     LEFT JOIN items i ON i.tenant_id = @tenantId AND i.course_id = t.course_id AND i.item_id = t.item_id
     LEFT JOIN courses c ON c.tenant_id = @tenantId AND c.course_id = t.course_id
@@ -220,8 +263,8 @@ export function buildPlan(db: Db, q: PlanQuery): void {
       AND t.column_url IS NULL
       AND (@programId IS NULL OR t.program_id = @programId) AND (@courseId IS NULL OR t.course_id = @courseId)
       AND (@externalId IS NULL OR EXISTS (SELECT 1 FROM coursera_grades g WHERE g.tenant_id = @tenantId
-           AND g.course_id = t.course_id AND g.item_id = t.item_id AND g.external_id = @externalId))
-    ORDER BY t.link_id, t.item_id`,
+           AND g.course_id = t.course_id AND g.item_id = t.item_id AND g.external_id = @externalId)))
+    ORDER BY linkId, itemId`,
   ).run(params(q));
 }
 

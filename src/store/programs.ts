@@ -1,4 +1,5 @@
 import type { Db } from "./db.js";
+import { stmt } from "./statements.js";
 
 export interface ProgramRow {
   programId: string;
@@ -149,4 +150,11 @@ export function setProgramActive(
       )
       .run({ tenantId, programId, active: active ? 1 : 0, now }).changes === 1
   );
+}
+
+/** One program's name, as pulled from Coursera. */
+export function programName(db: Db, tenantId: number, programId: string): string | undefined {
+  return stmt(db, "SELECT name FROM programs WHERE tenant_id = ? AND program_id = ?")
+    .pluck()
+    .get(tenantId, programId) as string | undefined;
 }

@@ -262,9 +262,12 @@ describe("learners", () => {
       await box.gg4l(["learners", "show", member.externalId, "--offline", "--json"]),
     );
     expect(offline.grades).toBeNull();
+    // The e-mail the operator typed is theirs: the message quotes it back as typed.
     const unknown = expectExit(await box.gg4l(["learners", "show", "ghost@nowhere.edu"]), 3);
     expect(unknown.stderr).toMatch(/signing in on coursera\.org directly does not connect the accounts/);
-    expect(unknown.stderr).not.toContain("ghost@nowhere.edu");
+    expect(unknown.stderr).toContain('no learner "ghost@nowhere.edu" in tenant');
+    const unknownJson = expectExit(await box.gg4l(["learners", "show", "--json", "ghost@nowhere.edu"]), 3);
+    expect(JSON.parse(unknownJson.stderr).error.message).toContain('no learner "ghost@nowhere.edu"');
   });
 
   it("list and courses list show program names on a terminal; piped, the id columns stay and names come last", async () => {
@@ -489,6 +492,18 @@ describe("learner e-mails are redacted whatever they look like", () => {
       ].sort(),
     );
 
+    // Typed on the command line, so quoted back in the error; the audit and --debug still mask it.
+    const ghost = expectExit(await box.gg4l(["learners", "mark-test", "ghost@nowhere.edu", "--debug"]), 3);
+    const lines = ghost.stderr.split("\n");
+    expect(lines.filter((line) => line.startsWith("error:")).join("\n")).toContain("ghost@nowhere.edu");
+    expect(lines.filter((line) => line.startsWith("debug:")).join("\n")).not.toContain("ghost@nowhere.edu");
+    const ghostAudit = parseJson<Array<{ command: string; args: string[]; message: string | null }>>(
+      await box.gg4l(["audit", "--limit", "1", "--json"]),
+    );
+    expect(ghostAudit[0]).toMatchObject({ command: "learners mark-test", args: ["g…@nowhere.edu"] });
+    expect(JSON.stringify(ghostAudit)).not.toContain("ghost@nowhere.edu");
+
+    // Typed, and sent to Coursera: the --debug trace of that request masks it all the same.
     const shown = await box.gg4l(["learners", "show", member.email!, "--debug"]);
     expect(shown.stderr).toMatch(/emailOrExternalId=/);
     const local = member.email!.split("@")[0]!;

@@ -276,7 +276,8 @@ describe("learners link / unlink repair a binding by hand", () => {
       const counts = stateCounts(box);
       const result = await box.gg4l(args);
       expect(result.code, args.join(" ")).toBe(3);
-      expect(result.stderr).toMatch(/no (LMS user|Coursera learner) "n(obody|…@uni.example)"/);
+      // What the operator typed is quoted back as typed.
+      expect(result.stderr).toMatch(/no (LMS user|Coursera learner) "nobody(@uni\.example)?"/);
       expect(stateCounts(box)).toEqual(counts);
     }
   });

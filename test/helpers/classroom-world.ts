@@ -108,7 +108,12 @@ export async function classroomWorld(opts: ClassroomWorldOptions): Promise<Class
       coursera.control.setGrades([gradeInput(externalId, courseId, programId, grades)]);
     },
     gradeOf(email, title) {
-      const cw = classroom.gradebook().courseWork.find((w) => w.title === title && w.state !== "DELETED");
+      // gg4l names an item's course work "<course> — <item>": an item's name alone finds it too.
+      const cw = classroom
+        .gradebook()
+        .courseWork.find(
+          (w) => (w.title === title || w.title.endsWith(` — ${title}`)) && w.state !== "DELETED",
+        );
       const g = cw?.grades.find((x) => x.email === email);
       return g ? { assignedGrade: g.assignedGrade, draftGrade: g.draftGrade, state: g.state } : undefined;
     },

@@ -66,6 +66,22 @@ describe("memberships and licenses", () => {
     expect(membershipPosts()).toHaveLength(2);
   });
 
+  it("names the program when the caller knows its name, its id kept", async () => {
+    const program = cloud();
+    const { client } = clientForFake(fake, {
+      names: {
+        program: (id) => (id === program.programId ? "Cloud Computing" : undefined),
+        course: () => undefined,
+      },
+    });
+    await client.addMember(program.programId, newcomer(1));
+    const error = await rejection(client.addMember(program.programId, newcomer(2)));
+    expect(error.message).toBe(
+      `no licenses left in program "Cloud Computing" (${program.programId}): remove test learners or buy more`,
+    );
+    expect(error.hint).toContain(`for program "Cloud Computing" (${program.programId})`);
+  });
+
   it("removing a (test) learner frees their license for someone else", async () => {
     const { client } = clientForFake(fake);
     const program = cloud();

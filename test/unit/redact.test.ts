@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { maskIdentifier, maskSecret, redact, registerSecret } from "../../src/base/redact.js";
+import {
+  maskIdentifier,
+  maskSecret,
+  redact,
+  redactKeeping,
+  registerSecret,
+  typedValues,
+} from "../../src/base/redact.js";
 
 describe("redact", () => {
   it("hides JWTs, bearer tokens, secret parameters and learner e-mails", () => {
@@ -54,5 +61,32 @@ describe("redact", () => {
     expect(maskSecret("abcdefghijkl")).toBe("****ijkl");
     expect(maskSecret("short")).toBe("****");
     expect(maskSecret(undefined)).toBeNull();
+  });
+});
+
+describe("redactKeeping: what the operator typed is quoted back", () => {
+  const typed = typedValues(["learners", "show", "ghost@nowhere.edu", "--learner=cleo@uni.edu"]);
+
+  it("keeps the typed e-mails, as arguments and as --flag=value, wherever the message puts them", () => {
+    expect(redactKeeping('no learner "ghost@nowhere.edu" in tenant "fsu"', typed)).toBe(
+      'no learner "ghost@nowhere.edu" in tenant "fsu"',
+    );
+    expect(redactKeeping("1 of 1 failed (ghost@nowhere.edu: no such learner)", typed)).toBe(
+      "1 of 1 failed (ghost@nowhere.edu: no such learner)",
+    );
+    expect(redactKeeping("only cleo@uni.edu", typed)).toBe("only cleo@uni.edu");
+  });
+
+  it("masks every e-mail that came from elsewhere, a state's look-alike included", () => {
+    expect(redactKeeping('"ghost" matches 2 learners: ghost@uni.edu, ghost.b@nowhere.edu', typed)).toBe(
+      '"ghost" matches 2 learners: g…@uni.edu, g…@nowhere.edu',
+    );
+    // A URL-encoded form is part of a request line, never what the operator typed.
+    expect(redactKeeping("GET /users?q=ghost%40nowhere.edu", typed)).toBe("GET /users?q=g…%40nowhere.edu");
+    expect(redactKeeping("?emailOrExternalId=ana%40uni.edu", typed)).toBe("?emailOrExternalId=a…@uni.edu");
+  });
+
+  it("plain redact keeps nothing", () => {
+    expect(redact('no learner "ghost@nowhere.edu"')).toBe('no learner "g…@nowhere.edu"');
   });
 });

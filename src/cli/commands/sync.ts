@@ -30,7 +30,11 @@ const filtersOf = (opts: FilterOpts) => ({
   ...(opts.learner ? { learner: opts.learner } : {}),
 });
 
-async function renderSummary(out: Output, s: PlanSummary): Promise<void> {
+/**
+ * `pulledNow`: the grades were pulled by this command (sync daily), so an empty state means
+ * Coursera had none, not that nobody pulled them.
+ */
+async function renderSummary(out: Output, s: PlanSummary, opts: { pulledNow?: boolean } = {}): Promise<void> {
   const rows: Array<{ action: string; why: string; count: number }> = [];
   if (s.columnsToCreate > 0)
     rows.push({ action: "create column", why: "Option B / missing line item", count: s.columnsToCreate });
@@ -49,6 +53,14 @@ async function renderSummary(out: Output, s: PlanSummary): Promise<void> {
   out.note(
     `Tenant ${s.tenant}: ${s.lms}, grade-sync ${s.gradeSync}, incremental ${s.incremental ? "on" : "off"}, no-SSO ${s.noSso ? "on" : "off"}`,
   );
+  if (!s.gradesInState) {
+    out.warn(
+      opts.pulledNow
+        ? "Nothing to sync: Coursera has no grades yet for the active programs' learners"
+        : `Nothing to sync: no Coursera grades pulled yet for tenant ${s.tenant}. \`sync grades\` plans from the grades in the state; \`gg4l sync daily\` pulls them from Coursera, then posts`,
+    );
+    return;
+  }
   await out.table(
     [
       { header: "ACTION", value: (r: (typeof rows)[number]) => r.action },
@@ -74,14 +86,20 @@ const postWhy = {
 
 const scoreText = (n: number | null | undefined) => (n === null || n === undefined ? "" : String(n));
 
+/** A plan entry's course and item, by name (the ids are in --json). */
+function placeOf(e: PlanEntry): string {
+  const course = e.courseName ?? e.courseId;
+  return e.itemId ? `${course} — ${e.itemName ?? e.itemId}` : course;
+}
+
 /**
- * --verbose: the plan as a table, an entry a row. ITEM is the plan's own text for the item
- * (course/item today); it and LEARNER identify the row, and SCORE is a figure: none of them is
+ * --verbose: the plan as a table, an entry a row. ITEM names the course and item; it and
+ * LEARNER identify the row, and SCORE is a figure: none of them is
  * cut. WHY takes what is left of a terminal's line.
  */
 const entryColumns: StreamColumn<PlanEntry>[] = [
   { header: "ACTION", value: (e) => (e.action === "create-column" ? "create column" : e.action) },
-  { header: "ITEM", value: (e) => `${e.courseId}${e.itemId ? `/${e.itemId}` : ""}`, whole: true },
+  { header: "ITEM", value: placeOf, whole: true },
   { header: "LEARNER", value: (e) => e.externalId, whole: true },
   {
     header: "SCORE",
@@ -430,7 +448,7 @@ export function registerSync(program: Command, cli: CliEnv): void {
         out.note(
           `Pulled ${result.programs.total} program(s) (${result.programs.added} new), refreshed ${result.courses.refreshed} course(s) (+${result.courses.added} −${result.courses.removed}), pulled ${result.grades.pulled} grade(s)`,
         );
-        await renderSummary(out, result.plan);
+        await renderSummary(out, result.plan, { pulledNow: true });
         if (result.run) renderRun(out, result.run);
       });
       if (result.run) await finish(result.run);

@@ -83,6 +83,16 @@ export interface CourseraClientOptions {
   /** Wait between write attempts (tests record it instead of waiting). */
   sleep?: (ms: number) => Promise<void>;
   onWriteRetry?: (info: { what: string; reason: string; delayMs: number; attempt: number }) => void;
+  /**
+   * The names the caller knows (from its state) for the ids a message quotes: a message then
+   * says `program "Data Science" (78Ta…)`, the id kept for scripts and support.
+   */
+  names?: CourseraNames;
+}
+
+export interface CourseraNames {
+  program(programId: string): string | undefined;
+  course(courseId: string): string | undefined;
 }
 
 /** What a write attempt came to. */
@@ -105,6 +115,11 @@ interface WriteSpec<T> {
 
 const isAmbiguousStatus = (status: number) => status >= 500;
 
+/** `"Data Science" (id)` when the name is known, else the id. */
+function quoted(id: string, name: string | undefined): string {
+  return name && name !== id ? `"${name}" (${id})` : id;
+}
+
 /** The network failed while a request was in flight (not while minting a token). */
 class ConnectionLostError extends RemoteError {}
 
@@ -118,6 +133,7 @@ export class CourseraClient {
   private readonly writeAttempts: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly onWriteRetry: CourseraClientOptions["onWriteRetry"];
+  private readonly names: CourseraNames | undefined;
 
   constructor(opts: CourseraClientOptions) {
     registerSecret(opts.clientSecret);
@@ -129,6 +145,7 @@ export class CourseraClient {
     this.writeAttempts = Math.max(1, opts.writeAttempts ?? 4);
     this.sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.onWriteRetry = opts.onWriteRetry;
+    this.names = opts.names;
     this.tokens = new CourseraTokenSource({
       tokenUrl: opts.tokenUrl ?? new URL(TOKEN_PATH, `${this.base}/`).href,
       clientId: opts.clientId,
@@ -167,7 +184,9 @@ export class CourseraClient {
       paths.contents(this.orgId),
       { q: "byProgramIds", programIds: programIds.join(",") },
       toContent,
-      this.ctx("listing program contents", { subject: `program among ${programIds.join(", ")}` }),
+      this.ctx("listing program contents", {
+        subject: `program among ${programIds.map((id) => quoted(id, this.names?.program(id))).join(", ")}`,
+      }),
     );
   }
 
@@ -176,7 +195,7 @@ export class CourseraClient {
    * enterprise API has no other source of items); null when nobody has a row in it yet.
    */
   async courseItems(courseId: string): Promise<GradableItem[] | null> {
-    const ctx = this.ctx(`reading the items of course ${courseId}`, { subject: `course ${courseId}` });
+    const ctx = this.ctx(`reading the items of ${this.course(courseId)}`, { subject: this.course(courseId) });
     const url = this.url(paths.courseGradebookReports(this.orgId), {
       q: "search",
       courseId,
@@ -243,8 +262,8 @@ export class CourseraClient {
 
   /** One learner's membership of a program, or null when they hold no license there. */
   async getMembership(programId: string, externalId: string): Promise<ProgramMembership | null> {
-    const ctx = this.ctx(`reading a membership of program ${programId}`, {
-      subject: `program ${programId}`,
+    const ctx = this.ctx(`reading a membership of ${this.program(programId)}`, {
+      subject: this.program(programId),
       programId,
     });
     const res = await this.authed(this.url(paths.membership(this.orgId, programId, externalId)), {}, ctx);
@@ -269,7 +288,7 @@ export class CourseraClient {
     if (filter.includeSpecializations) params.includeS12n = "true";
     if (filter.completedAfter !== undefined) params.completedAtAfter = String(filter.completedAfter);
     const ctx = this.ctx("reading enrollment reports", {
-      subject: filter.programId ? `program ${filter.programId}` : "enrollment report",
+      subject: filter.programId ? this.program(filter.programId) : "enrollment report",
       programId: filter.programId,
     });
     return this.list<WireEnrollmentReport, EnrollmentReport>(
@@ -291,9 +310,9 @@ export class CourseraClient {
     }
     if (filter.includeDeletedMembers) params.includeDeletedMembers = "true";
     const subject = filter.courseId
-      ? `course ${filter.courseId}`
+      ? this.course(filter.courseId)
       : filter.programId
-        ? `program ${filter.programId}`
+        ? this.program(filter.programId)
         : "learner";
     const ctx = this.ctx("reading gradebook reports", { subject, programId: filter.programId });
     return this.list<WireGradebookReport, CourseGradebook>(
@@ -309,8 +328,8 @@ export class CourseraClient {
 
   /** Give a learner a license in a program. Refused with NO_AVAILABLE_LICENSES at the cap. */
   async addMember(programId: string, learner: LearnerRef, opts: { sendWelcomeEmail?: boolean } = {}) {
-    const ctx = this.ctx(`adding a member to program ${programId}`, {
-      subject: `program ${programId}`,
+    const ctx = this.ctx(`adding a member to ${this.program(programId)}`, {
+      subject: this.program(programId),
       programId,
     });
     const fallback = (state: string): ProgramMembership => ({
@@ -352,8 +371,8 @@ export class CourseraClient {
 
   /** Remove a learner from a program, freeing their license. */
   async removeMember(programId: string, externalId: string): Promise<RemoveMemberResult> {
-    const ctx = this.ctx(`removing a member from program ${programId}`, {
-      subject: `program ${programId}`,
+    const ctx = this.ctx(`removing a member from ${this.program(programId)}`, {
+      subject: this.program(programId),
       programId,
     });
     const url = this.url(paths.membership(this.orgId, programId, externalId));
@@ -373,8 +392,8 @@ export class CourseraClient {
     learner: LearnerRef,
     opts: { sendEmail?: boolean } = {},
   ): Promise<Invitation> {
-    const ctx = this.ctx(`inviting a learner to program ${programId}`, {
-      subject: `program ${programId}`,
+    const ctx = this.ctx(`inviting a learner to ${this.program(programId)}`, {
+      subject: this.program(programId),
       programId,
     });
     const body = JSON.stringify({
@@ -403,9 +422,9 @@ export class CourseraClient {
     },
   ): Promise<ProgramEnrollment> {
     const ctx = this.ctx(
-      `${req.action === "ENROLL" ? "enrolling" : "unenrolling"} a learner in program ${programId}`,
+      `${req.action === "ENROLL" ? "enrolling" : "unenrolling"} a learner in ${this.program(programId)}`,
       {
-        subject: `program ${programId}`,
+        subject: this.program(programId),
         programId,
       },
     );
@@ -448,7 +467,18 @@ export class CourseraClient {
   // Plumbing
 
   private ctx(what: string, extra: Partial<ErrorContext> = {}): ErrorContext {
-    return { what, tenant: this.tenant, orgId: this.orgId, ...extra };
+    const ctx: ErrorContext = { what, tenant: this.tenant, orgId: this.orgId, ...extra };
+    if (ctx.programId) ctx.program = this.program(ctx.programId);
+    return ctx;
+  }
+
+  /** `program "Data Science" (id)` when the caller knows its name, else `program id`. */
+  private program(programId: string): string {
+    return `program ${quoted(programId, this.names?.program(programId))}`;
+  }
+
+  private course(courseId: string): string {
+    return `course ${quoted(courseId, this.names?.course(courseId))}`;
   }
 
   private url(path: string, params?: Record<string, string>): string {

@@ -18,6 +18,8 @@ export interface ErrorContext {
   /** The thing a 404 means is missing, e.g. "program abc". */
   subject?: string;
   programId?: string;
+  /** The program as messages name it: `program "Data Science" (id)`. */
+  program?: string;
 }
 
 interface ParsedBody {
@@ -91,10 +93,10 @@ export function apiError(res: HttpResponse, ctx: ErrorContext): CourseraApiError
   const opts = { status: res.status, errorCode: body.errorCode, details: body.details };
   if (res.status === 401 || res.status === 403) return authError(res, ctx);
   if (body.errorCode === ErrorCodes.noLicenses) {
-    const program = ctx.programId ?? "the program";
-    return new CourseraApiError(`no licenses left in program ${program}: remove test learners or buy more`, {
+    const program = ctx.program ?? (ctx.programId ? `program ${ctx.programId}` : "the program");
+    return new CourseraApiError(`no licenses left in ${program}: remove test learners or buy more`, {
       ...opts,
-      hint: `free licenses with \`gg4l learners remove --test\` for program ${program}, or ask Coursera for more licenses`,
+      hint: `free licenses with \`gg4l learners remove --test\` for ${program}, or ask Coursera for more licenses`,
     });
   }
   if (res.status === 404) {

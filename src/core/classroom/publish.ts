@@ -18,6 +18,7 @@ import {
   savePublishedLink,
 } from "../../store/classroom.js";
 import { type ItemRow, listCourses, listItems } from "../../store/courses.js";
+import { columnLabel } from "../../store/plan.js";
 import { listProgramSummaries } from "../../store/programs.js";
 import type { Context } from "../context.js";
 import { resolveCourse } from "../courses.js";
@@ -238,7 +239,7 @@ export async function publishToClassroom(
 
   for (const item of targets) {
     const spec: ColumnSpec = {
-      label: item ? item.name : `${course.name} (Coursera final grade)`,
+      label: columnLabel(course.name, item ? item.name : null),
       scoreMaximum: SCORE_MAXIMUM,
       resourceId: item ? item.itemId : course.id,
       resourceLinkId: resourceLinkIdOf(

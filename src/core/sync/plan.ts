@@ -4,6 +4,8 @@
  */
 import { createHash } from "node:crypto";
 import { NotFoundError, UsageError } from "../../base/errors.js";
+import { courseNames, itemNames } from "../../store/courses.js";
+import { hasGrades } from "../../store/grades.js";
 import { findLearners } from "../../store/learners.js";
 import type { LmsRegistrationRow } from "../../store/lms.js";
 import {
@@ -62,6 +64,11 @@ export interface PlanSummary {
   skipped: Partial<Record<SkipReason, number>>;
   /** Unchanged grades that would be posted again (incremental off): the LMS may e-mail students for each. */
   unchangedResent: number;
+  /**
+   * The state holds Coursera grades of the tenant: false until a pull (`gg4l sync daily`)
+   * stored some, and then the plan is empty whatever the LMS holds.
+   */
+  gradesInState: boolean;
   fingerprint: string;
 }
 
@@ -202,6 +209,7 @@ export function preparePlan(ctx: Context, filters: SyncFilters): PreparedPlan {
     posts,
     skipped,
     unchangedResent: posts.resend,
+    gradesInState: hasGrades(db, tenant.id),
     fingerprint: fingerprintOf(ctx, posts.total),
   };
   return { tenant, reg, query, summary };
@@ -214,7 +222,11 @@ export interface PlanEntry {
   because?: string;
   programId: string | null;
   courseId: string;
+  /** The course's name as Coursera calls it; null when the state does not know the course. */
+  courseName: string | null;
   itemId: string | null;
+  /** The item's name; null for the final grade or an item the state does not know. */
+  itemName: string | null;
   /** The published link (state id) the column belongs to. */
   linkId?: number | null;
   /** create-column: the LMS course's line-items container the column is created in. */
@@ -236,12 +248,15 @@ export interface PlanEntry {
  */
 export function* planEntries(ctx: Context, planOrder = false): Generator<PlanEntry> {
   const { db } = ctx.state();
+  const names = planNames(ctx);
   for (const c of planColumns(db)) {
     yield {
       action: "create-column",
       programId: null,
       courseId: c.courseId,
+      courseName: names.course(c.courseId),
       itemId: c.itemId || null,
+      itemName: names.item(c.courseId, c.itemId),
       linkId: c.linkId,
       container: c.containerUrl,
       column: null,
@@ -249,14 +264,14 @@ export function* planEntries(ctx: Context, planOrder = false): Generator<PlanEnt
     };
   }
   const rows = planOrder ? planRowsInPlanOrder(db) : planRowsByLearner(db);
-  for (const r of rows) yield entryOfRow(r);
+  for (const r of rows) yield entryOfRow(r, names);
 }
 
 /**
  * A plan row as its entry. Written out field by field, in the order the JSON shows them,
  * rather than spread from a shared base: a million entries of one shape each.
  */
-function entryOfRow(r: PlanEntryTuple): PlanEntry {
+function entryOfRow(r: PlanEntryTuple, names: PlanNames): PlanEntry {
   const [decision, reason, linkId, programId, courseId, itemId, externalId] = r;
   if (decision === "skip") {
     return {
@@ -265,7 +280,9 @@ function entryOfRow(r: PlanEntryTuple): PlanEntry {
       because: skipReasons[reason as SkipReason],
       programId,
       courseId,
+      courseName: names.course(courseId),
       itemId: itemId || null,
+      itemName: names.item(courseId, itemId),
       externalId,
       column: r[8],
       scoreGiven: r[9],
@@ -281,9 +298,31 @@ function entryOfRow(r: PlanEntryTuple): PlanEntry {
     comment: r[12],
     programId,
     courseId,
+    courseName: names.course(courseId),
     itemId: itemId || null,
+    itemName: names.item(courseId, itemId),
     externalId,
     column: r[8],
     scoreGiven: r[9],
+  };
+}
+
+/**
+ * The names of the tenant's courses and items, read once per listing: the plan's rows carry
+ * ids only, and a name looked up per row in SQL would cost a join on each of a million grades.
+ */
+interface PlanNames {
+  course(courseId: string): string | null;
+  item(courseId: string, itemId: string): string | null;
+}
+
+function planNames(ctx: Context): PlanNames {
+  const { tenant } = requireRegistration(ctx);
+  const { db } = ctx.state();
+  const courses = new Map(courseNames(db, tenant.id).map((c) => [c.id, c.name]));
+  const items = new Map(itemNames(db, tenant.id).map((i) => [`${i.courseId}${SEP}${i.itemId}`, i.name]));
+  return {
+    course: (courseId) => courses.get(courseId) ?? null,
+    item: (courseId, itemId) => (itemId ? (items.get(`${courseId}${SEP}${itemId}`) ?? null) : null),
   };
 }
