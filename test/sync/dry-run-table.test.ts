@@ -13,10 +13,18 @@ interface Item {
   action: string;
   kind?: string;
   courseId: string;
+  courseName: string | null;
   itemId: string | null;
+  itemName: string | null;
   externalId?: string;
   because?: string;
 }
+
+/** The ITEM cell: the course and item by name, as a person reads them. */
+const place = (e: Item) => {
+  const course = e.courseName ?? e.courseId;
+  return e.itemId ? `${course} — ${e.itemName ?? e.itemId}` : course;
+};
 
 describe("sync grades --dry-run --verbose: the plan as a table", () => {
   it("piped: a tab-separated row per entry in the --json order; on a terminal: a header, aligned, the reason cut to fit", async () => {
@@ -39,16 +47,22 @@ describe("sync grades --dry-run --verbose: the plan as a table", () => {
     expect(piped.slice(0, items.length).map((line) => line.split("\t"))).toEqual(
       items.map((e) => [
         e.action === "create-column" ? "create column" : e.action,
-        `${e.courseId}${e.itemId ? `/${e.itemId}` : ""}`,
+        place(e),
         e.externalId ?? "-",
         expect.any(String),
         e.action === "post" ? "new score" : (e.because ?? expect.any(String)),
       ]),
     );
-    expect(piped[0]!.split("\t")).toEqual(["post", `${course.id}/${item1.id}`, ana, "91/100", "new score"]);
+    expect(piped[0]!.split("\t")).toEqual([
+      "post",
+      `${course.name} — ${item1.name}`,
+      ana,
+      "91/100",
+      "new score",
+    ]);
     expect(piped.slice(0, items.length).some((l) => l.startsWith("skip\t") && l.includes(ben))).toBe(true);
 
-    const width = 120;
+    const width = 200;
     const screen = plainLines(
       (
         await runOnTerminal(["sync", "grades", "--dry-run", "--verbose"], {
@@ -65,7 +79,7 @@ describe("sync grades --dry-run --verbose: the plan as a table", () => {
     expect(rows).toHaveLength(items.length);
     rows.forEach((row, i) => {
       expect(row.length).toBeLessThanOrEqual(width);
-      expect(row.slice(at("ITEM")).startsWith(`${items[i]!.courseId}/`)).toBe(true);
+      expect(row.slice(at("ITEM")).startsWith(place(items[i]!))).toBe(true);
       expect(row.slice(at("LEARNER")).startsWith(items[i]!.externalId ?? "-")).toBe(true);
       expect(row[at("WHY") - 1]).toBe(" ");
     });
