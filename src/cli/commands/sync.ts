@@ -341,6 +341,11 @@ export function registerSync(program: Command, cli: CliEnv): void {
     .command("daily")
     .description("the daily job (R8): pull programs, refresh courses, pull gradebooks, plan, post")
     .option("--dry-run", "pull and plan, post nothing")
+    .option(
+      "--all-tenants",
+      "every tenant with an LMS registration, side by side, each under its own lease; tenants on one LMS host share its budget",
+    )
+    .option("--parallel <n>", "with --all-tenants: at most this many tenants at once (default 8)")
     .addHelpText(
       "after",
       examples([
@@ -348,32 +353,46 @@ export function registerSync(program: Command, cli: CliEnv): void {
           "crontab: every day at 02:30",
           "30 2 * * * gg4l sync daily --tenant uni-x --json >> /var/log/gg4l.jsonl",
         ],
+        [
+          "crontab: every tenant, 8 at once",
+          "30 2 * * * gg4l sync daily --all-tenants --json >> /var/log/gg4l.jsonl",
+        ],
         ["see what today's run would post", "gg4l sync daily --dry-run"],
       ]),
     );
-  defineAction<{ dryRun?: boolean }>(daily, cli, { audit: true }, async ({ ctx, out, opts }) => {
-    const service = await loadSync();
-    const progress = progressReporter(cli.io, "Posting");
-    const interrupt = interruptible(out);
-    try {
-      const result = await service.syncDaily(ctx, {
-        dryRun: Boolean(opts.dryRun),
-        onProgress: progress.update,
-        signal: interrupt.signal,
-      });
-      progress.end();
-      await out.emit(result, async () => {
-        out.note(
-          `Pulled ${result.programs.total} program(s) (${result.programs.added} new), refreshed ${result.courses.refreshed} course(s) (+${result.courses.added} −${result.courses.removed}), pulled ${result.grades.pulled} grade(s)`,
-        );
-        await renderSummary(out, result.plan);
-        if (result.run) renderRun(out, result.run);
-      });
-      if (result.run) await finish(result.run);
-    } finally {
-      interrupt.dispose();
-    }
-  });
+  defineAction<{ dryRun?: boolean; allTenants?: boolean; parallel?: string }>(
+    daily,
+    cli,
+    { audit: true },
+    async ({ ctx, out, opts }) => {
+      if (opts.allTenants || opts.parallel !== undefined) {
+        const { runAllTenants } = await import("./sync-all-tenants.js");
+        await runAllTenants(ctx, out, cli, opts);
+        return;
+      }
+      const service = await loadSync();
+      const progress = progressReporter(cli.io, "Posting");
+      const interrupt = interruptible(out);
+      try {
+        const result = await service.syncDaily(ctx, {
+          dryRun: Boolean(opts.dryRun),
+          onProgress: progress.update,
+          signal: interrupt.signal,
+        });
+        progress.end();
+        await out.emit(result, async () => {
+          out.note(
+            `Pulled ${result.programs.total} program(s) (${result.programs.added} new), refreshed ${result.courses.refreshed} course(s) (+${result.courses.added} −${result.courses.removed}), pulled ${result.grades.pulled} grade(s)`,
+          );
+          await renderSummary(out, result.plan);
+          if (result.run) renderRun(out, result.run);
+        });
+        if (result.run) await finish(result.run);
+      } finally {
+        interrupt.dispose();
+      }
+    },
+  );
 
   const runs = sync
     .command("runs")
