@@ -216,7 +216,7 @@ export async function syncDailyAllTenants(ctx: Context, opts: AllTenantsOptions)
     parallel: opts.parallel,
     tenants: all,
     totals,
-    exitCode: exitCodeOf(all, opts.signal),
+    exitCode: tenantsExitCode(all, opts.signal),
   };
 }
 
@@ -246,12 +246,16 @@ function describe(error: unknown): { message: string; hint: string | null; exitC
   };
 }
 
-/** The tenant's warnings are kept for its line of the report; debug traces go out at once, marked. */
+/**
+ * The tenant's warnings are kept for its line of the report. Its progress notes ("Pulling
+ * programs…") would interleave N tenants' on one stderr: they go to the --debug trace, marked
+ * with the tenant, as its debug lines do.
+ */
 function tenantLogger(parent: Logger, slug: string, notes: string[]): Logger {
   return {
     debugEnabled: parent.debugEnabled ?? false,
     debug: (message) => parent.debug(`[${slug}] ${message}`),
-    info: (message) => notes.push(message),
+    info: (message) => parent.debug(`[${slug}] ${message}`),
     warn: (message) => notes.push(message),
   };
 }
@@ -287,7 +291,7 @@ export function totalsOf(outcomes: readonly TenantOutcome[]): AllTenantsTotals {
 }
 
 /** The exit code that sums the tenants up (DESIGN.md §7). */
-export function exitCodeOf(outcomes: readonly TenantOutcome[], signal?: AbortSignal): number {
+export function tenantsExitCode(outcomes: readonly TenantOutcome[], signal?: AbortSignal): number {
   if (signal?.aborted || outcomes.some((o) => o.status === "interrupted")) return ExitCode.interrupted;
   if (outcomes.some((o) => o.status === "partial" || o.status === "failed")) return ExitCode.partial;
   if (outcomes.some((o) => o.status === "skipped")) return ExitCode.conflict;
