@@ -8,18 +8,20 @@
  * the most requests that host had in flight at once (≤ one tenant's limit, 16).
  *
  * Both sides start from the same state: it is copied before either runs, so each posts every
- * grade. `node dist/bench/all-tenants.js` runs it alone (GG4L_BENCH_TENANTS,
+ * grade. Every tenant pulls one fake Coursera org (demo dataset), run in its own process as the
+ * remote host it stands for. `node dist/bench/all-tenants.js` runs it alone (GG4L_BENCH_TENANTS,
  * GG4L_BENCH_TENANT_GRADES for a small size); `npm run bench` runs it with the others.
  */
+
+import { spawn } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
-import { startFakeCoursera } from "../fixtures/fake-coursera/server.js";
 import { lmsRegisterArgs } from "../fixtures/fake-lms/registration.js";
 import { type FakeLms, startFakeLms } from "../fixtures/fake-lms/server.js";
-import { updateReadmeSection, writeResult } from "./measure.js";
+import { repoRoot, updateReadmeSection, writeResult } from "./measure.js";
 import { run } from "./sync.js";
 
 export interface AllTenantsBench {
@@ -33,6 +35,10 @@ export interface AllTenantsBench {
   ratioToGoal: number;
   /** The sum of the single runs ÷ allMs. */
   speedup: number;
+  /** gg4l's CPU time (user + system): near allMs, the run waited on this machine rather than on the LMSs. */
+  cpu: { allMs: number; singlesSumMs: number };
+  /** The machine's 1-minute load average when the run ended (2 cores are shared). */
+  loadAverage: number;
   peakRssMb: number;
   singlePeakRssMb: number;
   delivered: { planned: number; posted: number; inGradebooks: number };
@@ -52,7 +58,9 @@ export async function benchAllTenants(
   const latencyMs = opts.latencyMs ?? 50;
   const parallel = opts.parallel ?? 8;
   const dir = mkdtempSync(join(tmpdir(), "gg4l-bench-tenants-"));
-  const coursera = await startFakeCoursera({ dataset: "demo" });
+  // Its own process: the Coursera API is one more remote host, and in the bench process it would
+  // compete for one thread with the fake LMSs (as the tenants pull it all at once).
+  const coursera = await startCourseraProcess();
   const db0 = join(dir, "state.db");
   const env = {
     ...process.env,
@@ -118,7 +126,12 @@ export async function benchAllTenants(
          WHERE pc.program_id = ? AND i.tenant_id = (SELECT id FROM tenants WHERE slug = ?) ORDER BY 1, 2`,
       )
       .all(programId, slugs[0]) as Array<{ courseId: string; itemId: string }>;
-    const members = coursera.control.members(programId).filter((m) => !m.isTest);
+    const members = db
+      .prepare(
+        `SELECT m.external_id AS externalId FROM memberships m JOIN learners l ON l.tenant_id = m.tenant_id AND l.external_id = m.external_id
+         WHERE m.program_id = ? AND m.tenant_id = (SELECT id FROM tenants WHERE slug = ?) AND l.is_test = 0 ORDER BY m.external_id`,
+      )
+      .all(programId, slugs[0]) as Array<{ externalId: string }>;
     const learners = members.slice(0, Math.ceil(gradesWanted / items.length)).map((m) => m.externalId);
     if (learners.length * items.length < gradesWanted)
       throw new Error(
@@ -127,6 +140,7 @@ export async function benchAllTenants(
     const grades: Array<{ learner: string; courseId: string; itemId: string }> = [];
     for (const learner of learners)
       for (const item of items) if (grades.length < gradesWanted) grades.push({ learner, ...item });
+    const graded = new Set(grades.map((g) => `${g.learner}\u001f${g.itemId}`));
     const byCourse = new Map<
       string,
       Map<string, Array<{ itemId: string; grade: number; passed: boolean }>>
@@ -138,7 +152,7 @@ export async function benchAllTenants(
       courses.set(g.courseId, list);
       list.push({ itemId: g.itemId, grade: 40 + (n % 60), passed: true });
     });
-    coursera.control.setGrades(
+    await coursera.setGrades(
       [...byCourse].flatMap(([externalId, courses]) =>
         [...courses].map(([courseId, list]) => ({ externalId, courseId, programId, items: list })),
       ),
@@ -187,7 +201,9 @@ export async function benchAllTenants(
             item.itemId,
             now,
           );
-          for (const learner of learners)
+          // Launched exactly where a grade was set, so each tenant plans exactly GRADES posts.
+          for (const learner of learners) {
+            if (!graded.has(`${learner}\u001f${item.itemId}`)) continue;
             db.prepare(
               `INSERT INTO launches (tenant_id, external_id, lms_sub, context_id, resource_link_id, program_id, course_id, item_id, launched_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -202,6 +218,7 @@ export async function benchAllTenants(
               item.itemId,
               now,
             );
+          }
         }
         for (const learner of learners)
           db.prepare(
@@ -247,10 +264,12 @@ export async function benchAllTenants(
     const singleEnv = { ...env, GG4L_DB: dbSingles };
     const singles: number[] = [];
     let singlePeakKb = 0;
+    let singlesCpuMs = 0;
     for (const slug of slugs) {
       const one = await run(["--tenant", slug, "sync", "daily", "--json"], singleEnv);
       singles.push(one.ms);
       singlePeakKb = Math.max(singlePeakKb, one.rssKb);
+      singlesCpuMs += one.cpuMs;
     }
     const sumMs = singles.reduce((a, b) => a + b, 0);
     const longestMs = Math.max(...singles);
@@ -272,6 +291,8 @@ export async function benchAllTenants(
       },
       ratioToGoal: Math.round(ratioToGoal * 100) / 100,
       speedup: Math.round((sumMs / all.ms) * 100) / 100,
+      cpu: { allMs: all.cpuMs, singlesSumMs: singlesCpuMs },
+      loadAverage: Math.round(loadavg()[0]! * 10) / 10,
       peakRssMb,
       singlePeakRssMb: Math.round(singlePeakKb / 1024),
       delivered: { planned, posted, inGradebooks },
@@ -293,13 +314,50 @@ export async function benchAllTenants(
   }
 }
 
+/** The standalone fake Coursera (demo dataset) in a child process, with the admin calls the bench makes. */
+async function startCourseraProcess() {
+  const child = spawn(
+    process.execPath,
+    [join(repoRoot, "dist/fixtures/fake-coursera/main.js"), "--port", "0", "--dataset", "demo", "--json"],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const exited = new Promise<void>((resolve) => child.on("close", () => resolve()));
+  const info = await new Promise<{ baseUrl: string; orgId: string; clientId: string; clientSecret: string }>(
+    (resolve, reject) => {
+      let out = "";
+      child.stdout.setEncoding("utf8").on("data", (d: string) => {
+        out += d;
+        const line = out.split("\n")[0];
+        if (out.includes("\n")) resolve(JSON.parse(line!));
+      });
+      child.on("close", (code) => reject(new Error(`the fake Coursera exited ${code}`)));
+    },
+  );
+  const origin = new URL(info.baseUrl).origin;
+  return {
+    ...info,
+    async setGrades(grades: unknown[]): Promise<void> {
+      const res = await fetch(`${origin}/_fake/grades`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ grades }),
+      });
+      if (!res.ok) throw new Error(`the fake Coursera refused the grades: ${res.status} ${await res.text()}`);
+    },
+    async close(): Promise<void> {
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
 /** Writes bench/results/all-tenants.json and the README section; returns whether it met its targets. */
 export function reportAllTenants(r: AllTenantsBench, at: string, machine: Record<string, unknown>): boolean {
   writeResult("all-tenants", { at, machine, ...r });
   const rounds = Math.ceil(r.tenants / r.parallel);
   updateReadmeSection(
     "all-tenants",
-    `Measured ${at}: ${r.tenants} tenants, each its own fake LMS (moodle) answering every request ${r.latencyMs} ms late (tenants 0 and 1 share one), ${r.gradesPerTenant} changed grades each; \`sync daily --all-tenants --parallel ${r.parallel}\` beside the same ${r.tenants} daily jobs run one after another (\`sync daily --tenant <slug>\`, the baseline), both from the same starting state.
+    `Measured ${at}: ${r.tenants} tenants, each its own fake LMS (moodle) answering every request ${r.latencyMs} ms late (tenants 0 and 1 share one), ${r.gradesPerTenant} changed grades each; \`sync daily --all-tenants --parallel ${r.parallel}\` beside the same ${r.tenants} daily jobs run one after another (\`sync daily --tenant <slug>\`, the baseline), both from the same starting state. Load average at the end: ${r.loadAverage} on ${machine.cpus} cores.
 
 | what | figure | target |
 |---|---:|---:|
@@ -307,6 +365,7 @@ export function reportAllTenants(r: AllTenantsBench, at: string, machine: Record
 | longest single run (median ${r.singles.medianMs} ms) | ${r.singles.longestMs} ms | |
 | \`--all-tenants --parallel ${r.parallel}\` | ${r.allMs} ms (${r.speedup}× faster than the sum) | |
 | ÷ (ceil(${r.tenants}/${r.parallel}) = ${rounds}) × the longest single | ${r.ratioToGoal}× | ≤ ${r.targets.ratioToGoal}× |
+| gg4l CPU time: all at once / the singles summed | ${r.cpu.allMs} / ${r.cpu.singlesSumMs} ms | |
 | peak RSS, all tenants at once (one single run's) | ${r.peakRssMb} MB (${r.singlePeakRssMb} MB) | ≤ ${r.targets.peakRssMb} MB |
 | scores delivered: posted / planned / in the fake gradebooks | ${r.delivered.posted} / ${r.delivered.planned} / ${r.delivered.inGradebooks} | all ${r.tenants * r.gradesPerTenant} |
 | most requests in flight at the host ${r.sharedHost.tenants} tenants share | ${r.sharedHost.maxInFlight} | ≤ ${r.sharedHost.limit} (one tenant's limit) |`,
