@@ -187,6 +187,9 @@ function* textLines(entries: Iterable<PlanEntry>, out: Output): Generator<string
   for (const entry of entries) yield `${terminalSafe(renderEntry(entry), out.style.codes)}\n`;
 }
 
+/** `sync daily`'s flags; --all-tenants and --parallel go to sync-all-tenants.ts. */
+type DailyOpts = { dryRun?: boolean; allTenants?: boolean; parallel?: string };
+
 export function registerSync(program: Command, cli: CliEnv): void {
   const sync = program
     .command("sync")
@@ -360,39 +363,34 @@ export function registerSync(program: Command, cli: CliEnv): void {
         ["see what today's run would post", "gg4l sync daily --dry-run"],
       ]),
     );
-  defineAction<{ dryRun?: boolean; allTenants?: boolean; parallel?: string }>(
-    daily,
-    cli,
-    { audit: true },
-    async ({ ctx, out, opts }) => {
-      if (opts.allTenants || opts.parallel !== undefined) {
-        const { runAllTenants } = await import("./sync-all-tenants.js");
-        await runAllTenants(ctx, out, cli, opts);
-        return;
-      }
-      const service = await loadSync();
-      const progress = progressReporter(cli.io, "Posting");
-      const interrupt = interruptible(out);
-      try {
-        const result = await service.syncDaily(ctx, {
-          dryRun: Boolean(opts.dryRun),
-          onProgress: progress.update,
-          signal: interrupt.signal,
-        });
-        progress.end();
-        await out.emit(result, async () => {
-          out.note(
-            `Pulled ${result.programs.total} program(s) (${result.programs.added} new), refreshed ${result.courses.refreshed} course(s) (+${result.courses.added} −${result.courses.removed}), pulled ${result.grades.pulled} grade(s)`,
-          );
-          await renderSummary(out, result.plan);
-          if (result.run) renderRun(out, result.run);
-        });
-        if (result.run) await finish(result.run);
-      } finally {
-        interrupt.dispose();
-      }
-    },
-  );
+  defineAction<DailyOpts>(daily, cli, { audit: true }, async ({ ctx, out, opts }) => {
+    if (opts.allTenants || opts.parallel !== undefined) {
+      const { runAllTenants } = await import("./sync-all-tenants.js");
+      await runAllTenants(ctx, out, cli, opts);
+      return;
+    }
+    const service = await loadSync();
+    const progress = progressReporter(cli.io, "Posting");
+    const interrupt = interruptible(out);
+    try {
+      const result = await service.syncDaily(ctx, {
+        dryRun: Boolean(opts.dryRun),
+        onProgress: progress.update,
+        signal: interrupt.signal,
+      });
+      progress.end();
+      await out.emit(result, async () => {
+        out.note(
+          `Pulled ${result.programs.total} program(s) (${result.programs.added} new), refreshed ${result.courses.refreshed} course(s) (+${result.courses.added} −${result.courses.removed}), pulled ${result.grades.pulled} grade(s)`,
+        );
+        await renderSummary(out, result.plan);
+        if (result.run) renderRun(out, result.run);
+      });
+      if (result.run) await finish(result.run);
+    } finally {
+      interrupt.dispose();
+    }
+  });
 
   const runs = sync
     .command("runs")
