@@ -1,5 +1,6 @@
 /** `npm run bench`: every benchmark, each against a baseline measured in the same run. */
 import { cpus, totalmem } from "node:os";
+import { benchAllTenants, reportAllTenants } from "./all-tenants.js";
 import { benchCourseraCli } from "./coursera-cli.js";
 import { benchCourseraPull } from "./coursera-paging.js";
 import { updateReadmeSection, writeResult } from "./measure.js";
@@ -89,3 +90,10 @@ console.log(
   `dry-run output: --dry-run ${output.full.dryRunRatio}× bare iterate, --dry-run --json ${output.full.dryRunJsonRatio}× bare iterate+stringify, growth ${output.growth.dryRun}×/${output.growth.dryRunJson}× (${output.pass ? "within" : "OUTSIDE"} targets)`,
 );
 if (!output.pass) process.exitCode = 1;
+
+const tenantsWanted = process.env.GG4L_BENCH_TENANTS ? Number(process.env.GG4L_BENCH_TENANTS) : 40;
+const tenantGrades = process.env.GG4L_BENCH_TENANT_GRADES
+  ? Number(process.env.GG4L_BENCH_TENANT_GRADES)
+  : 2000;
+const allTenants = await benchAllTenants({ tenants: tenantsWanted, grades: tenantGrades });
+if (!reportAllTenants(allTenants, at, machine)) process.exitCode = 1;

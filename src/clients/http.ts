@@ -138,6 +138,12 @@ export interface HttpClientOptions {
   }) => void;
   /** Called with every answer (adaptive concurrency reads throttling headers such as X-Rate-Limit-Remaining). */
   onResponse?: (info: { url: string; status: number; headers: Record<string, string> }) => void;
+  /**
+   * Waited for before each attempt is sent; the function it resolves to is called once the
+   * attempt ended (a budget of requests in flight shared with other clients, by host). Retry
+   * pauses hold no slot, and an attempt's deadline starts only once it has one.
+   */
+  gate?: (url: string) => Promise<() => void>;
 }
 
 let sharedAgent: Agent | undefined;
@@ -348,6 +354,7 @@ export class HttpClient {
   private readonly onRetry: HttpClientOptions["onRetry"];
   private readonly onResponse: HttpClientOptions["onResponse"];
   private readonly limits: HttpLimits;
+  private readonly gate: HttpClientOptions["gate"];
 
   constructor(options: HttpClientOptions = {}) {
     this.limits = { ...httpLimitsFromEnv(process.env), ...options.limits };
@@ -358,6 +365,20 @@ export class HttpClient {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.onRetry = options.onRetry;
     this.onResponse = options.onResponse;
+    this.gate = options.gate;
+  }
+
+  private send(url: string, opts: SendOptions): Promise<RawAnswer> {
+    return this.gate ? this.sendGated(this.gate, url, opts) : send(this.dispatcher, url, opts);
+  }
+
+  private async sendGated(gate: NonNullable<HttpClientOptions["gate"]>, url: string, opts: SendOptions) {
+    const leave = await gate(url);
+    try {
+      return await send(this.dispatcher, url, opts);
+    } finally {
+      leave();
+    }
   }
 
   async request(url: string, req: HttpRequest = {}): Promise<HttpResponse> {
@@ -369,7 +390,7 @@ export class HttpClient {
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
       try {
-        const res = await send(this.dispatcher, url, {
+        const res = await this.send(url, {
           method,
           headers: { "user-agent": this.userAgent, ...req.headers },
           body: req.body,

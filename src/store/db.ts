@@ -34,6 +34,14 @@ export type Db = Database.Database;
 /** How long a connection waits for another one's write lock before SQLite answers "database is locked". */
 export const BUSY_TIMEOUT_MS = 10_000;
 
+/**
+ * A smaller page cache for one of several connections a process holds at once (one per tenant
+ * of `sync daily --all-tenants`), so N of them together stay within one connection's memory.
+ */
+export function setCacheMb(db: Db, mb: number): void {
+  db.pragma(`cache_size = ${-Math.round(mb * 1024)}`);
+}
+
 /** "gg4l" in ASCII: marks the SQLite file as ours (PRAGMA application_id). */
 export const APPLICATION_ID = 0x6767346c;
 const SQLITE_MAGIC = "SQLite format 3\0";

@@ -264,6 +264,9 @@ function* jsonItems(entries: Iterable<PlanEntry>): Generator<string> {
   yield "\n  ],\n";
 }
 
+/** `sync daily`'s flags; --all-tenants and --parallel go to sync-all-tenants.ts. */
+type DailyOpts = { dryRun?: boolean; allTenants?: boolean; parallel?: string };
+
 export function registerSync(program: Command, cli: CliEnv): void {
   const sync = program
     .command("sync")
@@ -423,6 +426,11 @@ export function registerSync(program: Command, cli: CliEnv): void {
     .command("daily")
     .description("the daily job (R8): pull programs, refresh courses, pull gradebooks, plan, post")
     .option("--dry-run", "pull and plan, post nothing")
+    .option(
+      "--all-tenants",
+      "every tenant with an LMS registration, side by side, each under its own lease; tenants on one LMS host share its budget",
+    )
+    .option("--parallel <n>", "with --all-tenants: at most this many tenants at once (default 8)")
     .addHelpText(
       "after",
       examples([
@@ -430,10 +438,19 @@ export function registerSync(program: Command, cli: CliEnv): void {
           "crontab: every day at 02:30",
           "30 2 * * * gg4l sync daily --tenant uni-x --json >> /var/log/gg4l.jsonl",
         ],
+        [
+          "crontab: every tenant, 8 at once",
+          "30 2 * * * gg4l sync daily --all-tenants --json >> /var/log/gg4l.jsonl",
+        ],
         ["see what today's run would post", "gg4l sync daily --dry-run"],
       ]),
     );
-  defineAction<{ dryRun?: boolean }>(daily, cli, { audit: true }, async ({ ctx, out, opts }) => {
+  defineAction<DailyOpts>(daily, cli, { audit: true }, async ({ ctx, out, opts }) => {
+    if (opts.allTenants || opts.parallel !== undefined) {
+      const { runAllTenants } = await import("./sync-all-tenants.js");
+      await runAllTenants(ctx, out, cli, opts);
+      return;
+    }
     const service = await loadSync();
     const progress = await followPhases(cli, ctx, out);
     const interrupt = interruptible(out, progress);

@@ -29,6 +29,7 @@ import { gradebookFor } from "../lti.js";
 import { BREAKER_THRESHOLD, CircuitBreaker } from "./breaker.js";
 import { AdaptiveLimiter } from "./concurrency.js";
 import { classifyFailure, runLevelExitCode } from "./failures.js";
+import type { HostBudget } from "./host-budget.js";
 import { LedgerWriter } from "./ledger-writer.js";
 import { type PhaseFigures, type PhaseListener, Phases } from "./phases.js";
 import type { PreparedPlan } from "./plan.js";
@@ -41,6 +42,8 @@ export interface ApplyOptions {
   /** Tests and benchmarks pass their own HTTP client (to count requests or inject faults). */
   http?: HttpClient;
   concurrency?: { initial: number; max: number };
+  /** Requests in flight per LMS host, shared with other tenants' runs (`sync daily --all-tenants`). */
+  hosts?: HostBudget;
 }
 
 export type SyncFailure = ItemFailure;
@@ -118,7 +121,7 @@ export async function applyPlan(
     max: opts.concurrency?.max ?? 16,
     calmPerStep: 5,
   });
-  const http = opts.http ?? (await defaultHttp(ctx, limiter));
+  const http = opts.http ?? (await defaultHttp(ctx, limiter, opts.hosts));
   const gradebook = await gradebookFor(ctx, reg, http);
   const now = () => ctx.now().toISOString();
   const ledger = new LedgerWriter(db, runId, now);
@@ -467,10 +470,11 @@ async function createColumns(
   }
 }
 
-async function defaultHttp(ctx: Context, limiter: AdaptiveLimiter): Promise<HttpClient> {
+async function defaultHttp(ctx: Context, limiter: AdaptiveLimiter, hosts?: HostBudget): Promise<HttpClient> {
   const { HttpClient } = await import("../../clients/http.js");
   return new HttpClient({
     logger: ctx.logger,
+    ...(hosts ? { gate: hosts.enter } : {}),
     onRetry: ({ status, delayMs }) => {
       if (status === 429 || status === 503) limiter.throttled(delayMs);
     },

@@ -28,6 +28,9 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The tenant's lease is held by a run that is alive: refused at once, never waited for (exit 6). */
+export class LeaseHeldError extends ConflictError {}
+
 export interface Lease {
   release(): void;
 }
@@ -46,7 +49,7 @@ export function acquireLease(ctx: Context, tenant: TenantRow): Lease {
   );
   if (!result.acquired) {
     const { held } = result;
-    throw new ConflictError(
+    throw new LeaseHeldError(
       `a sync for tenant "${tenant.slug}" is already running: held by ${held.holder} on ${held.host} (pid ${held.pid}) since ${held.acquiredAt}`,
       {
         hint: `wait for it to finish (gg4l sync runs); a lease of a process that died expires by ${new Date(held.expiresAt).toISOString()}`,
