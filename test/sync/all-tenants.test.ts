@@ -253,7 +253,7 @@ describe("sync daily --all-tenants", () => {
     expect(t.code, t.screen).toBe(0);
     const lines = plainLines(t.screen);
     expect(lines.some((l) => /^TENANT\s+PHASE\s+PROGRESS\s+POSTED\s+FAILED$/.test(l))).toBe(true);
-    expect(lines.some((l) => /^uni-[ab]\s+post\s+\d+\/\d+\s+\d+\s+0$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^uni-[ab]\s+posts\s+\d+\/\d+\s+\d+\s+0$/.test(l))).toBe(true);
     expect(lines.some((l) => /^\d of 2 tenant\(s\) done, \d running, \d waiting · [\d.]+ s$/.test(l))).toBe(
       true,
     );
