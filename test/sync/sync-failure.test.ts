@@ -203,6 +203,19 @@ describe("2. one refused score fails one item, not the run", () => {
     const shown = await show(w, run.runId);
     expect(shown).toMatchObject({ status: "partial", counts: { failed: 1, posted: 2 } });
     expect(shown.failures[0]).toMatchObject({ status: 400 });
+    // As a person reads it: the failure names the column (course and item), not their ids.
+    w.lms.addFaults({
+      route: "scores",
+      type: "status",
+      status: 400,
+      body: "This assignment is locked",
+      times: 1,
+    });
+    const again = await w.gg4l(["sync", "grades"]);
+    expect(again.code).toBe(5);
+    const line = again.stderr.split("\n").find((l) => l.includes("[HTTP 400]"))!;
+    expect(line).toContain(`"${run.failures[0]!.column}"`);
+    expect(line).not.toContain(item.id);
     const table = await w.ok(["sync", "show", String(run.runId)]);
     expect(table.stdout).toMatch(/This assignment is locked/);
   }, 90_000);

@@ -143,7 +143,8 @@ function renderRun(out: Output, r: RunResult): void {
 
 function failureWho(f: RunResult["failures"][number]): string {
   const learner = f.externalId ? `${f.externalId}${f.learner ? ` (${f.learner})` : ""}` : "-";
-  const where = `${f.courseId}${f.itemId ? `/${f.itemId}` : ""}${f.column ? ` "${f.column}"` : ""}`;
+  // The column's label names the course and item; the ids are in --json and `sync show`.
+  const where = f.column ? `"${f.column}"` : `${f.courseId}${f.itemId ? `/${f.itemId}` : ""}`;
   return `${learner} ${where}${f.status !== null ? ` [HTTP ${f.status}]` : ""}`;
 }
 
