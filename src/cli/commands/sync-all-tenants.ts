@@ -19,6 +19,7 @@ import type {
   TenantPhase,
 } from "../../core/sync/all-tenants.js";
 import type { CliEnv } from "../command.js";
+import { interruptSignal } from "../io/interrupt.js";
 import { liveBoard } from "../io/live-board.js";
 import type { Output } from "../io/output.js";
 
@@ -69,7 +70,7 @@ export async function runAllTenants(
   const board = cli.io.stderrTTY ? liveBoard(cli.io) : undefined;
   let queued: string[] = [];
   let finished = 0;
-  const interrupt = interruptible();
+  const interrupt = interruptSignal();
   const redraw = () => {
     if (!board) return;
     const active = [...rows.entries()].filter(([, r]) => r.phase !== "done" && r.phase !== "queued");
@@ -223,29 +224,4 @@ function failWithExitCode(r: AllTenantsResult): void {
       },
     );
   }
-}
-
-/** Ctrl-C (or SIGTERM) stops taking tenants and posts; the runs in flight end recorded interrupted. A second Ctrl-C kills. */
-function interruptible(): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onSigint = () => {
-    if (controller.signal.aborted) {
-      process.off("SIGINT", onSigint);
-      process.kill(process.pid, "SIGINT");
-      return;
-    }
-    controller.abort();
-  };
-  const onSigterm = () => {
-    if (!controller.signal.aborted) controller.abort();
-  };
-  process.on("SIGINT", onSigint);
-  process.on("SIGTERM", onSigterm);
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      process.off("SIGINT", onSigint);
-      process.off("SIGTERM", onSigterm);
-    },
-  };
 }

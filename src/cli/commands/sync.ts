@@ -12,6 +12,7 @@ import type {
 } from "../../core/sync/index.js";
 import { type CliEnv, defineAction, examples } from "../command.js";
 import { chunkedWriter, writeLines } from "../io/chunked.js";
+import { interruptSignal } from "../io/interrupt.js";
 import type { Output } from "../io/output.js";
 import { type PhaseProgress, phaseProgress } from "../io/progress.js";
 import { type StreamColumn, streamTable } from "../io/stream-table.js";
@@ -195,29 +196,9 @@ async function followPhases(
 
 /** Ctrl-C stops taking new posts and lets the ones in flight end; a second Ctrl-C kills. */
 function interruptible(out: Output, progress: PhaseProgress): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onSigint = () => {
-    if (controller.signal.aborted) {
-      process.off("SIGINT", onSigint);
-      process.kill(process.pid, "SIGINT");
-      return;
-    }
-    progress.around(() => out.note("Stopping after the posts in flight (Ctrl-C again to kill)…"));
-    controller.abort();
-  };
-  // SIGTERM (a service manager stopping cron's job) ends the run the same way, on record.
-  const onSigterm = () => {
-    if (!controller.signal.aborted) controller.abort();
-  };
-  process.on("SIGINT", onSigint);
-  process.on("SIGTERM", onSigterm);
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      process.off("SIGINT", onSigint);
-      process.off("SIGTERM", onSigterm);
-    },
-  };
+  return interruptSignal(() =>
+    progress.around(() => out.note("Stopping after the posts in flight (Ctrl-C again to kill)…")),
+  );
 }
 
 async function finish(result: RunResult): Promise<void> {
