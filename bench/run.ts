@@ -3,6 +3,7 @@ import { cpus, totalmem } from "node:os";
 import { benchAllTenants, reportAllTenants } from "./all-tenants.js";
 import { benchCourseraCli } from "./coursera-cli.js";
 import { benchCourseraPull } from "./coursera-paging.js";
+import { reportDryRunOutput } from "./dry-run-output.js";
 import { updateReadmeSection, writeResult } from "./measure.js";
 import { benchStartup } from "./startup.js";
 import { benchSync } from "./sync.js";
@@ -73,22 +74,7 @@ console.log(
 if (!sync.pass) process.exitCode = 1;
 
 const { output } = sync;
-const sizeRow = (s: typeof output.full) =>
-  `| ${s.grades} | ${s.bareIterateMs} | ${s.dryRunMs} | ${s.dryRunRatio}× | ${s.bareStringifyMs} | ${s.dryRunJsonMs} (${Math.round(s.jsonBytes / 2 ** 20)} MB) | ${s.dryRunJsonRatio}× | ${s.peakRssMb} MB |`;
-updateReadmeSection(
-  "dry-run-output",
-  `Measured ${at}, on the sync bench's state with an empty ledger (every grade planned), and on a copy holding half the learners and their grades. Baselines: a bare better-sqlite3 loop over the same grade rows in the bench process, iterating them (for \`--dry-run\`), and iterating with a \`JSON.stringify\` per row (for \`--dry-run --json\`). gg4l's times are whole commands, process start included; stdout goes to a pipe that is read and thrown away.
-
-| grades | bare iterate ms | \`--dry-run\` ms | ÷ bare | bare iterate + stringify ms | \`--dry-run --json\` ms | ÷ bare | gg4l peak RSS |
-|---:|---:|---:|---:|---:|---:|---:|---:|
-${sizeRow(output.full)}
-${sizeRow(output.half)}
-
-Growth from N/2 to N (linear ≈ 2): \`--dry-run\` ${output.growth.dryRun}×, \`--dry-run --json\` ${output.growth.dryRunJson}×. Targets: each ≤ ${output.targets.ratio}× its baseline, growth within ${output.targets.growth.join("–")}×, peak RSS ≤ ${output.targets.peakRssMb} MB.`,
-);
-console.log(
-  `dry-run output: --dry-run ${output.full.dryRunRatio}× bare iterate, --dry-run --json ${output.full.dryRunJsonRatio}× bare iterate+stringify, growth ${output.growth.dryRun}×/${output.growth.dryRunJson}× (${output.pass ? "within" : "OUTSIDE"} targets)`,
-);
+reportDryRunOutput(at, output);
 if (!output.pass) process.exitCode = 1;
 
 const tenantsWanted = process.env.GG4L_BENCH_TENANTS ? Number(process.env.GG4L_BENCH_TENANTS) : 40;

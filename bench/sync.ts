@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { lmsRegisterArgs } from "../fixtures/fake-lms/registration.js";
-import { startFakeLms } from "../fixtures/fake-lms/server.js";
+import { type FakeLms, startFakeLms } from "../fixtures/fake-lms/server.js";
 import { loadToolKey } from "../src/base/keys.js";
 import { lineItemServiceUrl } from "../src/clients/lti/ags.js";
 import { ALL_AGS_SCOPES } from "../src/clients/lti/constants.js";
@@ -141,31 +141,9 @@ export async function benchSync(
   const roundCount = opts.rounds ?? 5;
   const items = opts.items ?? 20;
   const grades = opts.grades ?? 1_000_000;
-  const learners = Math.ceil(grades / items);
   const concurrency = opts.concurrency ?? 16;
-  const dir = mkdtempSync(join(tmpdir(), "gg4l-bench-sync-"));
-  const env = { ...process.env, GG4L_DB: join(dir, "state.db"), GG4L_BENCH_DIR: dir, NO_COLOR: "1" };
-  await run(["init"], env);
-  const keyFile = join(dir, "state.key.json");
-  const lms = await startFakeLms({
-    kind: "moodle",
-    toolPublicJwk: JSON.parse(readFileSync(keyFile, "utf8")).publicJwk,
-    throttle: null,
-  });
+  const { dir, env, keyFile, lms, subs, links, learners } = await seedSyncState({ grades, items });
   try {
-    await run(["tenant", "add", "bench", "--name", "Bench", "--coursera-org", "org-bench"], env);
-    await run(lmsRegisterArgs(lms, "assignment"), env);
-    // The LMS side: learners enrolled in one course, a link with its line item per gradable item.
-    const subs: string[] = [];
-    for (let l = 0; l < learners; l++)
-      subs.push(lms.addUser({ email: `learner${l}@bench.edu`, contextId: lms.contextId }).user.id);
-    const links = Array.from({ length: items }, (_, i) =>
-      lms.addLink({
-        contextId: lms.contextId,
-        title: `Item ${i}`,
-        lineItem: { scoreMaximum: 100, resourceId: `item-${i}`, tag: "coursera" },
-      }),
-    );
     // The gradebook already holds an older score for every learner, as on any day after the
     // first. Without it the first round's bare loop adds a million grades while gg4l replaces
     // them, leaving the fake a million dead objects to collect during gg4l's run only. It is
@@ -195,69 +173,6 @@ export async function benchSync(
           });
       }
     };
-    // The gg4l side, as pulls and launches would have left it.
-    const db = new Database(env.GG4L_DB);
-    const now = new Date().toISOString();
-    db.transaction(() => {
-      const tenantId = (db.prepare("SELECT id FROM tenants").get() as { id: number }).id;
-      const regId = (db.prepare("SELECT id FROM lms_registrations").get() as { id: number }).id;
-      db.prepare(
-        "INSERT INTO programs (tenant_id, program_id, name, active, first_seen_at, pulled_at) VALUES (?, 'p1', 'Bench Program', 1, ?, ?)",
-      ).run(tenantId, now, now);
-      db.prepare(
-        "INSERT INTO courses (tenant_id, course_id, name, items_known, refreshed_at) VALUES (?, 'c1', 'Bench Course', 1, ?)",
-      ).run(tenantId, now);
-      db.prepare(
-        "INSERT INTO program_courses (tenant_id, program_id, course_id, added_at) VALUES (?, 'p1', 'c1', ?)",
-      ).run(tenantId, now);
-      const item = db.prepare(
-        "INSERT INTO items (tenant_id, course_id, item_id, name, item_order, weight) VALUES (?, 'c1', ?, ?, ?, 5)",
-      );
-      const link = db.prepare(
-        `INSERT INTO links (registration_id, context_id, resource_link_id, target_kind, target_id, grade_sync, lineitem_url, lineitems_url,
-           created_at, program_id, course_id, item_id, connected_at) VALUES (?, ?, ?, 'item', ?, 'assignment', ?, ?, ?, 'p1', 'c1', ?, ?)`,
-      );
-      links.forEach((l, i) => {
-        item.run(tenantId, `item-${i}`, `Item ${i}`, i);
-        link.run(
-          regId,
-          lms.contextId,
-          l.link.id,
-          `item-${i}`,
-          l.lineItem!.id,
-          lms.lineitemsUrl,
-          now,
-          `item-${i}`,
-          now,
-        );
-      });
-      const learner = db.prepare(
-        "INSERT INTO learners (tenant_id, external_id, email, first_seen_at) VALUES (?, ?, ?, ?)",
-      );
-      const member = db.prepare(
-        "INSERT INTO memberships (tenant_id, program_id, external_id, state) VALUES (?, 'p1', ?, 'MEMBER')",
-      );
-      const user = db.prepare(
-        "INSERT INTO lms_users (registration_id, sub, external_id, email, source, first_seen_at) VALUES (?, ?, ?, ?, 'launch', ?)",
-      );
-      const launch = db.prepare(
-        "INSERT INTO launches (tenant_id, external_id, lms_sub, context_id, resource_link_id, program_id, course_id, item_id, launched_at) VALUES (?, ?, ?, ?, ?, 'p1', 'c1', ?, ?)",
-      );
-      const grade = db.prepare(
-        "INSERT INTO coursera_grades (tenant_id, external_id, course_id, item_id, program_id, grade, passed) VALUES (?, ?, 'c1', ?, 'p1', ?, 1)",
-      );
-      for (let l = 0; l < learners; l++) {
-        const externalId = `learner${l}@bench.edu`;
-        learner.run(tenantId, externalId, externalId, now);
-        member.run(tenantId, externalId);
-        user.run(regId, subs[l]!, externalId, externalId, now);
-        for (let i = 0; i < items; i++) {
-          launch.run(tenantId, externalId, subs[l]!, lms.contextId, links[i]!.link.id, `item-${i}`, now);
-          grade.run(tenantId, externalId, `item-${i}`, ((l * 7 + i * 13) % 1000) / 10);
-        }
-      }
-    })();
-    db.close();
 
     const dry = await run(["sync", "grades", "--dry-run"], env);
     const output = await benchDryRunOutput(env);
@@ -428,5 +343,118 @@ export async function benchSync(
     // GG4L_BENCH_KEEP: leave the generated state behind to study (its path goes to stderr).
     if (process.env.GG4L_BENCH_KEEP) console.error(`sync bench state kept in ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface SyncState {
+  dir: string;
+  env: NodeJS.ProcessEnv;
+  keyFile: string;
+  lms: FakeLms;
+  /** The LMS user ids, learner by learner. */
+  subs: string[];
+  links: ReturnType<FakeLms["addLink"]>[];
+  learners: number;
+}
+
+/**
+ * A state of `grades` item grades (learners × `items`), Option A, every learner launched every
+ * link, and the fake LMS (moodle) it is registered with, as pulls and launches would have left
+ * them; the score ledger is empty. The caller closes `lms` and removes `dir`.
+ */
+export async function seedSyncState(opts: { grades: number; items: number }): Promise<SyncState> {
+  const { grades, items } = opts;
+  const learners = Math.ceil(grades / items);
+  const dir = mkdtempSync(join(tmpdir(), "gg4l-bench-sync-"));
+  const env = { ...process.env, GG4L_DB: join(dir, "state.db"), GG4L_BENCH_DIR: dir, NO_COLOR: "1" };
+  await run(["init"], env);
+  const keyFile = join(dir, "state.key.json");
+  const lms = await startFakeLms({
+    kind: "moodle",
+    toolPublicJwk: JSON.parse(readFileSync(keyFile, "utf8")).publicJwk,
+    throttle: null,
+  });
+  try {
+    await run(["tenant", "add", "bench", "--name", "Bench", "--coursera-org", "org-bench"], env);
+    await run(lmsRegisterArgs(lms, "assignment"), env);
+    // The LMS side: learners enrolled in one course, a link with its line item per gradable item.
+    const subs: string[] = [];
+    for (let l = 0; l < learners; l++)
+      subs.push(lms.addUser({ email: `learner${l}@bench.edu`, contextId: lms.contextId }).user.id);
+    const links = Array.from({ length: items }, (_, i) =>
+      lms.addLink({
+        contextId: lms.contextId,
+        title: `Item ${i}`,
+        lineItem: { scoreMaximum: 100, resourceId: `item-${i}`, tag: "coursera" },
+      }),
+    );
+    // The gg4l side, as pulls and launches would have left it.
+    const db = new Database(env.GG4L_DB);
+    const now = new Date().toISOString();
+    db.transaction(() => {
+      const tenantId = (db.prepare("SELECT id FROM tenants").get() as { id: number }).id;
+      const regId = (db.prepare("SELECT id FROM lms_registrations").get() as { id: number }).id;
+      db.prepare(
+        "INSERT INTO programs (tenant_id, program_id, name, active, first_seen_at, pulled_at) VALUES (?, 'p1', 'Bench Program', 1, ?, ?)",
+      ).run(tenantId, now, now);
+      db.prepare(
+        "INSERT INTO courses (tenant_id, course_id, name, items_known, refreshed_at) VALUES (?, 'c1', 'Bench Course', 1, ?)",
+      ).run(tenantId, now);
+      db.prepare(
+        "INSERT INTO program_courses (tenant_id, program_id, course_id, added_at) VALUES (?, 'p1', 'c1', ?)",
+      ).run(tenantId, now);
+      const item = db.prepare(
+        "INSERT INTO items (tenant_id, course_id, item_id, name, item_order, weight) VALUES (?, 'c1', ?, ?, ?, 5)",
+      );
+      const link = db.prepare(
+        `INSERT INTO links (registration_id, context_id, resource_link_id, target_kind, target_id, grade_sync, lineitem_url, lineitems_url,
+           created_at, program_id, course_id, item_id, connected_at) VALUES (?, ?, ?, 'item', ?, 'assignment', ?, ?, ?, 'p1', 'c1', ?, ?)`,
+      );
+      links.forEach((l, i) => {
+        item.run(tenantId, `item-${i}`, `Item ${i}`, i);
+        link.run(
+          regId,
+          lms.contextId,
+          l.link.id,
+          `item-${i}`,
+          l.lineItem!.id,
+          lms.lineitemsUrl,
+          now,
+          `item-${i}`,
+          now,
+        );
+      });
+      const learner = db.prepare(
+        "INSERT INTO learners (tenant_id, external_id, email, first_seen_at) VALUES (?, ?, ?, ?)",
+      );
+      const member = db.prepare(
+        "INSERT INTO memberships (tenant_id, program_id, external_id, state) VALUES (?, 'p1', ?, 'MEMBER')",
+      );
+      const user = db.prepare(
+        "INSERT INTO lms_users (registration_id, sub, external_id, email, source, first_seen_at) VALUES (?, ?, ?, ?, 'launch', ?)",
+      );
+      const launch = db.prepare(
+        "INSERT INTO launches (tenant_id, external_id, lms_sub, context_id, resource_link_id, program_id, course_id, item_id, launched_at) VALUES (?, ?, ?, ?, ?, 'p1', 'c1', ?, ?)",
+      );
+      const grade = db.prepare(
+        "INSERT INTO coursera_grades (tenant_id, external_id, course_id, item_id, program_id, grade, passed) VALUES (?, ?, 'c1', ?, 'p1', ?, 1)",
+      );
+      for (let l = 0; l < learners; l++) {
+        const externalId = `learner${l}@bench.edu`;
+        learner.run(tenantId, externalId, externalId, now);
+        member.run(tenantId, externalId);
+        user.run(regId, subs[l]!, externalId, externalId, now);
+        for (let i = 0; i < items; i++) {
+          launch.run(tenantId, externalId, subs[l]!, lms.contextId, links[i]!.link.id, `item-${i}`, now);
+          grade.run(tenantId, externalId, `item-${i}`, ((l * 7 + i * 13) % 1000) / 10);
+        }
+      }
+    })();
+    db.close();
+    return { dir, env, keyFile, lms, subs, links, learners };
+  } catch (error) {
+    await lms.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
   }
 }

@@ -157,27 +157,8 @@ export function columnLabel(course: string, item: string | null): string {
   return `${head(item, COLUMN_LABEL_MAX - 1)}…`;
 }
 
-export function buildPlan(db: Db, q: PlanQuery): void {
-  dropPlan(db);
-  db.prepare(PLAN_LINKS).run({ registrationId: q.registrationId, option: q.option });
-  db.exec("CREATE INDEX temp.plan_links_column ON plan_links(column_link)");
-  // The registration's columns, with what the rules read of their link and program: a few
-  // rows that the per-grade work below joins, instead of carrying them along every grade.
-  db.prepare(
-    `CREATE TEMP TABLE plan_targets AS
-    WITH ${TARGETS}
-    SELECT t.*, coalesce(t.lineitem_url, ${KNOWN_COLUMN}) AS column_url, coalesce(p.active, 0) AS program_active,
-      pl.links AS sharing_links
-    FROM targets t
-    JOIN temp.plan_links pl ON pl.link_id = t.link_id AND pl.column_link = t.link_id
-    LEFT JOIN programs p ON p.tenant_id = @tenantId AND p.program_id = t.program_id`,
-  ).run(params(q));
-  db.exec(
-    `CREATE UNIQUE INDEX temp.plan_targets_column ON plan_targets(link_id, item_id);
-     CREATE INDEX temp.plan_targets_item ON plan_targets(course_id, item_id);`,
-  );
-  db.prepare(
-    `CREATE TEMP TABLE plan AS
+/** Every candidate with what the rules decide for it, as `plan` holds it (unordered). */
+const PLAN_SELECT = `
     WITH
     -- Materialized: the launch and roster look-ups below run once per grade, not once per use.
     candidates AS MATERIALIZED (
@@ -246,9 +227,52 @@ export function buildPlan(db: Db, q: PlanQuery): void {
     WHERE g.tenant_id = @tenantId
       AND CASE WHEN @option = 'final' THEN g.item_id = '' ELSE g.item_id != '' END
       AND NOT EXISTS (SELECT 1 FROM temp.plan_targets t WHERE t.course_id = g.course_id AND t.item_id = g.item_id)
-      ${FILTERS})
-    ORDER BY ${PLAN_ORDER}`,
+      ${FILTERS})`;
+
+/** The registration's columns the plan is made for (temporary tables `plan_links`, `plan_targets`). */
+function buildTargets(db: Db, q: PlanQuery): void {
+  dropPlan(db);
+  db.prepare(PLAN_LINKS).run({ registrationId: q.registrationId, option: q.option });
+  db.exec("CREATE INDEX temp.plan_links_column ON plan_links(column_link)");
+  // The registration's columns, with what the rules read of their link and program: a few
+  // rows that the per-grade work below joins, instead of carrying them along every grade.
+  db.prepare(
+    `CREATE TEMP TABLE plan_targets AS
+    WITH ${TARGETS}
+    SELECT t.*, coalesce(t.lineitem_url, ${KNOWN_COLUMN}) AS column_url, coalesce(p.active, 0) AS program_active,
+      pl.links AS sharing_links
+    FROM targets t
+    JOIN temp.plan_links pl ON pl.link_id = t.link_id AND pl.column_link = t.link_id
+    LEFT JOIN programs p ON p.tenant_id = @tenantId AND p.program_id = t.program_id`,
   ).run(params(q));
+  db.exec(
+    `CREATE UNIQUE INDEX temp.plan_targets_column ON plan_targets(link_id, item_id);
+     CREATE INDEX temp.plan_targets_item ON plan_targets(course_id, item_id);`,
+  );
+}
+
+/** Fill `plan` with every candidate and its decision, in PLAN_ORDER, and `plan_columns`. */
+export function buildPlan(db: Db, q: PlanQuery): void {
+  buildTargets(db, q);
+  db.prepare(`CREATE TEMP TABLE plan AS ${PLAN_SELECT} ORDER BY ${PLAN_ORDER}`).run(params(q));
+  buildColumns(db, q);
+}
+
+/**
+ * What `buildPlan` would decide, only counted: the same rules over the same rows, without
+ * storing or ordering a million of them (a dry run that shows only the summary).
+ */
+export function countPlan(db: Db, q: PlanQuery): PlanCounts[] {
+  buildTargets(db, q);
+  buildColumns(db, q);
+  return db
+    .prepare(
+      `SELECT decision, reason, count(*) AS count FROM (${PLAN_SELECT}) GROUP BY decision, reason ORDER BY decision, reason`,
+    )
+    .all(params(q)) as PlanCounts[];
+}
+
+function buildColumns(db: Db, q: PlanQuery): void {
   // Columns to create: connected, current links whose column gg4l does not know yet.
   db.prepare(
     `CREATE TEMP TABLE plan_columns AS

@@ -326,20 +326,22 @@ export function registerSync(program: Command, cli: CliEnv): void {
         ...(opts.planOut ? { planOut: opts.planOut } : {}),
         ...(opts.offline ? { offline: true } : {}),
         onPhase: progress.onPhase,
-        entries: async () => {
-          // Streamed in large chunks, waiting when the reader is slower: a plan of a million
-          // grades is never built in memory, nor written a line per call.
-          const lines = out.json
-            ? jsonItems(service.planEntries(ctx))
-            : opts.verbose
-              ? streamTable(entryColumns, service.planEntries(ctx), {
-                  terminal: out.terminal,
-                  width: cli.io.columns,
-                  style: out.style,
-                })
-              : [];
-          await writeLines(cli.io.stdout, lines);
-        },
+        ...(out.json || opts.verbose
+          ? {
+              entries: async () => {
+                // Streamed in large chunks, waiting when the reader is slower: a plan of a million
+                // grades is never built in memory, nor written a line per call.
+                const lines = out.json
+                  ? jsonItems(service.planEntries(ctx))
+                  : streamTable(entryColumns, service.planEntries(ctx), {
+                      terminal: out.terminal,
+                      width: cli.io.columns,
+                      style: out.style,
+                    });
+                await writeLines(cli.io.stdout, lines);
+              },
+            }
+          : { countOnly: true }),
       });
       progress.dispose();
       summary = result.summary;

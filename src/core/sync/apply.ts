@@ -112,7 +112,7 @@ export async function applyPlan(
   const { db } = ctx.state();
   const started = Date.now();
   const runId = run.id;
-  run.phase("post", summary.fingerprint);
+  run.phase("post", summary.fingerprint ?? undefined);
   const columnCount = savePlanColumns(db, runId);
   const postCount = summary.posts.total;
   const limiter = new AdaptiveLimiter({

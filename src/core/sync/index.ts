@@ -80,6 +80,8 @@ export async function dryRun(
   opts: {
     planOut?: string;
     entries?: () => void | Promise<void>;
+    /** Only the summary's counts are shown: the plan is counted, not stored (no fingerprint). */
+    countOnly?: boolean;
     offline?: boolean;
     http?: HttpClient;
     onPhase?: PhaseListener;
@@ -101,7 +103,8 @@ export async function dryRun(
       rosters = { source: "read", ...read, readAt: ctx.now().toISOString(), ageMs: 0 };
     }
   }
-  const { summary } = await plan(ctx, phases, filters);
+  const countOnly = Boolean(opts.countOnly && !opts.planOut && !opts.entries);
+  const { summary } = await plan(ctx, phases, filters, countOnly);
   try {
     if (opts.planOut) writePlanFile(ctx, opts.planOut, summary);
     await opts.entries?.();
@@ -152,9 +155,9 @@ async function rostersInto(
 }
 
 /** Build the plan as the run's plan phase, its figures the plan's own. */
-function plan(ctx: Context, phases: Phases, filters: SyncFilters): Promise<PreparedPlan> {
+function plan(ctx: Context, phases: Phases, filters: SyncFilters, countOnly = false): Promise<PreparedPlan> {
   return phases.run("plan", { posts: 0, columns: 0, skipped: 0 }, (figures) => {
-    const prepared = preparePlan(ctx, filters);
+    const prepared = preparePlan(ctx, filters, { countOnly });
     const { summary } = prepared;
     figures.posts = summary.posts.total;
     figures.columns = summary.columnsToCreate;

@@ -36,6 +36,7 @@ export interface PlanFile extends PlanFileHeader {
 
 /** Writes the prepared plan's actionable entries; the file is created new (0600: it names learners). */
 export function writePlanFile(ctx: Context, path: string, summary: PlanSummary): void {
+  if (summary.fingerprint === null) throw new Error("a plan prepared with countOnly has no items to save");
   const header: PlanFileHeader = {
     format: PLAN_FORMAT,
     version: PLAN_VERSION,

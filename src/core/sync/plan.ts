@@ -10,6 +10,7 @@ import { findLearners } from "../../store/learners.js";
 import type { LmsRegistrationRow } from "../../store/lms.js";
 import {
   buildPlan,
+  countPlan,
   type PlanEntryTuple,
   type PlanQuery,
   planColumns,
@@ -69,7 +70,8 @@ export interface PlanSummary {
    * stored some, and then the plan is empty whatever the LMS holds.
    */
   gradesInState: boolean;
-  fingerprint: string;
+  /** Null when the plan was only counted (`preparePlan`'s `countOnly`): nothing shows or saves it then. */
+  fingerprint: string | null;
 }
 
 export interface PreparedPlan {
@@ -173,8 +175,13 @@ export function fingerprintOfEntries(entries: readonly PlanEntry[]): string {
   return hash.digest("hex").slice(0, 32);
 }
 
-/** Build the plan in temporary tables and summarise it. */
-export function preparePlan(ctx: Context, filters: SyncFilters): PreparedPlan {
+/**
+ * Build the plan in temporary tables and summarise it. `countOnly`: for a caller that shows
+ * the summary's counts and nothing else (a dry run without --json, --verbose or --plan-out):
+ * the same decisions are counted without storing the plan, and no fingerprint is computed;
+ * `planEntries` has nothing to list then.
+ */
+export function preparePlan(ctx: Context, filters: SyncFilters, opts: { countOnly?: boolean } = {}): PreparedPlan {
   const { tenant, reg } = requireRegistration(ctx);
   const query: PlanQuery = {
     tenantId: tenant.id,
@@ -188,10 +195,15 @@ export function preparePlan(ctx: Context, filters: SyncFilters): PreparedPlan {
   const { db } = ctx.state();
   // Scores acknowledged by a run that was killed before it folded its journal count as sent.
   mergeAcks(db);
-  buildPlan(db, query);
+  let counts: ReturnType<typeof planCounts>;
+  if (opts.countOnly) counts = countPlan(db, query);
+  else {
+    buildPlan(db, query);
+    counts = planCounts(db);
+  }
   const posts = { new: 0, changed: 0, resend: 0, total: 0 };
   const skipped: PlanSummary["skipped"] = {};
-  for (const row of planCounts(db)) {
+  for (const row of counts) {
     if (row.decision === "skip") skipped[row.reason as SkipReason] = row.count;
     else {
       posts[row.decision as "new" | "changed" | "resend"] = row.count;
@@ -210,7 +222,7 @@ export function preparePlan(ctx: Context, filters: SyncFilters): PreparedPlan {
     skipped,
     unchangedResent: posts.resend,
     gradesInState: hasGrades(db, tenant.id),
-    fingerprint: fingerprintOf(ctx, posts.total),
+    fingerprint: opts.countOnly ? null : fingerprintOf(ctx, posts.total),
   };
   return { tenant, reg, query, summary };
 }
