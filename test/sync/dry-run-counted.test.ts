@@ -47,6 +47,8 @@ describe("a dry run that only counts", () => {
     const first = await expectCountedAsListed(w);
     expect(first).toMatch(/never launched/);
     expect(first).toMatch(/test learner/);
+    // sync daily --dry-run counts too: after pulling the same grades, the same summary.
+    expect((await w.ok(["sync", "daily", "--dry-run"])).stdout).toBe(first);
     await expectCountedAsListed(w, "--learner", ana);
 
     // After a run: unchanged (incremental on), then changed.

@@ -120,6 +120,7 @@ export async function runAllTenants(
     result = await core.syncDailyAllTenants(ctx, {
       parallel,
       dryRun: Boolean(flags.dryRun),
+      countOnly: !out.json,
       signal: interrupt.signal,
       onEvent,
     });

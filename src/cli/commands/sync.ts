@@ -441,6 +441,8 @@ export function registerSync(program: Command, cli: CliEnv): void {
     try {
       const result = await service.syncDaily(ctx, {
         dryRun: Boolean(opts.dryRun),
+        // The text summary shows counts only; --json shows the plan's fingerprint too.
+        countOnly: !out.json,
         onPhase: progress.onPhase,
         signal: interrupt.signal,
       });

@@ -88,6 +88,8 @@ export type TenantEvent =
 export interface AllTenantsOptions {
   parallel: number;
   dryRun: boolean;
+  /** With dryRun: only the plans' counts are shown (see `syncDaily`). */
+  countOnly?: boolean;
   signal?: AbortSignal;
   onEvent?: (event: TenantEvent) => void;
   /** Per-tenant limiter ceiling and per-host budget (tests and the bench may lower it). */
@@ -141,6 +143,7 @@ export async function syncDailyAllTenants(ctx: Context, opts: AllTenantsOptions)
       setCacheMb(tctx.state().db, TENANT_CACHE_MB);
       const result = await syncDaily(tctx, {
         dryRun: opts.dryRun,
+        ...(opts.countOnly ? { countOnly: true } : {}),
         hosts,
         concurrency: { initial: Math.min(4, max), max },
         ...(opts.signal ? { signal: opts.signal } : {}),

@@ -262,7 +262,14 @@ export interface DailyResult {
 }
 
 /** R8: pull programs, refresh the courses of active programs, pull gradebooks, plan, post. */
-export async function syncDaily(ctx: Context, opts: RunOptions & { dryRun: boolean }): Promise<DailyResult> {
+/**
+ * `countOnly` (with `dryRun`): the caller shows the plan's counts and nothing else, so the plan
+ * is counted rather than stored, and its summary carries no fingerprint (see `preparePlan`).
+ */
+export async function syncDaily(
+  ctx: Context,
+  opts: RunOptions & { dryRun: boolean; countOnly?: boolean },
+): Promise<DailyResult> {
   // Without an LMS registration there is nothing to plan for: refused before anything is pulled.
   const { tenant, reg } = requireRegistration(ctx);
   const pullAll = (phases: Phases) =>
@@ -309,6 +316,7 @@ export async function syncDaily(ctx: Context, opts: RunOptions & { dryRun: boole
         {},
         {
           offline: true,
+          ...(opts.countOnly ? { countOnly: true } : {}),
           ...(opts.onPhase ? { onPhase: opts.onPhase } : {}),
         },
       );
