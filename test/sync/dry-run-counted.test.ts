@@ -28,7 +28,11 @@ describe("a dry run that only counts", () => {
     world = await syncWorld({ kind: "moodle", gradeSync: "assignment" });
     const w = world;
     const course: Course = w.courses.find((c) => c.items.length >= 3)!;
-    const [item1, item2, item3] = course.items as [Course["items"][0], Course["items"][0], Course["items"][0]];
+    const [item1, item2, item3] = course.items as [
+      Course["items"][0],
+      Course["items"][0],
+      Course["items"][0],
+    ];
     const [ana, ben, cid, dee] = w.members as [string, string, string, string];
     w.setGrade(ana, course.id, { items: { [item1.id]: 91, [item2.id]: 72, [item3.id]: 40 } });
     w.setGrade(ben, course.id, { items: { [item1.id]: 64, [item2.id]: 55 } });

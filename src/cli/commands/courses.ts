@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { CourseView, RefreshResult } from "../../core/courses.js";
 import { type CliEnv, defineAction, examples } from "../command.js";
 import type { Output } from "../io/output.js";
+import { withSteps } from "../io/steps.js";
 
 const load = () => import("../../core/courses.js");
 
@@ -68,7 +69,7 @@ export function registerCourses(program: Command, cli: CliEnv): void {
     { audit: true },
     async ({ ctx, out, opts }) => {
       const { refreshCourses } = await load();
-      const result = await refreshCourses(ctx, opts);
+      const result = await withSteps(cli, ctx, out, () => refreshCourses(ctx, opts));
       await out.emit(result, () => {
         if (result.programs.length === 0) {
           out.note("No active programs to refresh. Activate one with: gg4l programs activate <program>");

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { LicenseRow } from "../../core/learners.js";
 import { type CliEnv, defineAction, examples } from "../command.js";
+import { withSteps } from "../io/steps.js";
 
 export function registerLicenses(program: Command, cli: CliEnv): void {
   const cmd = program
@@ -25,7 +26,9 @@ export function registerLicenses(program: Command, cli: CliEnv): void {
     { audit: false },
     async ({ ctx, out, opts }) => {
       const { licenses } = await import("../../core/learners.js");
-      const rows = await licenses(ctx, opts.program, { refresh: opts.refresh });
+      const rows = await withSteps(cli, ctx, out, () =>
+        licenses(ctx, opts.program, { refresh: opts.refresh }),
+      );
       await out.emit(rows, () =>
         out.table(
           [

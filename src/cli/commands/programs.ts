@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { ProgramView } from "../../core/programs.js";
 import { type CliEnv, defineAction, examples } from "../command.js";
 import type { Output } from "../io/output.js";
+import { withSteps } from "../io/steps.js";
 import { renderRefresh } from "./courses.js";
 
 const load = () => import("../../core/programs.js");
@@ -49,7 +50,7 @@ export function registerPrograms(program: Command, cli: CliEnv): void {
     );
   defineAction(pull, cli, { audit: true }, async ({ ctx, out }) => {
     const { pullPrograms } = await load();
-    const result = await pullPrograms(ctx);
+    const result = await withSteps(cli, ctx, out, () => pullPrograms(ctx));
     await out.emit(result, () => {
       out.success(
         `Pulled ${result.programs} program(s) and ${result.memberships} license holder(s) for tenant ${result.tenant}`,
@@ -172,7 +173,9 @@ export function registerPrograms(program: Command, cli: CliEnv): void {
       const { setProgramsActive } = await load();
       const activation = await setProgramsActive(ctx, args, active);
       const programs = [...activation.changed, ...activation.unchanged];
-      const refresh = opts.refresh ? await (await loadCourses()).refreshActivated(ctx, programs) : null;
+      const refresh = opts.refresh
+        ? await withSteps(cli, ctx, out, async () => (await loadCourses()).refreshActivated(ctx, programs))
+        : null;
       const result = active ? { ...activation, refresh } : activation;
       await out.emit(result, () => {
         for (const p of result.changed)

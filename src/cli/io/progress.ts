@@ -84,8 +84,9 @@ export function phaseFailed(event: PhaseEvent): boolean {
   return (event.phase === "columns" || event.phase === "posts") && event.figures.failed > 0;
 }
 
-function elapsed(event: PhaseEvent, now: number): string {
-  return `(${((now - event.startedAt) / 1000).toFixed(1)} s)`;
+/** "(0.4 s)": how long something that started at `startedAt` took, up to `now`. */
+export function elapsedText(startedAt: number, now: number): string {
+  return `(${((now - startedAt) / 1000).toFixed(1)} s)`;
 }
 
 /** Items a counting phase went through, of its total. */
@@ -126,6 +127,27 @@ function drawable(stream: unknown): boolean {
   return typeof (stream as { cursorTo?: unknown }).cursorTo === "function";
 }
 
+/** Progress is drawn in place only on a terminal that can take it: not in CI, not TERM=dumb. */
+export function drawsInPlace(io: IO, env: Env): boolean {
+  const ci = env.CI !== undefined && env.CI !== "false";
+  return io.stderrTTY && drawable(io.stderr) && !ci && env.TERM !== "dumb";
+}
+
+/** Starts spinners on stderr, coloured only when the style is (NO_COLOR, --no-color, --json). */
+export async function spinners(io: IO, style: Style): Promise<(text: string) => Ora> {
+  const { default: ora } = await import("ora");
+  return (text) =>
+    ora({
+      stream: io.stderr,
+      isEnabled: true,
+      // Ctrl-C stays the terminal's: the command decides what it means (sync.ts stops after the posts in flight).
+      discardStdin: false,
+      hideCursor: false,
+      color: style.codes.length > 0 ? "cyan" : false,
+      text,
+    }).start();
+}
+
 export async function phaseProgress(
   io: IO,
   options: { json: boolean; style: Style; env: Env; now?: () => number },
@@ -135,12 +157,9 @@ export async function phaseProgress(
   const mark = (event: PhaseEvent) => (phaseFailed(event) ? style.red("✗") : style.green("✓"));
   // A cause or a step may quote a remote (an LMS's words, a program's name): shown inert.
   const finished = (event: PhaseEvent) =>
-    `${terminalSafe(describePhase(event))} ${style.dim(elapsed(event, now()))}`;
+    `${terminalSafe(describePhase(event))} ${style.dim(elapsedText(event.startedAt, now()))}`;
   const running = (event: PhaseEvent) => terminalSafe(runningText(event, now()));
-  const ci = options.env.CI !== undefined && options.env.CI !== "false";
-  const live = io.stderrTTY && drawable(io.stderr) && !ci && options.env.TERM !== "dumb";
-
-  if (!live) {
+  if (!drawsInPlace(io, options.env)) {
     if (options.json && !io.stderrTTY) return { onPhase() {}, around: (write) => write(), stop() {} };
     let lastLine = 0;
     return {
@@ -157,7 +176,7 @@ export async function phaseProgress(
     };
   }
 
-  const { default: ora } = await import("ora");
+  const spin = await spinners(io, style);
   let spinner: Ora | undefined;
   let drawnAt = 0;
   const end = () => {
@@ -168,15 +187,7 @@ export async function phaseProgress(
     onPhase(event) {
       if (event.state === "start" || !spinner) {
         end();
-        spinner = ora({
-          stream: io.stderr,
-          isEnabled: true,
-          // Ctrl-C stays the terminal's: the run stops after the posts in flight (sync.ts).
-          discardStdin: false,
-          hideCursor: false,
-          color: style.codes.length > 0 ? "cyan" : false,
-          text: running(event),
-        }).start();
+        spinner = spin(running(event));
         drawnAt = now();
       }
       if (event.state === "progress") {

@@ -181,7 +181,11 @@ export function fingerprintOfEntries(entries: readonly PlanEntry[]): string {
  * the same decisions are counted without storing the plan, and no fingerprint is computed;
  * `planEntries` has nothing to list then.
  */
-export function preparePlan(ctx: Context, filters: SyncFilters, opts: { countOnly?: boolean } = {}): PreparedPlan {
+export function preparePlan(
+  ctx: Context,
+  filters: SyncFilters,
+  opts: { countOnly?: boolean } = {},
+): PreparedPlan {
   const { tenant, reg } = requireRegistration(ctx);
   const query: PlanQuery = {
     tenantId: tenant.id,
