@@ -419,7 +419,7 @@ function gradeDiagnosis(
   }
   if (!findRegistrationByTenant(db, tenant.id)) return { unsent: [], diagnosis: [] };
   const unsent: UnsentGrade[] = [];
-  preparePlan(ctx, { learner: learner.externalId });
+  preparePlan(ctx, { learner: learner.externalId }, { order: "listing" });
   try {
     for (const e of planEntries(ctx)) {
       if (e.action !== "skip" || !e.reason || !UNSENT_REASONS.has(e.reason) || e.scoreGiven == null) continue;

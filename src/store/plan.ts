@@ -157,8 +157,11 @@ export function columnLabel(course: string, item: string | null): string {
   return `${head(item, COLUMN_LABEL_MAX - 1)}…`;
 }
 
-/** Every candidate with what the rules decide for it, as `plan` holds it (unordered). */
-const PLAN_SELECT = `
+/**
+ * The candidates (column × learner grade) and what the rules decide for each. `oneColumn`:
+ * only the column @linkId, @itemId, its grades in external id order (the primary key's).
+ */
+const decisions = (oneColumn: boolean) => `
     WITH
     -- Materialized: the launch and roster look-ups below run once per grade, not once per use.
     candidates AS MATERIALIZED (
@@ -184,7 +187,8 @@ const PLAN_SELECT = `
                   AND x.external_id = g.external_id) END AS joined
       FROM temp.plan_targets t
       JOIN coursera_grades g ON g.tenant_id = @tenantId AND g.course_id = t.course_id AND g.item_id = t.item_id
-      WHERE 1 ${FILTERS}
+      WHERE ${oneColumn ? "t.link_id = @linkId AND t.item_id = @itemId" : "1"} ${FILTERS}
+      ${oneColumn ? "ORDER BY g.external_id" : ""}
     ),
     decided AS (
       SELECT k.link_id, k.context_id, k.program_id, k.course_id, k.item_id, k.column_url,
@@ -203,8 +207,10 @@ const PLAN_SELECT = `
         END AS reason
       -- CROSS JOIN keeps the candidates outside: the other way round SQLite indexes all of them.
       FROM candidates c CROSS JOIN temp.plan_targets k ON k.link_id = c.link_id AND k.item_id = c.item_id
-    )
-    SELECT * FROM (
+    )`;
+
+/** A candidate's plan row (one per column and grade), from `decisions`. */
+const DECIDED_ROWS = `
     SELECT
       CASE WHEN d.reason IS NOT NULL THEN 'skip'
            WHEN sl.column_url IS NULL THEN 'new'
@@ -219,15 +225,20 @@ const PLAN_SELECT = `
       (sl.column_url IS NULL OR sl.comment IS NOT d.comment) AS commentChanged,
       sl.score_given AS previousScore, sl.sent_at_ms AS lastSentMs
     FROM decided d
-    LEFT JOIN score_ledger sl ON sl.column_url = d.column_url AND sl.lms_user_id = d.lms_user_id
-    UNION ALL
-    SELECT 'skip', 'no-connected-link', NULL, NULL, g.program_id, g.course_id, g.item_id, g.external_id, NULL, NULL,
+    LEFT JOIN score_ledger sl ON sl.column_url = d.column_url AND sl.lms_user_id = d.lms_user_id`;
+
+/** A grade of the tenant that no column of the registration is for. */
+const NO_LINK_ROWS = `
+SELECT 'skip', 'no-connected-link', NULL, NULL, g.program_id, g.course_id, g.item_id, g.external_id, NULL, NULL,
       g.grade, 100, NULL, 0, NULL, NULL
     FROM coursera_grades g
     WHERE g.tenant_id = @tenantId
       AND CASE WHEN @option = 'final' THEN g.item_id = '' ELSE g.item_id != '' END
       AND NOT EXISTS (SELECT 1 FROM temp.plan_targets t WHERE t.course_id = g.course_id AND t.item_id = g.item_id)
-      ${FILTERS})`;
+      ${FILTERS}`;
+
+/** Every candidate with what the rules decide for it, as `plan` holds it (unordered). */
+const PLAN_SELECT = `${decisions(false)} SELECT * FROM (${DECIDED_ROWS} UNION ALL ${NO_LINK_ROWS})`;
 
 /** The registration's columns the plan is made for (temporary tables `plan_links`, `plan_targets`). */
 function buildTargets(db: Db, q: PlanQuery): void {
@@ -251,11 +262,64 @@ function buildTargets(db: Db, q: PlanQuery): void {
   );
 }
 
-/** Fill `plan` with every candidate and its decision, in PLAN_ORDER, and `plan_columns`. */
-export function buildPlan(db: Db, q: PlanQuery): void {
+/**
+ * The plan table's row order. "posting" (a live run, `sync apply`): PLAN_ORDER, the order the
+ * posts go out in. "listing" (a dry run that shows or saves its rows, `learners show`): column
+ * by column, then by learner (external id), built without sorting anything, with grades no
+ * link points at before them; posts are read apart from skips (`planRowsListed`).
+ */
+export type PlanOrder = "posting" | "listing";
+
+/** Fill `plan` with every candidate and its decision, in `order`, and `plan_columns`. */
+export function buildPlan(db: Db, q: PlanQuery, order: PlanOrder = "posting"): void {
   buildTargets(db, q);
-  db.prepare(`CREATE TEMP TABLE plan AS ${PLAN_SELECT} ORDER BY ${PLAN_ORDER}`).run(params(q));
+  if (order === "posting")
+    db.prepare(`CREATE TEMP TABLE plan AS ${PLAN_SELECT} ORDER BY ${PLAN_ORDER}`).run(params(q));
+  else buildListed(db, q);
   buildColumns(db, q);
+}
+
+const PLAN_TABLE_COLUMNS =
+  "decision, reason, linkId, contextId, programId, courseId, itemId, externalId, lmsUserId, columnUrl, scoreGiven, scoreMaximum, comment, commentChanged, previousScore, lastSentMs";
+
+/**
+ * The plan in listing order: the grades no link points at in their key's order, then one
+ * INSERT per column, its grades in their primary key's order. SQLite reads both in that order
+ * and sorts nothing (a sort into plan order was a third of a million-grade dry run). Each
+ * column's rows are a run of rowids, noted in `plan_runs` with the column's names.
+ */
+function buildListed(db: Db, q: PlanQuery): void {
+  db.exec(`CREATE TEMP TABLE plan (${PLAN_TABLE_COLUMNS});
+    CREATE TEMP TABLE plan_runs (link_id INTEGER, item_id TEXT, course_name TEXT, item_name TEXT,
+      first INTEGER NOT NULL, last INTEGER NOT NULL);`);
+  const p = params(q);
+  const noLink = db
+    .prepare(`INSERT INTO temp.plan ${NO_LINK_ROWS} ORDER BY g.course_id, g.item_id, g.external_id`)
+    .run(p);
+  const runs = db.prepare("INSERT INTO temp.plan_runs VALUES (?, ?, ?, ?, ?, ?)");
+  let last = 0;
+  if (noLink.changes > 0) {
+    last = Number(noLink.lastInsertRowid);
+    runs.run(null, null, null, null, 1, last);
+  }
+  const column = db.prepare(
+    `INSERT INTO temp.plan ${decisions(true)} ${DECIDED_ROWS} ORDER BY d.external_id`,
+  );
+  const targets = db
+    .prepare(
+      `SELECT t.link_id, t.item_id, c.name, CASE WHEN t.item_id != '' THEN i.name END FROM temp.plan_targets t
+       LEFT JOIN courses c ON c.tenant_id = ? AND c.course_id = t.course_id
+       LEFT JOIN items i ON i.tenant_id = c.tenant_id AND i.course_id = t.course_id AND i.item_id = t.item_id
+       ORDER BY t.link_id, t.item_id`,
+    )
+    .raw(true)
+    .all(q.tenantId) as Array<[number, string, string | null, string | null]>;
+  for (const [linkId, itemId, courseName, itemName] of targets) {
+    const done = column.run({ ...p, linkId, itemId });
+    if (done.changes === 0) continue;
+    runs.run(linkId, itemId, courseName, itemName, last + 1, Number(done.lastInsertRowid));
+    last = Number(done.lastInsertRowid);
+  }
 }
 
 /**
@@ -330,77 +394,92 @@ export type PlanEntryTuple = [
 const ENTRY_COLUMNS =
   "decision, reason, linkId, programId, courseId, itemId, externalId, lmsUserId, columnUrl, scoreGiven, scoreMaximum, previousScore, comment";
 
-/** Every plan row in the plan's own order (what the fingerprint hashes), for a saved plan. */
-export function planRowsInPlanOrder(db: Db): IterableIterator<PlanEntryTuple> {
-  return db
-    .prepare(`SELECT ${ENTRY_COLUMNS} FROM temp.plan ORDER BY rowid`)
-    .raw(true)
-    .iterate() as IterableIterator<PlanEntryTuple>;
-}
-
 /**
- * Every plan row (skips included), for --verbose and --json: posts before skips, column by
- * column, then by learner (external id).
- *
- * The plan table is already in column order (PLAN_ORDER), only by LMS user within a column,
- * and each column's rows are a run of consecutive rowids. Sorting the whole table again cost a
- * quarter of the command's time at a million rows and ~90 MB of sorter and cache; instead each
- * run is found by binary search on rowid and sorted alone. Memory stays one column's sort, in
- * SQLite (which spills to disk past its cache size), not the plan's; nothing is held in JavaScript.
+ * Every plan row of a plan built in listing order: posts, then skips, each column by column
+ * and then by learner (external id); the skips of grades no link points at come first.
  */
-export function* planRowsByLearner(db: Db): Generator<PlanEntryTuple> {
-  const last = (db.prepare("SELECT max(rowid) FROM temp.plan").pluck().get() as number | null) ?? 0;
-  const keyAt = db
-    .prepare("SELECT decision = 'skip', linkId, itemId FROM temp.plan WHERE rowid = ?")
-    .raw(true);
-  const run = db
-    .prepare(`SELECT ${ENTRY_COLUMNS} FROM temp.plan WHERE rowid BETWEEN ? AND ? ORDER BY externalId, rowid`)
-    .raw(true);
-  const key = (rowid: number) => keyAt.get(rowid) as [number, number | null, string];
-  for (let start = 1; start <= last; ) {
-    const first = key(start);
-    const same = (rowid: number) => {
-      const k = key(rowid);
-      return k[0] === first[0] && k[1] === first[1] && k[2] === first[2];
-    };
-    // The run's last rowid: the table is ordered by this key, so `same` holds up to it and not after.
-    let low = start;
-    let high = last;
-    while (low < high) {
-      const mid = Math.ceil((low + high) / 2);
-      if (same(mid)) low = mid;
-      else high = mid - 1;
-    }
-    yield* run.iterate(start, low) as IterableIterator<PlanEntryTuple>;
-    start = low + 1;
-  }
-}
-
-/**
- * The plan's `posts` actionable rows (they come first) as UTF-8 text, in plan order, a few
- * thousand rows per chunk: what the fingerprint hashes. SQLite builds the bytes, so JavaScript
- * handles a few hundred buffers, not a million row objects. Each row is the fields of its
- * entry in a saved plan file, so the file's items can be hashed alike (core/sync/plan.ts
- * `digestLineOfPost` is the same line built in JavaScript: keep the two together). Scores
- * enter as whole millionths, which both sides compute exactly alike.
- */
-export function* planDigestChunks(db: Db, posts: number): Generator<Buffer> {
-  // The lines come from a subquery read in rowid order (SQLite never flattens an ordered
-  // subquery into an aggregate); an ORDER BY inside group_concat sorted every chunk again.
-  const chunk = db.prepare(
-    `SELECT CAST(group_concat(line, char(10)) AS BLOB) FROM (
-       SELECT concat_ws(char(31), decision, linkId, coalesce(programId, ''), courseId, itemId,
-         externalId, coalesce(lmsUserId, ''), coalesce(columnUrl, ''), ${MILLIONTHS("scoreGiven")}, scoreMaximum,
-         ${MILLIONTHS("previousScore")}, coalesce(comment, '')) AS line
-       FROM temp.plan WHERE rowid > ? AND rowid <= ? AND decision != 'skip' ORDER BY rowid)`,
-  );
-  for (let from = 0; from < posts; from += DIGEST_CHUNK)
-    yield (chunk.pluck().get(from, from + DIGEST_CHUNK) as Buffer | null) ?? Buffer.alloc(0);
+export function* planRowsListed(db: Db): Generator<PlanEntryTuple> {
+  for (const rows of ["decision != 'skip'", "decision = 'skip'"])
+    yield* db
+      .prepare(`SELECT ${ENTRY_COLUMNS} FROM temp.plan WHERE ${rows} ORDER BY rowid`)
+      .raw(true)
+      .iterate() as IterableIterator<PlanEntryTuple>;
 }
 
 /** A score as whole millionths, rounded half away from zero; '' for none. */
 const MILLIONTHS = (column: string) =>
   `coalesce(CAST(${column} * 1000000 + (CASE WHEN ${column} < 0 THEN -0.5 ELSE 0.5 END) AS INTEGER), '')`;
+
+const DIGEST_LINE = `concat_ws(char(31), decision, linkId, coalesce(programId, ''), courseId, itemId,
+  externalId, coalesce(lmsUserId, ''), coalesce(columnUrl, ''), ${MILLIONTHS("scoreGiven")}, scoreMaximum,
+  ${MILLIONTHS("previousScore")}, coalesce(comment, ''))`;
+
+/**
+ * The plan's posts as UTF-8 text, a line each ended by a newline, in the fingerprint's order:
+ * column by column (link, item), then by learner (external id), whichever order the plan was
+ * built in. What the fingerprint hashes. SQLite builds the lines, so JavaScript handles a few
+ * hundred buffers, not a million row objects. Each line is the fields of its entry in a saved
+ * plan file, so the file's items can be hashed alike (core/sync/plan.ts `digestLineOfPost` is
+ * the same line built in JavaScript: keep the two together). Scores enter as whole millionths,
+ * which both sides compute exactly alike.
+ */
+export function* planDigestChunks(db: Db, order: PlanOrder): Generator<Buffer | string> {
+  if (order === "listing") {
+    // Posts are already in this order: a few thousand at a time, each chunk from where the last ended.
+    const chunk = db
+      .prepare(
+        `SELECT CAST(group_concat(line, char(10)) || char(10) AS BLOB), max(r) FROM (
+           SELECT rowid AS r, ${DIGEST_LINE} AS line
+           FROM temp.plan WHERE rowid > ? AND decision != 'skip' ORDER BY rowid LIMIT ${DIGEST_CHUNK})`,
+      )
+      .raw(true);
+    for (let after = 0; ; ) {
+      const [bytes, last] = chunk.get(after) as [Buffer | null, number | null];
+      if (bytes === null || last === null) return;
+      yield bytes;
+      after = last;
+    }
+  }
+  // Posting order differs only within a column (LMS user there): each column's posts, a run of
+  // rowids from the first, are read again by external id.
+  const lines = db
+    .prepare(`SELECT ${DIGEST_LINE} FROM temp.plan WHERE rowid BETWEEN ? AND ? ORDER BY externalId`)
+    .pluck();
+  for (const [first, last] of columnRuns(db)) {
+    let batch: string[] = [];
+    for (const line of lines.iterate(first, last) as IterableIterator<string>) {
+      batch.push(line);
+      if (batch.length === DIGEST_CHUNK) {
+        yield `${batch.join("\n")}\n`;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield `${batch.join("\n")}\n`;
+  }
+}
+
+/**
+ * The runs of rowids holding each column's posts in a plan built in posting order (posts
+ * first, by column): each run's end found by binary search, nothing sorted.
+ */
+function* columnRuns(db: Db): Generator<[number, number]> {
+  const posts = db.prepare("SELECT count(*) FROM temp.plan WHERE decision != 'skip'").pluck().get() as number;
+  const keyAt = db.prepare("SELECT linkId, itemId FROM temp.plan WHERE rowid = ?").raw(true);
+  const key = (rowid: number) => keyAt.get(rowid) as [number, string];
+  for (let start = 1; start <= posts; ) {
+    const [linkId, itemId] = key(start);
+    let low = start;
+    let high = posts;
+    while (low < high) {
+      const mid = Math.ceil((low + high) / 2);
+      const [l, i] = key(mid);
+      if (l === linkId && i === itemId) low = mid;
+      else high = mid - 1;
+    }
+    yield [start, low];
+    start = low + 1;
+  }
+}
 
 /** Every column the plan may post to, with its URL when gg4l knows it. */
 export function planTargetColumns(
@@ -477,6 +556,79 @@ export function planPosts(db: Db, afterSeq: number, limit: number): PlanPost[] {
 
 export function dropPlan(db: Db): void {
   db.exec(
-    "DROP TABLE IF EXISTS temp.plan; DROP TABLE IF EXISTS temp.plan_columns; DROP TABLE IF EXISTS temp.plan_targets; DROP TABLE IF EXISTS temp.plan_links;",
+    "DROP TABLE IF EXISTS temp.plan; DROP TABLE IF EXISTS temp.plan_runs; DROP TABLE IF EXISTS temp.plan_columns; DROP TABLE IF EXISTS temp.plan_targets; DROP TABLE IF EXISTS temp.plan_links;",
   );
+}
+
+/**
+ * A number as JSON.stringify writes it: integral ones without a fraction (SQLite writes 100.0),
+ * others by JavaScript itself, in the fewest digits that read back as the same double. SQLite
+ * writes 17 digits, and its own reading of 15 or 16 is not always the nearest double, so it
+ * cannot find the shortest form on its own.
+ */
+const JSON_NUMBER = (x: string) => `CASE WHEN ${x} IS NULL THEN NULL
+  WHEN ${x} = CAST(${x} AS INTEGER) AND abs(${x}) < 1e15 THEN CAST(${x} AS INTEGER)
+  ELSE json(gg4l_json_number(${x})) END`;
+
+/** The course's and the item's names: bound once per column, looked up per row for grades no link points at. */
+const COURSE_NAME = `CASE WHEN @lookUp THEN (SELECT c.name FROM courses c WHERE c.tenant_id = @tenantId
+  AND c.course_id = p.courseId) ELSE @courseName END`;
+const ITEM_NAME = `CASE WHEN p.itemId = '' THEN NULL WHEN @lookUp THEN (SELECT i.name FROM items i
+  WHERE i.tenant_id = @tenantId AND i.course_id = p.courseId AND i.item_id = p.itemId) ELSE @itemName END`;
+
+/** Entries per statement: a few hundred kilobytes of JSON each. */
+const JSON_CHUNK = 2048;
+
+/**
+ * The plan's posts and skips as the JSON text of their entries (the fields, order and numbers
+ * of `JSON.stringify` on core/sync/plan.ts `entryOfRow`'s entry: keep the two together), made by
+ * SQLite a few thousand at a time and read as bytes: a million entries never become JavaScript
+ * objects or strings. Each chunk is entries joined by ",\n    ", posts first, in listing order.
+ * `because` gives each skip reason its words.
+ */
+export function* planJsonChunks(
+  db: Db,
+  tenantId: number,
+  because: Record<string, string>,
+): Generator<Buffer> {
+  db.function("gg4l_json_number", { deterministic: true }, (x: unknown) => JSON.stringify(x));
+  const reasons = Object.keys(because);
+  const becauseOf = `CASE reason ${reasons.map((_, i) => `WHEN @reason${i} THEN @because${i}`).join(" ")} END`;
+  const becauseParams = Object.fromEntries(
+    reasons.flatMap((reason, i) => [
+      [`reason${i}`, reason],
+      [`because${i}`, because[reason]],
+    ]),
+  );
+  const post = `json_object('action', 'post', 'kind', decision, 'linkId', linkId, 'lmsUserId', lmsUserId,
+    'scoreMaximum', scoreMaximum, 'previousScore', ${JSON_NUMBER("previousScore")}, 'comment', comment,
+    'programId', programId, 'courseId', courseId, 'courseName', ${COURSE_NAME}, 'itemId', nullif(itemId, ''),
+    'itemName', ${ITEM_NAME}, 'externalId', externalId, 'column', columnUrl, 'scoreGiven', ${JSON_NUMBER("scoreGiven")})`;
+  const skip = `json_object('action', 'skip', 'reason', reason, 'because', ${becauseOf}, 'programId', programId,
+    'courseId', courseId, 'courseName', ${COURSE_NAME}, 'itemId', nullif(itemId, ''), 'itemName', ${ITEM_NAME},
+    'externalId', externalId, 'column', columnUrl, 'scoreGiven', ${JSON_NUMBER("scoreGiven")})`;
+  const chunk = (entry: string, rows: string) =>
+    db.prepare(
+      `SELECT CAST(group_concat(${entry}, ',
+    ') AS BLOB) FROM (
+         SELECT * FROM temp.plan WHERE rowid BETWEEN @from AND @to AND ${rows} ORDER BY rowid) p`,
+    );
+  const runs = db
+    .prepare("SELECT link_id, course_name, item_name, first, last FROM temp.plan_runs ORDER BY first")
+    .raw(true)
+    .all() as Array<[number | null, string | null, string | null, number, number]>;
+  for (const statement of [chunk(post, "decision != 'skip'"), chunk(skip, "decision = 'skip'")]) {
+    for (const [linkId, courseName, itemName, first, last] of runs) {
+      const names = { tenantId, lookUp: linkId === null ? 1 : 0, courseName, itemName };
+      for (let from = first; from <= last; from += JSON_CHUNK) {
+        const bytes = statement.pluck().get({
+          ...becauseParams,
+          ...names,
+          from,
+          to: Math.min(last, from + JSON_CHUNK - 1),
+        }) as Buffer | null;
+        if (bytes !== null) yield bytes;
+      }
+    }
+  }
 }

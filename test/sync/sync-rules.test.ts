@@ -264,7 +264,7 @@ describe("dry runs and saved plans", () => {
       createdAt: string;
       items: unknown[];
     };
-    expect(file).toMatchObject({ format: "gg4l-sync-plan", version: 2, tenant: "uni" });
+    expect(file).toMatchObject({ format: "gg4l-sync-plan", version: 3, tenant: "uni" });
     expect(file.items).toHaveLength(2);
 
     w.setGrade(ana, course.id, { items: { [item.id]: 95 } });

@@ -235,14 +235,10 @@ async function concurrencyOf(text: string): Promise<{ initial: number; max: numb
   return { initial: Math.min(4, max), max };
 }
 
-/** The dry run's `"items"` array as JSON text, an entry at a time. */
-function* jsonItems(entries: Iterable<PlanEntry>): Generator<string> {
+/** The dry run's JSON up to its `"items"` array's end, the entries as the plan gives them. */
+function* jsonItems(items: Iterable<string | Buffer>): Generator<string | Buffer> {
   yield `{\n  "dryRun": true,\n  "items": [`;
-  let first = true;
-  for (const entry of entries) {
-    yield `${first ? "\n" : ",\n"}    ${JSON.stringify(entry)}`;
-    first = false;
-  }
+  yield* items;
   yield "\n  ],\n";
 }
 
@@ -332,7 +328,7 @@ export function registerSync(program: Command, cli: CliEnv): void {
                 // Streamed in large chunks, waiting when the reader is slower: a plan of a million
                 // grades is never built in memory, nor written a line per call.
                 const lines = out.json
-                  ? jsonItems(service.planEntries(ctx))
+                  ? jsonItems(service.planItemsJson(ctx))
                   : streamTable(entryColumns, service.planEntries(ctx), {
                       terminal: out.terminal,
                       width: cli.io.columns,

@@ -11,8 +11,11 @@ import type { Writable } from "node:stream";
 const CHUNK = 64 * 1024;
 
 export interface ChunkedWriter {
-  /** Undefined, or a promise to await before writing more (the stream asked to wait). */
-  write(text: string): Promise<void> | undefined;
+  /**
+   * Undefined, or a promise to await before writing more (the stream asked to wait). Bytes
+   * (a chunk already made elsewhere, large) go out as they are, after the text before them.
+   */
+  write(text: string | Buffer): Promise<void> | undefined;
   flush(): Promise<void> | undefined;
 }
 
@@ -30,6 +33,11 @@ export function chunkedWriter(stream: Writable, chunk = CHUNK): ChunkedWriter {
   };
   return {
     write(text) {
+      if (typeof text !== "string") {
+        const put = () => (stream.destroyed || stream.write(text) ? undefined : drained(stream));
+        const before = flush();
+        return before ? before.then(put) : put();
+      }
       parts.push(text);
       size += text.length;
       return size >= chunk ? flush() : undefined;
@@ -57,7 +65,7 @@ function drained(stream: Writable): Promise<void> {
 }
 
 /** Writes every line through a chunked writer, waiting whenever the stream asks to. */
-export async function writeLines(stream: Writable, lines: Iterable<string>): Promise<void> {
+export async function writeLines(stream: Writable, lines: Iterable<string | Buffer>): Promise<void> {
   const out = chunkedWriter(stream);
   for (const text of lines) {
     const wait = out.write(text);

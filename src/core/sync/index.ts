@@ -43,7 +43,7 @@ export type {
   PhaseName,
   PhaseState,
 } from "./phases.js";
-export { type PlanEntry, type PlanSummary, planEntries, skipReasons } from "./plan.js";
+export { type PlanEntry, type PlanSummary, planEntries, planItemsJson, skipReasons } from "./plan.js";
 export { pullGrades } from "./pull.js";
 export * from "./runs-view.js";
 export type { RunRow };
@@ -104,7 +104,7 @@ export async function dryRun(
     }
   }
   const countOnly = Boolean(opts.countOnly && !opts.planOut && !opts.entries);
-  const { summary } = await plan(ctx, phases, filters, countOnly);
+  const { summary } = await plan(ctx, phases, filters, { countOnly, listing: true });
   try {
     if (opts.planOut) writePlanFile(ctx, opts.planOut, summary);
     await opts.entries?.();
@@ -155,9 +155,19 @@ async function rostersInto(
 }
 
 /** Build the plan as the run's plan phase, its figures the plan's own. */
-function plan(ctx: Context, phases: Phases, filters: SyncFilters, countOnly = false): Promise<PreparedPlan> {
+function plan(
+  ctx: Context,
+  phases: Phases,
+  filters: SyncFilters,
+  { countOnly = false, listing = false } = {},
+): Promise<PreparedPlan> {
   return phases.run("plan", { posts: 0, columns: 0, skipped: 0 }, (figures) => {
-    const prepared = preparePlan(ctx, filters, { countOnly });
+    // A dry run lists or saves its entries (listing order) or only counts them; a run posts them.
+    const prepared = preparePlan(
+      ctx,
+      filters,
+      countOnly ? { countOnly } : { order: listing ? "listing" : "posting" },
+    );
     const { summary } = prepared;
     figures.posts = summary.posts.total;
     figures.columns = summary.columnsToCreate;

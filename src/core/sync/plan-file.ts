@@ -17,8 +17,11 @@ import {
 } from "./plan.js";
 
 export const PLAN_FORMAT = "gg4l-sync-plan";
-/** 2: entries carry linkId, container and comment, and the fingerprint hashes the entries' fields. */
-export const PLAN_VERSION = 2;
+/**
+ * 2: entries carry linkId, container and comment, and the fingerprint hashes the entries' fields.
+ * 3: posts are listed, and hashed, column by column and then by learner (external id).
+ */
+export const PLAN_VERSION = 3;
 
 export interface PlanFileHeader {
   format: typeof PLAN_FORMAT;
@@ -58,7 +61,7 @@ export function writePlanFile(ctx: Context, path: string, summary: PlanSummary):
     const head = JSON.stringify(header, null, 2);
     writeSync(fd, `${head.slice(0, -2)},\n  "items": [`);
     let first = true;
-    for (const entry of planEntries(ctx, true)) {
+    for (const entry of planEntries(ctx)) {
       if (entry.action === "skip") continue;
       writeSync(fd, `${first ? "\n" : ",\n"}    ${JSON.stringify(entry)}`);
       first = false;

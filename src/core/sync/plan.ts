@@ -12,12 +12,13 @@ import {
   buildPlan,
   countPlan,
   type PlanEntryTuple,
+  type PlanOrder,
   type PlanQuery,
   planColumns,
   planCounts,
   planDigestChunks,
-  planRowsByLearner,
-  planRowsInPlanOrder,
+  planJsonChunks,
+  planRowsListed,
 } from "../../store/plan.js";
 import { mergeAcks } from "../../store/sync.js";
 import type { TenantRow } from "../../store/tenants.js";
@@ -79,6 +80,8 @@ export interface PreparedPlan {
   reg: LmsRegistrationRow;
   query: PlanQuery;
   summary: PlanSummary;
+  /** The plan table's order (store/plan.ts PlanOrder); a counted plan has no table. */
+  order: PlanOrder | null;
 }
 
 function resolveFilters(
@@ -106,20 +109,22 @@ function resolveFilters(
 
 /**
  * A hash of exactly what the plan would do, field by field of the entries a saved plan lists:
- * the same state gives the same fingerprint, and so do a saved plan's own items
- * (`fingerprintOfEntries`), which is how `sync apply` tells an edited file from a stale one.
+ * the columns to create, then "p", then each post's line, column by column and then by learner
+ * (external id), whatever order the plan was built in. The same state gives the same
+ * fingerprint, and so do a saved plan's own items (`fingerprintOfEntries`), which is how
+ * `sync apply` tells an edited file from a stale one.
  */
-function fingerprintOf(ctx: Context, posts: number): string {
+function fingerprintOf(ctx: Context, order: PlanOrder): string {
   const { db } = ctx.state();
   const hash = createHash("sha256");
   for (const c of planColumns(db))
     hash.update(columnLine(c.linkId, c.courseId, c.itemId, c.containerUrl, c.label));
-  for (const bytes of planDigestChunks(db, posts)) hash.update("p\n").update(bytes).update("\n");
+  hash.update("p\n");
+  for (const bytes of planDigestChunks(db, order)) hash.update(bytes);
   return hash.digest("hex").slice(0, 32);
 }
 
 const SEP = "\u001f";
-const DIGEST_CHUNK = 4096;
 
 function columnLine(
   linkId: unknown,
@@ -156,8 +161,9 @@ function digestLineOfPost(e: PlanEntry): string {
 }
 
 /**
- * The fingerprint of a saved plan's items (columns to create, then posts, in the file's order):
- * equal to the fingerprint of the state that planned them, as long as nobody edited them.
+ * The fingerprint of a saved plan's items (columns to create, then posts, in the file's order,
+ * which is the fingerprint's): equal to the fingerprint of the state that planned them, as long
+ * as nobody edited them.
  */
 export function fingerprintOfEntries(entries: readonly PlanEntry[]): string {
   const hash = createHash("sha256");
@@ -165,27 +171,26 @@ export function fingerprintOfEntries(entries: readonly PlanEntry[]): string {
   for (const e of entries) {
     if (e.action === "create-column")
       hash.update(columnLine(e.linkId, e.courseId, e.itemId, e.container, e.label));
-    else if (e.action === "post") posts.push(digestLineOfPost(e));
+    else if (e.action === "post") posts.push(`${digestLineOfPost(e)}\n`);
   }
-  for (let from = 0; from < posts.length; from += DIGEST_CHUNK)
-    hash
-      .update("p\n")
-      .update(posts.slice(from, from + DIGEST_CHUNK).join("\n"))
-      .update("\n");
+  hash.update("p\n");
+  for (const line of posts) hash.update(line);
   return hash.digest("hex").slice(0, 32);
 }
 
 /**
- * Build the plan in temporary tables and summarise it. `countOnly`: for a caller that shows
- * the summary's counts and nothing else (a dry run without --json, --verbose or --plan-out):
- * the same decisions are counted without storing the plan, and no fingerprint is computed;
- * `planEntries` has nothing to list then.
+ * Build the plan in temporary tables and summarise it. `order` (default "posting", what a live
+ * run posts from): "listing" for a caller that lists or saves the entries (`planEntries`,
+ * `planItemsJson`). `countOnly`: for a caller that shows the summary's counts and nothing else
+ * (a dry run without --json, --verbose or --plan-out): the same decisions are counted without
+ * storing the plan, and no fingerprint is computed.
  */
 export function preparePlan(
   ctx: Context,
   filters: SyncFilters,
-  opts: { countOnly?: boolean } = {},
+  opts: { countOnly?: boolean; order?: PlanOrder } = {},
 ): PreparedPlan {
+  const order = opts.order ?? "posting";
   const { tenant, reg } = requireRegistration(ctx);
   const query: PlanQuery = {
     tenantId: tenant.id,
@@ -202,7 +207,7 @@ export function preparePlan(
   let counts: ReturnType<typeof planCounts>;
   if (opts.countOnly) counts = countPlan(db, query);
   else {
-    buildPlan(db, query);
+    buildPlan(db, query, order);
     counts = planCounts(db);
   }
   const posts = { new: 0, changed: 0, resend: 0, total: 0 };
@@ -226,9 +231,9 @@ export function preparePlan(
     skipped,
     unchangedResent: posts.resend,
     gradesInState: hasGrades(db, tenant.id),
-    fingerprint: opts.countOnly ? null : fingerprintOf(ctx, posts.total),
+    fingerprint: opts.countOnly ? null : fingerprintOf(ctx, order),
   };
-  return { tenant, reg, query, summary };
+  return { tenant, reg, query, summary, order: opts.countOnly ? null : order };
 }
 
 export interface PlanEntry {
@@ -258,14 +263,9 @@ export interface PlanEntry {
   label?: string;
 }
 
-/**
- * Every entry of the prepared plan: columns to create, posts, then skips with their reason.
- * `planOrder`: posts in the plan's own order (a saved plan, hashed by `fingerprintOfEntries`).
- */
-export function* planEntries(ctx: Context, planOrder = false): Generator<PlanEntry> {
-  const { db } = ctx.state();
-  const names = planNames(ctx);
-  for (const c of planColumns(db)) {
+/** A plan's columns to create, as entries. */
+function* columnEntries(ctx: Context, names: PlanNames): Generator<PlanEntry> {
+  for (const c of planColumns(ctx.state().db)) {
     yield {
       action: "create-column",
       programId: null,
@@ -279,15 +279,44 @@ export function* planEntries(ctx: Context, planOrder = false): Generator<PlanEnt
       label: c.label,
     };
   }
-  const rows = planOrder ? planRowsInPlanOrder(db) : planRowsByLearner(db);
-  for (const r of rows) yield entryOfRow(r, names);
+}
+
+/**
+ * Every entry of a plan prepared in listing order: columns to create, posts, then skips with
+ * their reason; posts and skips column by column, then by learner (external id). The posts'
+ * order is the fingerprint's, so a saved plan lists them as `fingerprintOfEntries` hashes them.
+ */
+export function* planEntries(ctx: Context): Generator<PlanEntry> {
+  const names = planNames(ctx);
+  yield* columnEntries(ctx, names);
+  for (const r of planRowsListed(ctx.state().db)) yield entryOfRow(r, names);
+}
+
+/**
+ * The entries of a plan prepared in listing order as the JSON text of the "items" array's
+ * elements, each after its separator (the first after "\n    ", the others after ",\n    "):
+ * the text `JSON.stringify` gives `planEntries`' entries, the posts and skips made by SQLite.
+ */
+export function* planItemsJson(ctx: Context): Generator<string | Buffer> {
+  let first = true;
+  const separator = () => {
+    const text = first ? "\n    " : ",\n    ";
+    first = false;
+    return text;
+  };
+  for (const entry of columnEntries(ctx, planNames(ctx))) yield `${separator()}${JSON.stringify(entry)}`;
+  const { tenant } = requireRegistration(ctx);
+  for (const chunk of planJsonChunks(ctx.state().db, tenant.id, skipReasons)) {
+    yield separator();
+    yield chunk;
+  }
 }
 
 /**
  * A plan row as its entry. Written out field by field, in the order the JSON shows them,
  * rather than spread from a shared base: a million entries of one shape each.
  */
-function entryOfRow(r: PlanEntryTuple, names: PlanNames): PlanEntry {
+export function entryOfRow(r: PlanEntryTuple, names: PlanNames): PlanEntry {
   const [decision, reason, linkId, programId, courseId, itemId, externalId] = r;
   if (decision === "skip") {
     return {
@@ -327,7 +356,7 @@ function entryOfRow(r: PlanEntryTuple, names: PlanNames): PlanEntry {
  * The names of the tenant's courses and items, read once per listing: the plan's rows carry
  * ids only, and a name looked up per row in SQL would cost a join on each of a million grades.
  */
-interface PlanNames {
+export interface PlanNames {
   course(courseId: string): string | null;
   item(courseId: string, itemId: string): string | null;
 }
