@@ -75,11 +75,11 @@ async function measure(env: NodeJS.ProcessEnv, dbPath: string, rounds: number): 
   let grades = 0;
   const steps = [
     async () => {
-      samples.dry.push(await run(["sync", "grades", "--dry-run"], at, true, { discardStdout: true }));
+      samples.dry.push(await run(["sync", "grades", "--dry-run"], at, true, { wc: true }));
     },
     async () => {
       samples.json.push(
-        await run(["sync", "grades", "--dry-run", "--json"], at, true, { discardStdout: true }),
+        await run(["sync", "grades", "--dry-run", "--json"], at, true, { wc: true }),
       );
     },
     async () => {
@@ -112,7 +112,7 @@ async function measure(env: NodeJS.ProcessEnv, dbPath: string, rounds: number): 
 }
 
 /** `env.GG4L_DB`: the sync bench's state, seeded and with an empty ledger (every grade planned). */
-export async function benchDryRunOutput(env: NodeJS.ProcessEnv, rounds = 3): Promise<DryRunOutputBench> {
+export async function benchDryRunOutput(env: NodeJS.ProcessEnv, rounds = 5): Promise<DryRunOutputBench> {
   const dbPath = env.GG4L_DB!;
   const halfPath = join(env.GG4L_BENCH_DIR!, "half.db");
   const source = new Database(dbPath);
@@ -155,7 +155,7 @@ export function reportDryRunOutput(at: string, output: DryRunOutputBench): void 
     `| ${s.grades} | ${s.bareIterateMs} | ${s.dryRunMs} | ${s.dryRunRatio}× | ${s.bareStringifyMs} | ${s.dryRunJsonMs} (${Math.round(s.jsonBytes / 2 ** 20)} MB) | ${s.dryRunJsonRatio}× | ${s.peakRssMb} MB |`;
   updateReadmeSection(
     "dry-run-output",
-    `Measured ${at}, on the sync bench's state with an empty ledger (every grade planned), and on a copy holding half the learners and their grades. Baselines: a bare better-sqlite3 loop over the same grade rows in the bench process, iterating them (for \`--dry-run\`), and iterating with a \`JSON.stringify\` per row (for \`--dry-run --json\`). gg4l's times are whole commands, process start included; stdout goes to a pipe that is read and thrown away. Each figure is the median of ${output.full.rounds} rounds, the side measured first rotating.
+    `Measured ${at}, on the sync bench's state with an empty ledger (every grade planned), and on a copy holding half the learners and their grades. Baselines: a bare better-sqlite3 loop over the same grade rows in the bench process, iterating them (for \`--dry-run\`), and iterating with a \`JSON.stringify\` per row (for \`--dry-run --json\`). gg4l's times are whole commands, process start included; stdout goes down a pipe to \`wc -c\`. Each figure is the median of ${output.full.rounds} rounds, the side measured first rotating.
 
 | grades | bare iterate ms | \`--dry-run\` ms | ÷ bare | bare iterate + stringify ms | \`--dry-run --json\` ms | ÷ bare | gg4l peak RSS |
 |---:|---:|---:|---:|---:|---:|---:|---:|

@@ -88,7 +88,12 @@ export function run(
   args: string[],
   env: NodeJS.ProcessEnv,
   node = true,
-  opts: { discardStdout?: boolean } = {},
+  /**
+   * discardStdout: count stdout's bytes, keep none. wc: stdout goes down a pipe to `wc -c`, a
+   * reader that keeps up, rather than to this process, whose reads wait on its own work and
+   * garbage (the fake LMS's heap) and would hold the command back.
+   */
+  opts: { discardStdout?: boolean; wc?: boolean } = {},
 ): Promise<Child> {
   const rssFile = join(env.GG4L_BENCH_DIR!, `rss-${Math.random()}`);
   const cpuFile = `${rssFile}.cpu`;
@@ -100,10 +105,13 @@ export function run(
     const argv = node
       ? [...prof, ...report, join(repoRoot, "bin/gg4l.js"), ...args]
       : [...prof, ...report, ...args];
-    const child = spawn(process.execPath, argv, {
-      env: { ...env, GG4L_BENCH_RSS_FILE: rssFile, GG4L_BENCH_CPU_FILE: cpuFile },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const childEnv = { ...env, GG4L_BENCH_RSS_FILE: rssFile, GG4L_BENCH_CPU_FILE: cpuFile };
+    const child = opts.wc
+      ? spawn("/bin/bash", ["-c", 'set -o pipefail; "$@" | wc -c', "bash", process.execPath, ...argv], {
+          env: childEnv,
+          stdio: ["ignore", "pipe", "pipe"],
+        })
+      : spawn(process.execPath, argv, { env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stdoutBytes = 0;
     let stderr = "";
@@ -130,6 +138,7 @@ export function run(
           return 0;
         }
       };
+      if (opts.wc) stdoutBytes = Number(stdout.trim());
       resolve({ ms, rssKb: read(rssFile), cpuMs: read(cpuFile), stdout, stdoutBytes });
     });
   });

@@ -441,11 +441,22 @@ export function* planDigestChunks(db: Db, order: PlanOrder): Generator<Buffer | 
     }
   }
   // Posting order differs only within a column (LMS user there): each column's posts, a run of
-  // rowids from the first, are read again by external id.
+  // rowids from the first, are read again by external id: as one text when the column is of a
+  // usual size, line by line when it is too large to hold at once.
+  const column = db
+    .prepare(
+      `SELECT CAST(group_concat(line, char(10)) || char(10) AS BLOB) FROM (
+         SELECT ${DIGEST_LINE} AS line FROM temp.plan WHERE rowid BETWEEN ? AND ? ORDER BY externalId)`,
+    )
+    .pluck();
   const lines = db
     .prepare(`SELECT ${DIGEST_LINE} FROM temp.plan WHERE rowid BETWEEN ? AND ? ORDER BY externalId`)
     .pluck();
   for (const [first, last] of columnRuns(db)) {
+    if (last - first < WHOLE_COLUMN) {
+      yield column.get(first, last) as Buffer;
+      continue;
+    }
     let batch: string[] = [];
     for (const line of lines.iterate(first, last) as IterableIterator<string>) {
       batch.push(line);
@@ -493,6 +504,8 @@ export function planTargetColumns(
 }
 
 const DIGEST_CHUNK = 4096;
+/** A column of fewer posts than this is hashed as one text (about 150 bytes a post). */
+const WHOLE_COLUMN = 100_000;
 
 /** Record the columns a run will create as its first plan items (seq 1…n); returns n. */
 export function savePlanColumns(db: Db, runId: number): number {

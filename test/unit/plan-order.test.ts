@@ -155,10 +155,13 @@ describe("the plan in listing order", () => {
     for (const db of [posting, listing, changed]) db.close();
   });
 
-  it("hashes a column of many posts in chunks as one stream", () => {
+  it("hashes a column of many posts, held whole or read line by line, as one stream", () => {
     const many: Row[] = [];
-    for (let i = 0; i < 9000; i++)
-      many.push(["new", null, 1, "item-1", `l${(i * 7919) % 9000}@x`, `u${i}`, i / 7, null]);
+    // Item 2's column is hashed whole; item 1's, past store/plan.ts WHOLE_COLUMN, line by line.
+    for (let i = 0; i < 110_000; i++) {
+      const [link, item] = i < 9000 ? [2, "item-2"] : [1, "item-1"];
+      many.push(["new", null, link, item, `l${(i * 7919) % 110_000}@x`, `u${i}`, i / 7, null]);
+    }
     const posting = planTable(many, "posting");
     const listing = planTable(many, "listing");
     expect(digest(posting, "posting")).toBe(digest(listing, "listing"));
