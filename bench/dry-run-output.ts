@@ -78,9 +78,7 @@ async function measure(env: NodeJS.ProcessEnv, dbPath: string, rounds: number): 
       samples.dry.push(await run(["sync", "grades", "--dry-run"], at, true, { wc: true }));
     },
     async () => {
-      samples.json.push(
-        await run(["sync", "grades", "--dry-run", "--json"], at, true, { wc: true }),
-      );
+      samples.json.push(await run(["sync", "grades", "--dry-run", "--json"], at, true, { wc: true }));
     },
     async () => {
       const bare = bareLoops(dbPath);
