@@ -1,28 +1,20 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type FakeCoursera, startFakeCoursera } from "../../fixtures/fake-coursera/server.js";
-import { tenantAddArgs } from "../../fixtures/fake-coursera/tenant.js";
+import { describe, expect, it } from "vitest";
+import type { FakeCoursera } from "../../fixtures/fake-coursera/server.js";
 import { CourseraClient } from "../../src/clients/coursera/client.js";
-import { parseJson, type RunResult, sandboxState } from "../helpers/gg4l.js";
+import { type Box, courseraTenantSuite } from "../helpers/coursera-tenant.js";
+import { parseJson, type RunResult } from "../helpers/gg4l.js";
 import { plainLines, runOnTerminal } from "../helpers/pty.js";
 
 let fake: FakeCoursera;
-let box: ReturnType<typeof sandboxState>;
+let box: Box;
 const sha = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
 
-beforeAll(async () => {
-  fake = await startFakeCoursera({ dataset: "small" });
+courseraTenantSuite((f, b) => {
+  fake = f;
+  box = b;
 });
-afterAll(() => fake.close());
-
-beforeEach(async () => {
-  fake.reset();
-  box = sandboxState();
-  expectExit(await box.gg4l(["init"]), 0);
-  expectExit(await box.gg4l(tenantAddArgs(fake, "fsu", "FSU"), { input: fake.clientSecret }), 0);
-});
-afterEach(() => box.cleanup());
 
 function expectExit(result: RunResult, code: number, stderrMatch?: RegExp): RunResult {
   if (result.code !== code)

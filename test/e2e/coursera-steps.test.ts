@@ -4,27 +4,19 @@
  * shows its phases. On a terminal each step ends as one line marked ✓ (✗ when it failed) and
  * no spinner frame is left on the screen; piped, the step's line once; --json piped, nothing.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type FakeCoursera, startFakeCoursera } from "../../fixtures/fake-coursera/server.js";
-import { tenantAddArgs } from "../../fixtures/fake-coursera/tenant.js";
-import { parseJson, type RunResult, sandboxState } from "../helpers/gg4l.js";
+import { describe, expect, it } from "vitest";
+import type { FakeCoursera } from "../../fixtures/fake-coursera/server.js";
+import { type Box, courseraTenantSuite } from "../helpers/coursera-tenant.js";
+import { parseJson, type RunResult } from "../helpers/gg4l.js";
 import { plainLines, runOnTerminal } from "../helpers/pty.js";
 
 let fake: FakeCoursera;
-let box: ReturnType<typeof sandboxState>;
+let box: Box;
 
-beforeAll(async () => {
-  fake = await startFakeCoursera({ dataset: "small" });
+courseraTenantSuite((f, b) => {
+  fake = f;
+  box = b;
 });
-afterAll(() => fake.close());
-
-beforeEach(async () => {
-  fake.reset();
-  box = sandboxState();
-  ok(await box.gg4l(["init"]));
-  ok(await box.gg4l(tenantAddArgs(fake, "fsu", "FSU"), { input: fake.clientSecret }));
-});
-afterEach(() => box.cleanup());
 
 function ok(result: RunResult): RunResult {
   if (result.code !== 0) throw new Error(`exit ${result.code}\n${result.stderr}${result.stdout}`);
