@@ -80,8 +80,6 @@ export interface PreparedPlan {
   reg: LmsRegistrationRow;
   query: PlanQuery;
   summary: PlanSummary;
-  /** The plan table's order (store/plan.ts PlanOrder); a counted plan has no table. */
-  order: PlanOrder | null;
 }
 
 function resolveFilters(
@@ -233,7 +231,7 @@ export function preparePlan(
     gradesInState: hasGrades(db, tenant.id),
     fingerprint: opts.countOnly ? null : fingerprintOf(ctx, order),
   };
-  return { tenant, reg, query, summary, order: opts.countOnly ? null : order };
+  return { tenant, reg, query, summary };
 }
 
 export interface PlanEntry {
