@@ -11,9 +11,10 @@ import {
   type StartFakeClassroomOptions,
   startFakeClassroom,
 } from "../../fixtures/fake-classroom/index.js";
-import { type FakeCoursera, startFakeCoursera } from "../../fixtures/fake-coursera/server.js";
+import type { FakeCoursera } from "../../fixtures/fake-coursera/server.js";
 import { tenantAddArgs } from "../../fixtures/fake-coursera/tenant.js";
-import { parseJson, type RunResult, sandboxState } from "./gg4l.js";
+import { baseWorld } from "./base-world.js";
+import { parseJson, type RunResult, type sandboxState } from "./gg4l.js";
 import { gradeInput } from "./grades.js";
 import { type Course, programCourses } from "./program-courses.js";
 
@@ -60,15 +61,7 @@ export interface ClassroomWorld {
 export const gradedCourse = (w: ClassroomWorld): Course => w.courses.find((c) => c.items.length >= 2)!;
 
 export async function classroomWorld(opts: ClassroomWorldOptions): Promise<ClassroomWorld> {
-  const coursera = await startFakeCoursera({ dataset: "small" });
-  const box = sandboxState();
-  const gg4l = (args: string[], env?: Record<string, string>) => box.gg4l(args, env ? { env } : {});
-  const ok = async (args: string[]) => {
-    const r = await gg4l(args);
-    if (r.code !== 0) throw new Error(`gg4l ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
-    return r;
-  };
-  await ok(["init"]);
+  const { coursera, box, gg4l, ok } = await baseWorld();
   const added = await box.gg4l(tenantAddArgs(coursera, "uni", "Uni"), { input: coursera.clientSecret });
   if (added.code !== 0) throw new Error(added.stderr);
   const programName = opts.program ?? "Data Science";

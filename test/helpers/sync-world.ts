@@ -4,13 +4,13 @@
  * whose courses are refreshed. `launch` records what a learner's launch of a link tells gg4l.
  */
 
-import { readFileSync } from "node:fs";
 import Database from "better-sqlite3";
-import { type FakeCoursera, startFakeCoursera } from "../../fixtures/fake-coursera/server.js";
+import type { FakeCoursera } from "../../fixtures/fake-coursera/server.js";
 import { tenantAddArgs } from "../../fixtures/fake-coursera/tenant.js";
 import { lmsRegisterArgs } from "../../fixtures/fake-lms/registration.js";
 import { type FakeLms, type StartFakeLmsOptions, startFakeLms } from "../../fixtures/fake-lms/server.js";
-import { parseJson, type RunResult, sandboxState } from "./gg4l.js";
+import { baseWorld } from "./base-world.js";
+import { parseJson, type RunResult, type sandboxState } from "./gg4l.js";
 import { gradeInput } from "./grades.js";
 import { type Course, programCourses } from "./program-courses.js";
 
@@ -54,19 +54,8 @@ export interface World {
 }
 
 export async function syncWorld(opts: WorldOptions): Promise<World> {
-  const coursera = await startFakeCoursera({ dataset: "small" });
-  const box = sandboxState();
-  const gg4l = (args: string[], env?: Record<string, string>) => box.gg4l(args, env ? { env } : {});
-  const ok = async (args: string[]) => {
-    const r = await gg4l(args);
-    if (r.code !== 0) throw new Error(`gg4l ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
-    return r;
-  };
-  await ok(["init"]);
-  const key = JSON.parse(readFileSync(`${box.dir}/state.key.json`, "utf8")) as {
-    publicJwk: Record<string, string>;
-  };
-  const lms = await startFakeLms({ kind: opts.kind ?? "moodle", toolPublicJwk: key.publicJwk, ...opts.lms });
+  const { coursera, box, gg4l, ok, toolPublicJwk } = await baseWorld();
+  const lms = await startFakeLms({ kind: opts.kind ?? "moodle", toolPublicJwk, ...opts.lms });
   const r = await box.gg4l(tenantAddArgs(coursera, "uni", "Uni"), { input: coursera.clientSecret });
   if (r.code !== 0) throw new Error(r.stderr);
   await ok(lmsRegisterArgs(lms, opts.gradeSync));

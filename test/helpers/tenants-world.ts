@@ -5,14 +5,14 @@
  * Every tenant publishes one Option A link per gradable item of the program's courses, and the
  * first `learners` members launched every link with a grade on each.
  */
-import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import Database from "better-sqlite3";
-import { type FakeCoursera, startFakeCoursera } from "../../fixtures/fake-coursera/server.js";
+import type { FakeCoursera } from "../../fixtures/fake-coursera/server.js";
 import { tenantAddArgs } from "../../fixtures/fake-coursera/tenant.js";
 import { lmsRegisterArgs } from "../../fixtures/fake-lms/registration.js";
 import { type FakeLms, type StartFakeLmsOptions, startFakeLms } from "../../fixtures/fake-lms/server.js";
-import { parseJson, type RunResult, sandboxState } from "./gg4l.js";
+import { baseWorld } from "./base-world.js";
+import { parseJson, type RunResult, type sandboxState } from "./gg4l.js";
 import { gradeInput } from "./grades.js";
 import { type Course, programCourses } from "./program-courses.js";
 
@@ -40,22 +40,11 @@ export interface TenantsWorld {
 }
 
 export async function tenantsWorld(opts: TenantsWorldOptions): Promise<TenantsWorld> {
-  const coursera = await startFakeCoursera({ dataset: "small" });
-  const box = sandboxState();
-  const gg4l = (args: string[], env?: Record<string, string>) => box.gg4l(args, env ? { env } : {});
-  const ok = async (args: string[]) => {
-    const r = await gg4l(args);
-    if (r.code !== 0) throw new Error(`gg4l ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
-    return r;
-  };
-  await ok(["init"]);
-  const key = JSON.parse(readFileSync(`${box.dir}/state.key.json`, "utf8")) as {
-    publicJwk: Record<string, string>;
-  };
+  const { coursera, box, gg4l, ok, toolPublicJwk } = await baseWorld();
   const hosts = new Map<string, FakeLms>();
   for (const host of new Set(Object.values(opts.tenants))) {
     if (host === null) continue;
-    hosts.set(host, await startFakeLms({ kind: "moodle", toolPublicJwk: key.publicJwk, ...opts.lms }));
+    hosts.set(host, await startFakeLms({ kind: "moodle", toolPublicJwk, ...opts.lms }));
   }
   const program = "Data Science";
   for (const [slug, host] of Object.entries(opts.tenants)) {
