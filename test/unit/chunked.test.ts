@@ -36,6 +36,33 @@ describe("chunked output", () => {
     expect(writes).toEqual(["{}"]);
   });
 
+  it("writes bytes made elsewhere as they are, after the text before them, and waits when the stream is full", async () => {
+    const received: string[] = [];
+    const slow = new Writable({
+      highWaterMark: 1024,
+      write(chunk, _encoding, done) {
+        received.push(chunk.toString());
+        setTimeout(done, 1);
+      },
+    });
+    const out = chunkedWriter(slow, 4096);
+    const pieces: Array<string | Buffer> = [];
+    for (let i = 0; i < 200; i++) pieces.push(`[${i}`, Buffer.from(`${"x".repeat(2000)}${i}]`));
+    let waits = 0;
+    for (const piece of pieces) {
+      const wait = out.write(piece);
+      if (wait) {
+        waits += 1;
+        await wait;
+      }
+      // Never more than one piece beyond the stream's own buffer.
+      expect(slow.writableLength).toBeLessThanOrEqual(1024 + 2010);
+    }
+    await out.flush();
+    expect(received.join("")).toBe(pieces.map((p) => p.toString()).join(""));
+    expect(waits).toBeGreaterThan(0);
+  });
+
   it("respects back-pressure: a full stream makes the writer wait for its drain, and nothing is lost", async () => {
     const received: string[] = [];
     const slow = new Writable({
