@@ -282,3 +282,20 @@ export function openState(path: string, options: OpenStateOptions): OpenedState 
     throw error;
   }
 }
+
+/**
+ * Runs `body` on one snapshot of the state: a read transaction, across the awaits in `body`.
+ * Other connections go on writing (WAL), unseen; temporary tables may be written. Nothing of
+ * the state itself may be: the transaction would hold the write lock until `body` ends.
+ */
+export async function inSnapshot<T>(db: Db, body: () => Promise<T>): Promise<T> {
+  db.exec("BEGIN");
+  try {
+    const result = await body();
+    db.exec("COMMIT");
+    return result;
+  } catch (error) {
+    if (db.inTransaction) db.exec("ROLLBACK");
+    throw error;
+  }
+}

@@ -158,79 +158,96 @@ export function columnLabel(course: string, item: string | null): string {
 }
 
 /**
- * The candidates (column × learner grade) and what the rules decide for each. `oneColumn`:
- * only the column @linkId, @itemId, its grades in external id order (the primary key's).
+ * Which grades a plan decides: "all" (every column's), "column" (the column @linkId, @itemId,
+ * its grades in external id order, the primary key's), or "chunk" (the same, at most @limit
+ * from the external id @from on, @after excluded: a dry run's --json reads a column so).
  */
-const decisions = (oneColumn: boolean) => `
-    WITH
-    -- Materialized: the launch and roster look-ups below run once per grade, not once per use.
-    candidates AS MATERIALIZED (
-      SELECT t.link_id, t.item_id, g.external_id, g.grade, g.completed, ${COMMENT} AS comment,
-        -- test learners are few: an IN list is built once, where a join would probe per grade
-        g.external_id IN (SELECT le.external_id FROM learners le WHERE le.tenant_id = @tenantId AND le.is_test = 1)
-          AS is_test,
-        -- a launch of any link that shares the column counts; most columns have one link
-        CASE WHEN t.sharing_links = 1 THEN
-          (SELECT x.lms_sub FROM launches x WHERE x.tenant_id = @tenantId AND x.resource_link_id = t.resource_link_id
-             AND x.context_id = t.context_id AND x.external_id = g.external_id LIMIT 1)
-        ELSE
-          (SELECT x.lms_sub FROM temp.plan_links m JOIN launches x ON x.tenant_id = @tenantId
-             AND x.resource_link_id = m.resource_link_id AND x.context_id = m.context_id AND x.external_id = g.external_id
-           WHERE m.column_link = t.link_id LIMIT 1)
-        END AS launched_sub,
-        CASE WHEN @noSso = 1 THEN (SELECT u.sub FROM lms_users u INDEXED BY lms_users_learner WHERE u.registration_id = @registrationId
-           AND u.external_id = g.external_id ORDER BY u.source = 'launch' DESC LIMIT 1) END AS known_sub,
-        CASE WHEN @noSso = 1 THEN
-          EXISTS (SELECT 1 FROM memberships m WHERE m.tenant_id = @tenantId AND m.program_id = t.program_id
-                  AND m.external_id = g.external_id)
-          OR EXISTS (SELECT 1 FROM launches x WHERE x.tenant_id = @tenantId AND x.program_id = t.program_id
-                  AND x.external_id = g.external_id) END AS joined
-      FROM temp.plan_targets t
-      JOIN coursera_grades g ON g.tenant_id = @tenantId AND g.course_id = t.course_id AND g.item_id = t.item_id
-      WHERE ${oneColumn ? "t.link_id = @linkId AND t.item_id = @itemId" : "1"} ${FILTERS}
-      ${oneColumn ? "ORDER BY g.external_id" : ""}
-    ),
-    decided AS (
-      SELECT k.link_id, k.context_id, k.program_id, k.course_id, k.item_id, k.column_url,
-        c.external_id, c.grade, c.completed, c.comment, coalesce(c.launched_sub, c.known_sub) AS lms_user_id,
-        CASE
-          WHEN k.program_active = 0 THEN 'program-inactive'
-          WHEN c.is_test = 1 THEN 'test-learner'
-          WHEN k.stale_at IS NOT NULL OR k.grade_sync != @option THEN 'link-stale'
-          WHEN c.grade IS NULL THEN 'no-grade'
-          WHEN @option = 'final' AND c.completed = 0 THEN 'not-completed'
-          WHEN @option = 'course' AND k.lineitems_url IS NULL THEN 'no-launch-in-course'
-          WHEN k.column_url IS NULL AND k.lineitems_url IS NULL THEN 'link-not-connected'
-          WHEN @noSso = 0 AND c.launched_sub IS NULL THEN 'never-launched-link'
-          WHEN @noSso = 1 AND NOT c.joined THEN 'not-joined'
-          WHEN @noSso = 1 AND c.known_sub IS NULL AND c.launched_sub IS NULL THEN 'not-in-lms-roster'
-        END AS reason
-      -- CROSS JOIN keeps the candidates outside: the other way round SQLite indexes all of them.
-      FROM candidates c CROSS JOIN temp.plan_targets k ON k.link_id = c.link_id AND k.item_id = c.item_id
-    )`;
+type Scope = "all" | "column" | "chunk";
 
-/** A candidate's plan row (one per column and grade), from `decisions`. */
-const DECIDED_ROWS = `
+const SCOPES: Record<Scope, string> = {
+  all: "LIMIT -1",
+  column: "AND t.link_id = @linkId AND t.item_id = @itemId ORDER BY g.external_id LIMIT -1",
+  chunk: `AND t.link_id = @linkId AND t.item_id = @itemId AND g.external_id >= @from AND g.external_id IS NOT @after
+    ORDER BY g.external_id LIMIT @limit`,
+};
+
+/**
+ * The candidates (column × learner grade in `scope`), with what the rules read of each: its
+ * column's link and program, the learner's launch, LMS user and test flag. The LIMIT (even
+ * -1) keeps it a subquery SQLite runs as it goes (a co-routine), a grade at a time: flattened
+ * into the statement that reads it, each use of `launched_sub` would look the launch up again.
+ */
+const candidates = (scope: Scope) => `(
+    SELECT t.link_id, t.context_id, t.program_id, t.course_id, t.item_id, t.column_url, t.program_active, t.stale_at,
+      t.grade_sync, t.lineitems_url,
+      g.external_id, g.grade, g.completed, ${COMMENT} AS comment,
+      g.external_id IN temp.plan_test_learners AS is_test,
+      -- a launch of any link that shares the column counts; most columns have one link
+      CASE WHEN t.sharing_links = 1 THEN
+        (SELECT x.lms_sub FROM launches x WHERE x.tenant_id = @tenantId AND x.resource_link_id = t.resource_link_id
+           AND x.context_id = t.context_id AND x.external_id = g.external_id LIMIT 1)
+      ELSE
+        (SELECT x.lms_sub FROM temp.plan_links m CROSS JOIN launches x ON x.tenant_id = @tenantId
+           AND x.resource_link_id = m.resource_link_id AND x.context_id = m.context_id AND x.external_id = g.external_id
+         WHERE m.column_link = t.link_id LIMIT 1)
+      END AS launched_sub,
+      CASE WHEN @noSso = 1 THEN (SELECT u.sub FROM lms_users u INDEXED BY lms_users_learner WHERE u.registration_id = @registrationId
+         AND u.external_id = g.external_id ORDER BY u.source = 'launch' DESC LIMIT 1) END AS known_sub,
+      CASE WHEN @noSso = 1 THEN
+        EXISTS (SELECT 1 FROM memberships m WHERE m.tenant_id = @tenantId AND m.program_id = t.program_id
+                AND m.external_id = g.external_id)
+        OR EXISTS (SELECT 1 FROM launches x WHERE x.tenant_id = @tenantId AND x.program_id = t.program_id
+                AND x.external_id = g.external_id) END AS joined
+    FROM temp.plan_targets t
+    JOIN coursera_grades g ON g.tenant_id = @tenantId AND g.course_id = t.course_id AND g.item_id = t.item_id
+    WHERE 1 ${FILTERS}
+    ${SCOPES[scope]}
+  ) c`;
+
+/** Why a candidate `c` is kept out (R6, R7), or NULL when it is posted: the first that holds. */
+const REASON = `CASE
+    WHEN c.program_active = 0 THEN 'program-inactive'
+    WHEN c.is_test = 1 THEN 'test-learner'
+    WHEN c.stale_at IS NOT NULL OR c.grade_sync != @option THEN 'link-stale'
+    WHEN c.grade IS NULL THEN 'no-grade'
+    WHEN @option = 'final' AND c.completed = 0 THEN 'not-completed'
+    WHEN @option = 'course' AND c.lineitems_url IS NULL THEN 'no-launch-in-course'
+    WHEN c.column_url IS NULL AND c.lineitems_url IS NULL THEN 'link-not-connected'
+    WHEN @noSso = 0 AND c.launched_sub IS NULL THEN 'never-launched-link'
+    WHEN @noSso = 1 AND NOT c.joined THEN 'not-joined'
+    WHEN @noSso = 1 AND c.known_sub IS NULL AND c.launched_sub IS NULL THEN 'not-in-lms-roster'
+  END`;
+
+/** Every score gg4l sends is out of this (a Coursera grade is a percentage). */
+const SCORE_MAXIMUM = 100;
+
+const UNCHANGED = `sl.score_given IS c.grade AND sl.score_maximum = ${SCORE_MAXIMUM}`;
+
+/**
+ * A candidate's plan row (one per column and grade in `scope`): what the rules decide for it,
+ * against what the LMS last acknowledged for the learner in the column (the score ledger).
+ */
+const decidedRows = (scope: Scope) => `
     SELECT
-      CASE WHEN d.reason IS NOT NULL THEN 'skip'
+      CASE WHEN ${REASON} IS NOT NULL THEN 'skip'
            WHEN sl.column_url IS NULL THEN 'new'
-           WHEN sl.score_given IS d.grade AND sl.score_maximum = 100 THEN CASE WHEN @incremental = 1 THEN 'skip' ELSE 'resend' END
+           WHEN ${UNCHANGED} THEN CASE WHEN @incremental = 1 THEN 'skip' ELSE 'resend' END
            ELSE 'changed' END AS decision,
-      CASE WHEN d.reason IS NOT NULL THEN d.reason
-           WHEN sl.column_url IS NOT NULL AND sl.score_given IS d.grade AND sl.score_maximum = 100 AND @incremental = 1
-             THEN 'unchanged' END AS reason,
-      d.link_id AS linkId, d.context_id AS contextId, d.program_id AS programId, d.course_id AS courseId,
-      d.item_id AS itemId, d.external_id AS externalId, d.lms_user_id AS lmsUserId, d.column_url AS columnUrl,
-      d.grade AS scoreGiven, 100 AS scoreMaximum, d.comment,
-      (sl.column_url IS NULL OR sl.comment IS NOT d.comment) AS commentChanged,
+      coalesce(${REASON},
+        CASE WHEN sl.column_url IS NOT NULL AND ${UNCHANGED} AND @incremental = 1 THEN 'unchanged' END) AS reason,
+      c.link_id AS linkId, c.context_id AS contextId, c.program_id AS programId, c.course_id AS courseId,
+      c.item_id AS itemId, c.external_id AS externalId, coalesce(c.launched_sub, c.known_sub) AS lmsUserId,
+      c.column_url AS columnUrl, c.grade AS scoreGiven, ${SCORE_MAXIMUM} AS scoreMaximum, c.comment,
+      (sl.column_url IS NULL OR sl.comment IS NOT c.comment) AS commentChanged,
       sl.score_given AS previousScore, sl.sent_at_ms AS lastSentMs
-    FROM decided d
-    LEFT JOIN score_ledger sl ON sl.column_url = d.column_url AND sl.lms_user_id = d.lms_user_id`;
+      ${scope === "chunk" ? `, ${ROUNDED_MILLIONTHS("c.grade")} AS scoreMillionths, ${ROUNDED_MILLIONTHS("sl.score_given")} AS previousMillionths` : ""}
+    FROM ${candidates(scope)}
+    LEFT JOIN score_ledger sl ON sl.column_url = c.column_url AND sl.lms_user_id = coalesce(c.launched_sub, c.known_sub)`;
 
 /** A grade of the tenant that no column of the registration is for. */
 const NO_LINK_ROWS = `
 SELECT 'skip', 'no-connected-link', NULL, NULL, g.program_id, g.course_id, g.item_id, g.external_id, NULL, NULL,
-      g.grade, 100, NULL, 0, NULL, NULL
+      g.grade, ${SCORE_MAXIMUM}, NULL, 0, NULL, NULL
     FROM coursera_grades g
     WHERE g.tenant_id = @tenantId
       AND CASE WHEN @option = 'final' THEN g.item_id = '' ELSE g.item_id != '' END
@@ -238,7 +255,7 @@ SELECT 'skip', 'no-connected-link', NULL, NULL, g.program_id, g.course_id, g.ite
       ${FILTERS}`;
 
 /** Every candidate with what the rules decide for it, as `plan` holds it (unordered). */
-const PLAN_SELECT = `${decisions(false)} SELECT * FROM (${DECIDED_ROWS} UNION ALL ${NO_LINK_ROWS})`;
+const PLAN_SELECT = `SELECT * FROM (${decidedRows("all")} UNION ALL ${NO_LINK_ROWS})`;
 
 /** The registration's columns the plan is made for (temporary tables `plan_links`, `plan_targets`). */
 function buildTargets(db: Db, q: PlanQuery): void {
@@ -258,8 +275,14 @@ function buildTargets(db: Db, q: PlanQuery): void {
   ).run(params(q));
   db.exec(
     `CREATE UNIQUE INDEX temp.plan_targets_column ON plan_targets(link_id, item_id);
-     CREATE INDEX temp.plan_targets_item ON plan_targets(course_id, item_id);`,
+     CREATE INDEX temp.plan_targets_item ON plan_targets(course_id, item_id);
+     CREATE TEMP TABLE plan_test_learners (external_id TEXT PRIMARY KEY) WITHOUT ROWID;`,
   );
+  // Test learners are few: a statement that reads a column a chunk at a time would otherwise
+  // look through every learner of the tenant for them each time.
+  db.prepare(
+    "INSERT INTO temp.plan_test_learners SELECT external_id FROM learners WHERE tenant_id = ? AND is_test = 1",
+  ).run(q.tenantId);
 }
 
 /**
@@ -285,41 +308,24 @@ const PLAN_TABLE_COLUMNS =
 /**
  * The plan in listing order: the grades no link points at in their key's order, then one
  * INSERT per column, its grades in their primary key's order. SQLite reads both in that order
- * and sorts nothing (a sort into plan order was a third of a million-grade dry run). Each
- * column's rows are a run of rowids, noted in `plan_runs` with the column's names.
+ * and sorts nothing (a sort into plan order was a third of a million-grade dry run).
  */
 function buildListed(db: Db, q: PlanQuery): void {
-  db.exec(`CREATE TEMP TABLE plan (${PLAN_TABLE_COLUMNS});
-    CREATE TEMP TABLE plan_runs (link_id INTEGER, item_id TEXT, course_name TEXT, item_name TEXT,
-      first INTEGER NOT NULL, last INTEGER NOT NULL);`);
+  db.exec(`CREATE TEMP TABLE plan (${PLAN_TABLE_COLUMNS})`);
   const p = params(q);
-  const noLink = db
-    .prepare(`INSERT INTO temp.plan ${NO_LINK_ROWS} ORDER BY g.course_id, g.item_id, g.external_id`)
-    .run(p);
-  const runs = db.prepare("INSERT INTO temp.plan_runs VALUES (?, ?, ?, ?, ?, ?)");
-  let last = 0;
-  if (noLink.changes > 0) {
-    last = Number(noLink.lastInsertRowid);
-    runs.run(null, null, null, null, 1, last);
-  }
-  const column = db.prepare(
-    `INSERT INTO temp.plan ${decisions(true)} ${DECIDED_ROWS} ORDER BY d.external_id`,
-  );
+  db.prepare(`INSERT INTO temp.plan ${NO_LINK_ROWS} ORDER BY g.course_id, g.item_id, g.external_id`).run(p);
+  const column = db.prepare(`INSERT INTO temp.plan ${decidedRows("column")}`);
   const targets = db
-    .prepare(
-      `SELECT t.link_id, t.item_id, c.name, CASE WHEN t.item_id != '' THEN i.name END FROM temp.plan_targets t
-       LEFT JOIN courses c ON c.tenant_id = ? AND c.course_id = t.course_id
-       LEFT JOIN items i ON i.tenant_id = c.tenant_id AND i.course_id = t.course_id AND i.item_id = t.item_id
-       ORDER BY t.link_id, t.item_id`,
-    )
+    .prepare("SELECT link_id, item_id FROM temp.plan_targets ORDER BY link_id, item_id")
     .raw(true)
-    .all(q.tenantId) as Array<[number, string, string | null, string | null]>;
-  for (const [linkId, itemId, courseName, itemName] of targets) {
-    const done = column.run({ ...p, linkId, itemId });
-    if (done.changes === 0) continue;
-    runs.run(linkId, itemId, courseName, itemName, last + 1, Number(done.lastInsertRowid));
-    last = Number(done.lastInsertRowid);
-  }
+    .all() as Array<[number, string]>;
+  for (const [linkId, itemId] of targets) column.run({ ...p, linkId, itemId });
+}
+
+/** The plan's columns (`plan_targets`, `plan_columns`) without its rows: for `planJsonStream`. */
+export function prepareTargets(db: Db, q: PlanQuery): void {
+  buildTargets(db, q);
+  buildColumns(db, q);
 }
 
 /**
@@ -407,8 +413,9 @@ export function* planRowsListed(db: Db): Generator<PlanEntryTuple> {
 }
 
 /** A score as whole millionths, rounded half away from zero; '' for none. */
-const MILLIONTHS = (column: string) =>
-  `coalesce(CAST(${column} * 1000000 + (CASE WHEN ${column} < 0 THEN -0.5 ELSE 0.5 END) AS INTEGER), '')`;
+const ROUNDED_MILLIONTHS = (column: string) =>
+  `CAST(${column} * 1000000 + (CASE WHEN ${column} < 0 THEN -0.5 ELSE 0.5 END) AS INTEGER)`;
+const MILLIONTHS = (column: string) => `coalesce(${ROUNDED_MILLIONTHS(column)}, '')`;
 
 const DIGEST_LINE = `concat_ws(char(31), decision, linkId, coalesce(programId, ''), courseId, itemId,
   externalId, coalesce(lmsUserId, ''), coalesce(columnUrl, ''), ${MILLIONTHS("scoreGiven")}, scoreMaximum,
@@ -514,7 +521,7 @@ export function savePlanColumns(db: Db, runId: number): number {
       `INSERT INTO plan_items (run_id, seq, action, link_id, course_id, item_id, container_url, resource_link_id, label,
          score_maximum)
        SELECT @runId, row_number() OVER (ORDER BY linkId, itemId), 'create-column', linkId, courseId, itemId,
-         containerUrl, resourceLinkId, label, 100
+         containerUrl, resourceLinkId, label, ${SCORE_MAXIMUM}
        FROM temp.plan_columns`,
     )
     .run({ runId }).changes;
@@ -569,79 +576,294 @@ export function planPosts(db: Db, afterSeq: number, limit: number): PlanPost[] {
 
 export function dropPlan(db: Db): void {
   db.exec(
-    "DROP TABLE IF EXISTS temp.plan; DROP TABLE IF EXISTS temp.plan_runs; DROP TABLE IF EXISTS temp.plan_columns; DROP TABLE IF EXISTS temp.plan_targets; DROP TABLE IF EXISTS temp.plan_links;",
+    "DROP TABLE IF EXISTS temp.plan; DROP TABLE IF EXISTS temp.plan_columns; DROP TABLE IF EXISTS temp.plan_targets; DROP TABLE IF EXISTS temp.plan_links; DROP TABLE IF EXISTS temp.plan_test_learners;",
   );
 }
 
 /**
- * A number as JSON.stringify writes it: integral ones without a fraction (SQLite writes 100.0),
- * others by JavaScript itself, in the fewest digits that read back as the same double. SQLite
- * writes 17 digits, and its own reading of 15 or 16 is not always the nearest double, so it
- * cannot find the shortest form on its own.
+ * A score `x` as JSON.stringify writes it, as text, given `m`, its whole millionths
+ * (ROUNDED_MILLIONTHS): when m / 1e6 is x, from m's digits; else integral ones without a
+ * fraction (SQLite writes 100.0); any other by JavaScript itself (`gg4l_json_number`), the one
+ * exact judge of the shortest digits. Why m's digits are exact: m / 1e6 is a correctly rounded
+ * division of two exact doubles, so when it is x, x is the double nearest the decimal m·10⁻⁶,
+ * of at most 15 digits, and no other decimal of 15 digits or fewer is nearest x: it is the
+ * shortest, which JavaScript prints, without an exponent from 1e-6 up. Grades have a decimal
+ * or two: they are formatted here, not by a million calls into JavaScript.
  */
-const JSON_NUMBER = (x: string) => `CASE WHEN ${x} IS NULL THEN NULL
-  WHEN ${x} = CAST(${x} AS INTEGER) AND abs(${x}) < 1e15 THEN CAST(${x} AS INTEGER)
-  ELSE json(gg4l_json_number(${x})) END`;
+const JSON_NUMBER = (x: string, m = ROUNDED_MILLIONTHS(x)) => `CASE WHEN ${x} IS NULL THEN 'null'
+    WHEN ${x} > 0 AND ${x} < 1e9 AND ${m} / 1e6 = ${x} THEN
+      CASE WHEN ${m} % 1000000 = 0 THEN CAST(${m} / 1000000 AS TEXT)
+      ELSE rtrim(printf('%d.%06d', ${m} / 1000000, ${m} % 1000000), '0') END
+    WHEN ${x} = CAST(${x} AS INTEGER) AND abs(${x}) < 1e15 THEN CAST(CAST(${x} AS INTEGER) AS TEXT)
+    ELSE gg4l_json_number(${x}) END`;
 
-/** The course's and the item's names: bound once per column, looked up per row for grades no link points at. */
-const COURSE_NAME = `CASE WHEN @lookUp THEN (SELECT c.name FROM courses c WHERE c.tenant_id = @tenantId
-  AND c.course_id = p.courseId) ELSE @courseName END`;
-const ITEM_NAME = `CASE WHEN p.itemId = '' THEN NULL WHEN @lookUp THEN (SELECT i.name FROM items i
-  WHERE i.tenant_id = @tenantId AND i.course_id = p.courseId AND i.item_id = p.itemId) ELSE @itemName END`;
-
-/** Entries per statement: a few hundred kilobytes of JSON each. */
-const JSON_CHUNK = 2048;
+const ENTRY_SEPARATOR = ",\n    ";
 
 /**
- * The plan's posts and skips as the JSON text of their entries (the fields, order and numbers
- * of `JSON.stringify` on core/sync/plan.ts `entryOfRow`'s entry: keep the two together), made by
- * SQLite a few thousand at a time and read as bytes: a million entries never become JavaScript
- * objects or strings. Each chunk is entries joined by ",\n    ", posts first, in listing order.
- * `because` gives each skip reason its words.
+ * A plan row's entry as JSON, the fields and order of core/sync/plan.ts `entryOfRow` (keep
+ * the two together). What one column shares comes bound as JSON already: @link (its link id),
+ * `program` (@program, its program, or the row's own for grades no link points at),
+ * @names (course and item, with their names), @column (its URL); `because` gives each skip
+ * reason its words, bound as @reasonN and @becauseN. The decision and the reason are the
+ * planner's own words (new, test-learner…): quoted as they are, with nothing to escape.
  */
-export function* planJsonChunks(
+const postJson = (program: string) => `concat('{"action":"post","kind":"', decision, @link,
+  json_quote(lmsUserId), ',"scoreMaximum":${SCORE_MAXIMUM},"previousScore":',
+  ${JSON_NUMBER("previousScore", "previousMillionths")}, ',"comment":', json_quote(comment), ',"programId":', ${program},
+  @names, json_quote(externalId), @column, ${JSON_NUMBER("scoreGiven", "scoreMillionths")}, '}')`;
+
+const skipJson = (program: string, reasons: number) => `concat('{"action":"skip","reason":"', reason,
+  '","because":', coalesce(CASE reason ${Array.from({ length: reasons }, (_, i) => `WHEN @reason${i} THEN @because${i}`).join(" ")} END, 'null'),
+  ',"programId":', ${program}, @names, json_quote(externalId), @column,
+  ${JSON_NUMBER("scoreGiven", "scoreMillionths")}, '}')`;
+
+/** A post's digest line (DIGEST_LINE: keep the two together), what one column shares bound as @digestLink and @digestColumn. */
+const POST_DIGEST = `concat(decision, @digestLink, externalId, char(31), coalesce(lmsUserId, ''), @digestColumn,
+  coalesce(scoreMillionths, ''), char(31), scoreMaximum, char(31), coalesce(previousMillionths, ''), char(31),
+  coalesce(comment, ''))`;
+
+/** A grade no link points at as a plan row, in a chunk of one course and item (@unlinkedCourse, @unlinkedItem). */
+const UNLINKED_CHUNK = `
+    SELECT 'skip' AS decision, 'no-connected-link' AS reason, g.program_id AS programId, g.external_id AS externalId,
+      NULL AS lmsUserId, g.grade AS scoreGiven, ${SCORE_MAXIMUM} AS scoreMaximum, NULL AS previousScore, NULL AS comment,
+      ${ROUNDED_MILLIONTHS("g.grade")} AS scoreMillionths, NULL AS previousMillionths
+    FROM coursera_grades g
+    WHERE g.tenant_id = @tenantId AND g.course_id = @unlinkedCourse AND g.item_id = @unlinkedItem
+      AND g.external_id >= @from AND g.external_id IS NOT @after ${FILTERS}
+    ORDER BY g.external_id LIMIT @limit`;
+
+/**
+ * One chunk of rows as text: the posts' entries, the skips' entries, the posts' digest lines
+ * (each ended by a newline), what each row is (its decision, or for a skip its reason, a
+ * space between) and the last external id read. SQLite reads the rows in external id order
+ * and joins them in that order.
+ */
+const chunkOf = (rows: string, program: string, reasons: number) => `
+  SELECT CAST(group_concat(${postJson(program)}, '${ENTRY_SEPARATOR}') FILTER (WHERE decision != 'skip') AS BLOB),
+    CAST(group_concat(${skipJson(program, reasons)}, '${ENTRY_SEPARATOR}') FILTER (WHERE decision = 'skip') AS BLOB),
+    CAST(group_concat(${POST_DIGEST}, char(10)) FILTER (WHERE decision != 'skip') || char(10) AS BLOB),
+    group_concat(coalesce(reason, decision), ' '),
+    max(externalId)
+  FROM (${rows}) p`;
+
+type ChunkRow = [
+  posts: Buffer | null,
+  skips: Buffer | null,
+  digest: Buffer | null,
+  kinds: string | null,
+  last: string | null,
+];
+
+/** Rows per chunk: about 1.5 MB of JSON. */
+const JSON_CHUNK = 4096;
+
+/** A part of a dry run's --json list, made by SQLite. */
+export interface PlanJsonChunk {
+  /** Entries, joined by ",\n    ". */
+  json: Buffer;
+  /** For posts, their digest lines (what `planDigestChunks` gives for them); null for skips. */
+  digest: Buffer | null;
+}
+
+/** The plan's counts, added up chunk by chunk as `planJsonStream` reads it. */
+export class PlanTally {
+  private readonly seen = new Map<string, number>();
+  add(kinds: string): void {
+    for (const kind of kinds.split(" ")) this.seen.set(kind, (this.seen.get(kind) ?? 0) + 1);
+  }
+  /** As `planCounts` gives them, in its order. */
+  counts(): PlanCounts[] {
+    const posts = new Set(["new", "changed", "resend"]);
+    return [...this.seen]
+      .map(([kind, count]) =>
+        posts.has(kind) ? { decision: kind, reason: null, count } : { decision: "skip", reason: kind, count },
+      )
+      .sort((a, b) => compare(a.decision, b.decision) || compare(a.reason ?? "", b.reason ?? ""));
+  }
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * The plan of `q` (after `prepareTargets`), decided, listed as JSON and hashed in one pass,
+ * without a plan table: a dry run's --json. Each column is read from its grades a chunk at a
+ * time, in external id order; its posts go out at once, its skips are kept aside in
+ * `plan_skips`, a blob a chunk, until every post is out. Then come the skips: grades no link
+ * points at first, then each column's. The order of `planRowsListed`, and of the fingerprint.
+ * `tally` counts every row; `because` gives each skip reason its words.
+ */
+export function* planJsonStream(
   db: Db,
-  tenantId: number,
+  q: PlanQuery,
   because: Record<string, string>,
-): Generator<Buffer> {
+  tally: PlanTally,
+): Generator<PlanJsonChunk> {
   db.function("gg4l_json_number", { deterministic: true }, (x: unknown) => JSON.stringify(x));
   const reasons = Object.keys(because);
-  const becauseOf = `CASE reason ${reasons.map((_, i) => `WHEN @reason${i} THEN @because${i}`).join(" ")} END`;
-  const becauseParams = Object.fromEntries(
-    reasons.flatMap((reason, i) => [
-      [`reason${i}`, reason],
-      [`because${i}`, because[reason]],
-    ]),
-  );
-  const post = `json_object('action', 'post', 'kind', decision, 'linkId', linkId, 'lmsUserId', lmsUserId,
-    'scoreMaximum', scoreMaximum, 'previousScore', ${JSON_NUMBER("previousScore")}, 'comment', comment,
-    'programId', programId, 'courseId', courseId, 'courseName', ${COURSE_NAME}, 'itemId', nullif(itemId, ''),
-    'itemName', ${ITEM_NAME}, 'externalId', externalId, 'column', columnUrl, 'scoreGiven', ${JSON_NUMBER("scoreGiven")})`;
-  const skip = `json_object('action', 'skip', 'reason', reason, 'because', ${becauseOf}, 'programId', programId,
-    'courseId', courseId, 'courseName', ${COURSE_NAME}, 'itemId', nullif(itemId, ''), 'itemName', ${ITEM_NAME},
-    'externalId', externalId, 'column', columnUrl, 'scoreGiven', ${JSON_NUMBER("scoreGiven")})`;
-  const chunk = (entry: string, rows: string) =>
-    db.prepare(
-      `SELECT CAST(group_concat(${entry}, ',
-    ') AS BLOB) FROM (
-         SELECT * FROM temp.plan WHERE rowid BETWEEN @from AND @to AND ${rows} ORDER BY rowid) p`,
-    );
-  const runs = db
-    .prepare("SELECT link_id, course_name, item_name, first, last FROM temp.plan_runs ORDER BY first")
-    .raw(true)
-    .all() as Array<[number | null, string | null, string | null, number, number]>;
-  for (const statement of [chunk(post, "decision != 'skip'"), chunk(skip, "decision = 'skip'")]) {
-    for (const [linkId, courseName, itemName, first, last] of runs) {
-      const names = { tenantId, lookUp: linkId === null ? 1 : 0, courseName, itemName };
-      for (let from = first; from <= last; from += JSON_CHUNK) {
-        const bytes = statement.pluck().get({
-          ...becauseParams,
-          ...names,
-          from,
-          to: Math.min(last, from + JSON_CHUNK - 1),
-        }) as Buffer | null;
-        if (bytes !== null) yield bytes;
-      }
+  const bound = {
+    ...params(q),
+    limit: JSON_CHUNK,
+    ...Object.fromEntries(
+      reasons.flatMap((reason, i) => [
+        [`reason${i}`, reason],
+        [`because${i}`, JSON.stringify(because[reason])],
+      ]),
+    ),
+  };
+  db.exec("DROP TABLE IF EXISTS temp.plan_skips; CREATE TEMP TABLE plan_skips (json BLOB NOT NULL)");
+  const keepSkips = db.prepare("INSERT INTO temp.plan_skips VALUES (?)");
+  // LIMIT -1 keeps each row's decision computed once (a co-routine), not again at each use.
+  const columnChunk = db
+    .prepare(chunkOf(`${decidedRows("chunk")} LIMIT -1`, "@program", reasons.length))
+    .raw(true);
+  for (const t of targetsNamed(db, q.tenantId)) {
+    const shared = {
+      ...bound,
+      ...namesJson(t.courseId, t.courseName, t.itemId, t.itemName),
+      linkId: t.linkId,
+      itemId: t.itemId,
+      link: `","linkId":${t.linkId},"lmsUserId":`,
+      program: JSON.stringify(t.programId),
+      column: `,"column":${JSON.stringify(t.columnUrl)},"scoreGiven":`,
+      digestLink: ["", t.linkId, t.programId ?? "", t.courseId, t.itemId, ""].join("\u001f"),
+      digestColumn: `\u001f${t.columnUrl ?? ""}\u001f`,
+    };
+    for (const [posts, skips, digest] of chunks(columnChunk, shared, tally)) {
+      if (skips) keepSkips.run(skips);
+      if (posts) yield { json: posts, digest };
     }
+  }
+  const unlinkedChunk = db
+    .prepare(chunkOf(UNLINKED_CHUNK, "json_quote(programId)", reasons.length))
+    .raw(true);
+  for (const [courseId, itemId, courseName, itemName] of unlinkedItems(db, q)) {
+    const shared = {
+      ...bound,
+      ...namesJson(courseId, courseName, itemId, itemName),
+      unlinkedCourse: courseId,
+      unlinkedItem: itemId,
+      link: "",
+      column: ',"column":null,"scoreGiven":',
+      digestLink: "",
+      digestColumn: "",
+    };
+    for (const [, skips] of chunks(unlinkedChunk, shared, tally))
+      if (skips) yield { json: skips, digest: null };
+  }
+  const kept = db
+    .prepare("SELECT rowid, json FROM temp.plan_skips WHERE rowid > ? ORDER BY rowid LIMIT 1")
+    .raw(true);
+  for (let after = 0; ; ) {
+    const row = kept.get(after) as [number, Buffer] | undefined;
+    if (row === undefined) break;
+    yield { json: row[1], digest: null };
+    after = row[0];
+  }
+  db.exec("DROP TABLE temp.plan_skips");
+}
+
+/** A statement's chunks, each from where the last ended, counted into `tally`. */
+function* chunks(
+  statement: ReturnType<Db["prepare"]>,
+  shared: Record<string, unknown>,
+  tally: PlanTally,
+): Generator<ChunkRow> {
+  for (let from = "", after: string | null = null; ; ) {
+    const row = statement.get({ ...shared, from, after }) as ChunkRow;
+    const [, , , kinds, last] = row;
+    if (kinds === null || last === null) return;
+    tally.add(kinds);
+    yield row;
+    from = last;
+    after = last;
+  }
+}
+
+/** The course's and the item's ids and names as the JSON of an entry's fields, from courseId to externalId's key. */
+function namesJson(courseId: string, courseName: string | null, itemId: string, itemName: string | null) {
+  return {
+    names: `,"courseId":${JSON.stringify(courseId)},"courseName":${JSON.stringify(courseName)},"itemId":${JSON.stringify(
+      itemId || null,
+    )},"itemName":${JSON.stringify(itemId ? itemName : null)},"externalId":`,
+  };
+}
+
+/** The plan's columns (`plan_targets`) with the names of their course and item. */
+function targetsNamed(db: Db, tenantId: number) {
+  return db
+    .prepare(
+      `SELECT t.link_id AS linkId, t.item_id AS itemId, t.course_id AS courseId, t.program_id AS programId,
+         t.column_url AS columnUrl, c.name AS courseName, i.name AS itemName
+       FROM temp.plan_targets t
+       LEFT JOIN courses c ON c.tenant_id = ? AND c.course_id = t.course_id
+       LEFT JOIN items i ON i.tenant_id = c.tenant_id AND i.course_id = t.course_id AND i.item_id = t.item_id
+       ORDER BY t.link_id, t.item_id`,
+    )
+    .all(tenantId) as Array<{
+    linkId: number;
+    itemId: string;
+    courseId: string;
+    programId: string | null;
+    columnUrl: string | null;
+    courseName: string | null;
+    itemName: string | null;
+  }>;
+}
+
+/**
+ * The courses and items of the tenant's grades that no column of the plan is for (under its
+ * grade-sync option and course filter), with their names: one index seek per course and item,
+ * not a look at every grade.
+ */
+function* unlinkedItems(db: Db, q: PlanQuery): Generator<[string, string, string | null, string | null]> {
+  const targeted = new Set(
+    (
+      db.prepare("SELECT course_id, item_id FROM temp.plan_targets").raw(true).all() as Array<
+        [string, string]
+      >
+    ).map(([course, item]) => `${course}\u001f${item}`),
+  );
+  // Plain range seeks: SQLite reads a row value's range, (course_id, item_id) > (?, ?), by scanning.
+  const first = db
+    .prepare(
+      "SELECT course_id, item_id FROM coursera_grades WHERE tenant_id = ? ORDER BY course_id, item_id LIMIT 1",
+    )
+    .raw(true);
+  const nextItem = db
+    .prepare(
+      `SELECT course_id, item_id FROM coursera_grades WHERE tenant_id = ? AND course_id = ? AND item_id > ?
+       ORDER BY item_id LIMIT 1`,
+    )
+    .raw(true);
+  const nextCourse = db
+    .prepare(
+      `SELECT course_id, item_id FROM coursera_grades WHERE tenant_id = ? AND course_id > ?
+       ORDER BY course_id, item_id LIMIT 1`,
+    )
+    .raw(true);
+  const after = ([course, item]: [string, string]) =>
+    (nextItem.get(q.tenantId, course, item) ?? nextCourse.get(q.tenantId, course)) as
+      | [string, string]
+      | undefined;
+  const names = db
+    .prepare(
+      `SELECT (SELECT name FROM courses WHERE tenant_id = @tenantId AND course_id = @courseId),
+         (SELECT name FROM items WHERE tenant_id = @tenantId AND course_id = @courseId AND item_id = @itemId)`,
+    )
+    .raw(true);
+  for (
+    let pair = first.get(q.tenantId) as [string, string] | undefined;
+    pair !== undefined;
+    pair = after(pair)
+  ) {
+    const [courseId, itemId] = pair;
+    if ((q.option === "final") !== (itemId === "")) continue;
+    if (q.courseId !== undefined && q.courseId !== courseId) continue;
+    if (targeted.has(`${courseId}\u001f${itemId}`)) continue;
+    const [courseName, itemName] = names.get({ tenantId: q.tenantId, courseId, itemId }) as [
+      string | null,
+      string | null,
+    ];
+    yield [courseId, itemId, courseName, itemName];
   }
 }

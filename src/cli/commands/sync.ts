@@ -322,22 +322,23 @@ export function registerSync(program: Command, cli: CliEnv): void {
         ...(opts.planOut ? { planOut: opts.planOut } : {}),
         ...(opts.offline ? { offline: true } : {}),
         onPhase: progress.onPhase,
-        ...(out.json || opts.verbose
-          ? {
-              entries: async () => {
-                // Streamed in large chunks, waiting when the reader is slower: a plan of a million
-                // grades is never built in memory, nor written a line per call.
-                const lines = out.json
-                  ? jsonItems(service.planItemsJson(ctx))
-                  : streamTable(entryColumns, service.planEntries(ctx), {
+        // Streamed in large chunks, waiting when the reader is slower: a plan of a million
+        // grades is never built in memory, nor written a line per call.
+        ...(out.json
+          ? { json: (items: Iterable<string | Buffer>) => writeLines(cli.io.stdout, jsonItems(items)) }
+          : opts.verbose
+            ? {
+                entries: () =>
+                  writeLines(
+                    cli.io.stdout,
+                    streamTable(entryColumns, service.planEntries(ctx), {
                       terminal: out.terminal,
                       width: cli.io.columns,
                       style: out.style,
-                    });
-                await writeLines(cli.io.stdout, lines);
-              },
-            }
-          : { countOnly: true }),
+                    }),
+                  ),
+              }
+            : { countOnly: true }),
       });
       progress.dispose();
       summary = result.summary;

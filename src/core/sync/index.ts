@@ -2,6 +2,7 @@
 
 import { ConflictError, NotFoundError, UsageError } from "../../base/errors.js";
 import type { HttpClient } from "../../clients/http.js";
+import { inSnapshot } from "../../store/db.js";
 import type { LmsRegistrationRow } from "../../store/lms.js";
 import { dropPlan } from "../../store/plan.js";
 import { listProgramSummaries } from "../../store/programs.js";
@@ -10,6 +11,7 @@ import {
   findRun,
   lastRosterRead,
   listRuns,
+  mergeAcks,
   type RunRow,
   recordRosterRead,
 } from "../../store/sync.js";
@@ -29,7 +31,7 @@ import {
 } from "./apply.js";
 import { acquireLease, settleAbandonedRuns } from "./lease.js";
 import { type PhaseListener, Phases } from "./phases.js";
-import { type PlanSummary, type PreparedPlan, preparePlan, type SyncFilters } from "./plan.js";
+import { type PlanSummary, type PreparedPlan, preparePlan, type SyncFilters, streamPlan } from "./plan.js";
 import { readPlanFile, writePlanFile } from "./plan-file.js";
 import { pullGrades } from "./pull.js";
 import { refreshRosters } from "./roster.js";
@@ -43,7 +45,7 @@ export type {
   PhaseName,
   PhaseState,
 } from "./phases.js";
-export { type PlanEntry, type PlanSummary, planEntries, planItemsJson, skipReasons } from "./plan.js";
+export { type PlanEntry, type PlanSummary, planEntries, skipReasons } from "./plan.js";
 export { pullGrades } from "./pull.js";
 export * from "./runs-view.js";
 export type { RunRow };
@@ -72,7 +74,7 @@ function needsRosters(reg: LmsRegistrationRow): boolean {
  * Plan only: nothing changes in the LMS. With no-SSO sync (and Google Classroom) it reads the
  * LMS rosters first, as the live run does, so both decide eligibility from the same rosters;
  * `offline` uses the stored ones instead and says how old they are. `entries` runs while the
- * plan is still built (for --verbose/--json).
+ * plan is still built (--verbose); `json` is given the plan's items as they are decided.
  */
 export async function dryRun(
   ctx: Context,
@@ -80,6 +82,11 @@ export async function dryRun(
   opts: {
     planOut?: string;
     entries?: () => void | Promise<void>;
+    /**
+     * --json: writes the plan's items (JSON text, `streamPlan`) as they are decided; the
+     * summary, counted and hashed on the way, comes after them.
+     */
+    json?: (items: Iterable<string | Buffer>) => Promise<void>;
     /** Only the summary's counts are shown: the plan is counted, not stored (no fingerprint). */
     countOnly?: boolean;
     offline?: boolean;
@@ -102,6 +109,10 @@ export async function dryRun(
       const read = await pullRosters(ctx, phases, opts.http);
       rosters = { source: "read", ...read, readAt: ctx.now().toISOString(), ageMs: 0 };
     }
+  }
+  if (opts.json) {
+    const summary = await listedAsJson(ctx, phases, filters, opts.json, opts.planOut);
+    return { summary, planFile: opts.planOut ?? null, ...(rosters ? { rosters } : {}) };
   }
   const countOnly = Boolean(opts.countOnly && !opts.planOut && !opts.entries);
   const { summary } = await plan(ctx, phases, filters, { countOnly, listing: true });
@@ -154,6 +165,47 @@ async function rostersInto(
   return read;
 }
 
+/**
+ * A dry run's --json, its plan listed as it is decided (`streamPlan`) within the plan phase;
+ * with `planOut`, the plan file is saved first. Both read one snapshot of the state (a read
+ * transaction: what a launch recorded meanwhile writes is not seen), so the file and the list
+ * are the same plan, with the same fingerprint.
+ */
+async function listedAsJson(
+  ctx: Context,
+  phases: Phases,
+  filters: SyncFilters,
+  write: (items: Iterable<string | Buffer>) => Promise<void>,
+  planOut: string | undefined,
+): Promise<PlanSummary> {
+  const { db } = ctx.state();
+  // Merged before the snapshot, which then only reads the state (a write would hold its lock throughout).
+  mergeAcks(db);
+  try {
+    return await inSnapshot(db, async () => {
+      if (planOut) {
+        writePlanFile(ctx, planOut, preparePlan(ctx, filters, { order: "listing" }).summary);
+        dropPlan(db);
+      }
+      return phases.run("plan", { posts: 0, columns: 0, skipped: 0 }, async (figures) => {
+        const streamed = streamPlan(ctx, filters);
+        await write(streamed.items);
+        const summary = streamed.summary();
+        countInto(figures, summary);
+        return summary;
+      });
+    });
+  } finally {
+    dropPlan(db);
+  }
+}
+
+function countInto(figures: { posts: number; columns: number; skipped: number }, summary: PlanSummary): void {
+  figures.posts = summary.posts.total;
+  figures.columns = summary.columnsToCreate;
+  figures.skipped = Object.values(summary.skipped).reduce((sum: number, n) => sum + (n ?? 0), 0);
+}
+
 /** Build the plan as the run's plan phase, its figures the plan's own. */
 function plan(
   ctx: Context,
@@ -168,10 +220,7 @@ function plan(
       filters,
       countOnly ? { countOnly } : { order: listing ? "listing" : "posting" },
     );
-    const { summary } = prepared;
-    figures.posts = summary.posts.total;
-    figures.columns = summary.columnsToCreate;
-    figures.skipped = Object.values(summary.skipped).reduce((sum: number, n) => sum + (n ?? 0), 0);
+    countInto(figures, prepared.summary);
     return prepared;
   });
 }

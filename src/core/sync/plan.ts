@@ -11,14 +11,18 @@ import type { LmsRegistrationRow } from "../../store/lms.js";
 import {
   buildPlan,
   countPlan,
+  type PlanColumnRow,
+  type PlanCounts,
   type PlanEntryTuple,
   type PlanOrder,
   type PlanQuery,
+  PlanTally,
   planColumns,
   planCounts,
   planDigestChunks,
-  planJsonChunks,
+  planJsonStream,
   planRowsListed,
+  prepareTargets,
 } from "../../store/plan.js";
 import { mergeAcks } from "../../store/sync.js";
 import type { TenantRow } from "../../store/tenants.js";
@@ -176,19 +180,8 @@ export function fingerprintOfEntries(entries: readonly PlanEntry[]): string {
   return hash.digest("hex").slice(0, 32);
 }
 
-/**
- * Build the plan in temporary tables and summarise it. `order` (default "posting", what a live
- * run posts from): "listing" for a caller that lists or saves the entries (`planEntries`,
- * `planItemsJson`). `countOnly`: for a caller that shows the summary's counts and nothing else
- * (a dry run without --json, --verbose or --plan-out): the same decisions are counted without
- * storing the plan, and no fingerprint is computed.
- */
-export function preparePlan(
-  ctx: Context,
-  filters: SyncFilters,
-  opts: { countOnly?: boolean; order?: PlanOrder } = {},
-): PreparedPlan {
-  const order = opts.order ?? "posting";
+/** The tenant's registration and the query a plan is made of, its filters resolved. */
+function planQueryOf(ctx: Context, filters: SyncFilters): Omit<PreparedPlan, "summary"> {
   const { tenant, reg } = requireRegistration(ctx);
   const query: PlanQuery = {
     tenantId: tenant.id,
@@ -199,15 +192,18 @@ export function preparePlan(
     incremental: reg.incremental,
     ...resolveFilters(ctx, tenant, filters),
   };
-  const { db } = ctx.state();
   // Scores acknowledged by a run that was killed before it folded its journal count as sent.
-  mergeAcks(db);
-  let counts: ReturnType<typeof planCounts>;
-  if (opts.countOnly) counts = countPlan(db, query);
-  else {
-    buildPlan(db, query, order);
-    counts = planCounts(db);
-  }
+  mergeAcks(ctx.state().db);
+  return { tenant, reg, query };
+}
+
+function summaryOf(
+  ctx: Context,
+  { tenant, reg }: Omit<PreparedPlan, "summary">,
+  filters: SyncFilters,
+  counts: PlanCounts[],
+  fingerprint: string | null,
+): PlanSummary {
   const posts = { new: 0, changed: 0, resend: 0, total: 0 };
   const skipped: PlanSummary["skipped"] = {};
   for (const row of counts) {
@@ -217,7 +213,8 @@ export function preparePlan(
       posts.total += row.count;
     }
   }
-  const summary: PlanSummary = {
+  const { db } = ctx.state();
+  return {
     tenant: tenant.slug,
     lms: reg.kind,
     gradeSync: reg.gradeSync,
@@ -229,9 +226,85 @@ export function preparePlan(
     skipped,
     unchangedResent: posts.resend,
     gradesInState: hasGrades(db, tenant.id),
-    fingerprint: opts.countOnly ? null : fingerprintOf(ctx, order),
+    fingerprint,
   };
-  return { tenant, reg, query, summary };
+}
+
+/**
+ * Build the plan in temporary tables and summarise it. `order` (default "posting", what a live
+ * run posts from): "listing" for a caller that lists or saves the entries (`planEntries`).
+ * `countOnly`: for a caller that shows the summary's counts and nothing else (a dry run
+ * without --json, --verbose or --plan-out): the same decisions are counted without storing
+ * the plan, and no fingerprint is computed.
+ */
+export function preparePlan(
+  ctx: Context,
+  filters: SyncFilters,
+  opts: { countOnly?: boolean; order?: PlanOrder } = {},
+): PreparedPlan {
+  const order = opts.order ?? "posting";
+  const planned = planQueryOf(ctx, filters);
+  const { db } = ctx.state();
+  let counts: PlanCounts[];
+  if (opts.countOnly) counts = countPlan(db, planned.query);
+  else {
+    buildPlan(db, planned.query, order);
+    counts = planCounts(db);
+  }
+  const fingerprint = opts.countOnly ? null : fingerprintOf(ctx, order);
+  return { ...planned, summary: summaryOf(ctx, planned, filters, counts, fingerprint) };
+}
+
+/** A plan listed as it is decided (`streamPlan`): its summary is known once every item was read. */
+export interface StreamedPlan {
+  /**
+   * The JSON text of the "items" array's elements, each after its separator (the first after
+   * "\n    ", the others after ",\n    "): the text `JSON.stringify` gives `planEntries`' entries.
+   */
+  items: Generator<string | Buffer>;
+  /** The summary `preparePlan` gives the same state; only once `items` was read to its end. */
+  summary(): PlanSummary;
+}
+
+/**
+ * A dry run's --json: the plan decided, listed, counted and hashed in one pass, with no plan
+ * table (store/plan.ts `planJsonStream`). Only the columns' few rows are stored first.
+ */
+export function streamPlan(ctx: Context, filters: SyncFilters): StreamedPlan {
+  const planned = planQueryOf(ctx, filters);
+  const { db } = ctx.state();
+  prepareTargets(db, planned.query);
+  const tally = new PlanTally();
+  let fingerprint: string | null = null;
+  function* items(): Generator<string | Buffer> {
+    const hash = createHash("sha256");
+    let first = true;
+    const separator = () => {
+      const text = first ? "\n    " : ",\n    ";
+      first = false;
+      return text;
+    };
+    const names = planNames(ctx);
+    for (const c of planColumns(db)) {
+      hash.update(columnLine(c.linkId, c.courseId, c.itemId, c.containerUrl, c.label));
+      yield `${separator()}${JSON.stringify(columnEntry(c, names))}`;
+    }
+    hash.update("p\n");
+    for (const chunk of planJsonStream(db, planned.query, skipReasons, tally)) {
+      if (chunk.digest) hash.update(chunk.digest);
+      yield separator();
+      yield chunk.json;
+    }
+    fingerprint = hash.digest("hex").slice(0, 32);
+  }
+  return {
+    items: items(),
+    summary: () => {
+      if (fingerprint === null)
+        throw new Error("the plan's summary was asked for before its items were all read");
+      return summaryOf(ctx, planned, filters, tally.counts(), fingerprint);
+    },
+  };
 }
 
 export interface PlanEntry {
@@ -261,22 +334,20 @@ export interface PlanEntry {
   label?: string;
 }
 
-/** A plan's columns to create, as entries. */
-function* columnEntries(ctx: Context, names: PlanNames): Generator<PlanEntry> {
-  for (const c of planColumns(ctx.state().db)) {
-    yield {
-      action: "create-column",
-      programId: null,
-      courseId: c.courseId,
-      courseName: names.course(c.courseId),
-      itemId: c.itemId || null,
-      itemName: names.item(c.courseId, c.itemId),
-      linkId: c.linkId,
-      container: c.containerUrl,
-      column: null,
-      label: c.label,
-    };
-  }
+/** A column to create, as an entry. */
+function columnEntry(c: PlanColumnRow, names: PlanNames): PlanEntry {
+  return {
+    action: "create-column",
+    programId: null,
+    courseId: c.courseId,
+    courseName: names.course(c.courseId),
+    itemId: c.itemId || null,
+    itemName: names.item(c.courseId, c.itemId),
+    linkId: c.linkId,
+    container: c.containerUrl,
+    column: null,
+    label: c.label,
+  };
 }
 
 /**
@@ -286,28 +357,8 @@ function* columnEntries(ctx: Context, names: PlanNames): Generator<PlanEntry> {
  */
 export function* planEntries(ctx: Context): Generator<PlanEntry> {
   const names = planNames(ctx);
-  yield* columnEntries(ctx, names);
+  for (const c of planColumns(ctx.state().db)) yield columnEntry(c, names);
   for (const r of planRowsListed(ctx.state().db)) yield entryOfRow(r, names);
-}
-
-/**
- * The entries of a plan prepared in listing order as the JSON text of the "items" array's
- * elements, each after its separator (the first after "\n    ", the others after ",\n    "):
- * the text `JSON.stringify` gives `planEntries`' entries, the posts and skips made by SQLite.
- */
-export function* planItemsJson(ctx: Context): Generator<string | Buffer> {
-  let first = true;
-  const separator = () => {
-    const text = first ? "\n    " : ",\n    ";
-    first = false;
-    return text;
-  };
-  for (const entry of columnEntries(ctx, planNames(ctx))) yield `${separator()}${JSON.stringify(entry)}`;
-  const { tenant } = requireRegistration(ctx);
-  for (const chunk of planJsonChunks(ctx.state().db, tenant.id, skipReasons)) {
-    yield separator();
-    yield chunk;
-  }
 }
 
 /**
