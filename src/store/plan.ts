@@ -223,24 +223,30 @@ const SCORE_MAXIMUM = 100;
 
 const UNCHANGED = `sl.score_given IS c.grade AND sl.score_maximum = ${SCORE_MAXIMUM}`;
 
+/** Why a candidate is not posted, with the rules' reason first, then "unchanged" (incremental sync). */
+const SKIP_REASON = `coalesce(${REASON},
+  CASE WHEN sl.column_url IS NOT NULL AND ${UNCHANGED} AND @incremental = 1 THEN 'unchanged' END)`;
+
+/** What a post of the candidate is, against what the LMS last acknowledged. */
+const POST_KIND = `CASE WHEN sl.column_url IS NULL THEN 'new' WHEN ${UNCHANGED} THEN 'resend' ELSE 'changed' END`;
+
 /**
  * A candidate's plan row (one per column and grade in `scope`): what the rules decide for it,
- * against what the LMS last acknowledged for the learner in the column (the score ledger).
+ * against what the LMS last acknowledged for the learner in the column (the score ledger). A
+ * chunk gives `kind` (POST_KIND) instead of `decision`, which is its kind or 'skip' when it has
+ * a reason: its reader works the decision out from the two, and SKIP_REASON is not evaluated
+ * twice a row.
  */
 const decidedRows = (scope: Scope) => `
     SELECT
-      CASE WHEN ${REASON} IS NOT NULL THEN 'skip'
-           WHEN sl.column_url IS NULL THEN 'new'
-           WHEN ${UNCHANGED} THEN CASE WHEN @incremental = 1 THEN 'skip' ELSE 'resend' END
-           ELSE 'changed' END AS decision,
-      coalesce(${REASON},
-        CASE WHEN sl.column_url IS NOT NULL AND ${UNCHANGED} AND @incremental = 1 THEN 'unchanged' END) AS reason,
+      ${scope === "chunk" ? "" : `CASE WHEN ${SKIP_REASON} IS NOT NULL THEN 'skip' ELSE ${POST_KIND} END AS decision,`}
+      ${SKIP_REASON} AS reason,
       c.link_id AS linkId, c.context_id AS contextId, c.program_id AS programId, c.course_id AS courseId,
       c.item_id AS itemId, c.external_id AS externalId, coalesce(c.launched_sub, c.known_sub) AS lmsUserId,
       c.column_url AS columnUrl, c.grade AS scoreGiven, ${SCORE_MAXIMUM} AS scoreMaximum, c.comment,
       (sl.column_url IS NULL OR sl.comment IS NOT c.comment) AS commentChanged,
       sl.score_given AS previousScore, sl.sent_at_ms AS lastSentMs
-      ${scope === "chunk" ? `, ${ROUNDED_MILLIONTHS("c.grade")} AS scoreMillionths, ${ROUNDED_MILLIONTHS("sl.score_given")} AS previousMillionths` : ""}
+      ${scope === "chunk" ? `, ${POST_KIND} AS kind, ${ROUNDED_MILLIONTHS("c.grade")} AS scoreMillionths, ${ROUNDED_MILLIONTHS("sl.score_given")} AS previousMillionths` : ""}
     FROM ${candidates(scope)}
     LEFT JOIN score_ledger sl ON sl.column_url = c.column_url AND sl.lms_user_id = coalesce(c.launched_sub, c.known_sub)`;
 
@@ -604,10 +610,10 @@ const ENTRY_SEPARATOR = ",\n    ";
  * the two together). What one column shares comes bound as JSON already: @link (its link id),
  * `program` (@program, its program, or the row's own for grades no link points at),
  * @names (course and item, with their names), @column (its URL); `because` gives each skip
- * reason its words, bound as @reasonN and @becauseN. The decision and the reason are the
+ * reason its words, bound as @reasonN and @becauseN. The kind and the reason are the
  * planner's own words (new, test-learner…): quoted as they are, with nothing to escape.
  */
-const postJson = (program: string) => `concat('{"action":"post","kind":"', decision, @link,
+const postJson = (program: string) => `concat('{"action":"post","kind":"', kind, @link,
   json_quote(lmsUserId), ',"scoreMaximum":${SCORE_MAXIMUM},"previousScore":',
   ${JSON_NUMBER("previousScore", "previousMillionths")}, ',"comment":', json_quote(comment), ',"programId":', ${program},
   @names, json_quote(externalId), @column, ${JSON_NUMBER("scoreGiven", "scoreMillionths")}, '}')`;
@@ -618,13 +624,13 @@ const skipJson = (program: string, reasons: number) => `concat('{"action":"skip"
   ${JSON_NUMBER("scoreGiven", "scoreMillionths")}, '}')`;
 
 /** A post's digest line (DIGEST_LINE: keep the two together), what one column shares bound as @digestLink and @digestColumn. */
-const POST_DIGEST = `concat(decision, @digestLink, externalId, char(31), coalesce(lmsUserId, ''), @digestColumn,
+const POST_DIGEST = `concat(kind, @digestLink, externalId, char(31), coalesce(lmsUserId, ''), @digestColumn,
   coalesce(scoreMillionths, ''), char(31), scoreMaximum, char(31), coalesce(previousMillionths, ''), char(31),
   coalesce(comment, ''))`;
 
 /** A grade no link points at as a plan row, in a chunk of one course and item (@unlinkedCourse, @unlinkedItem). */
 const UNLINKED_CHUNK = `
-    SELECT 'skip' AS decision, 'no-connected-link' AS reason, g.program_id AS programId, g.external_id AS externalId,
+    SELECT NULL AS kind, 'no-connected-link' AS reason, g.program_id AS programId, g.external_id AS externalId,
       NULL AS lmsUserId, g.grade AS scoreGiven, ${SCORE_MAXIMUM} AS scoreMaximum, NULL AS previousScore, NULL AS comment,
       ${ROUNDED_MILLIONTHS("g.grade")} AS scoreMillionths, NULL AS previousMillionths
     FROM coursera_grades g
@@ -634,15 +640,15 @@ const UNLINKED_CHUNK = `
 
 /**
  * One chunk of rows as text: the posts' entries, the skips' entries, the posts' digest lines
- * (each ended by a newline), what each row is (its decision, or for a skip its reason, a
- * space between) and the last external id read. SQLite reads the rows in external id order
- * and joins them in that order.
+ * (each ended by a newline), what each row is (a post's kind or a skip's reason, a space
+ * between) and the last external id read. A row with a reason is a skip, any other a post.
+ * SQLite reads the rows in external id order and joins them in that order.
  */
 const chunkOf = (rows: string, program: string, reasons: number) => `
-  SELECT CAST(group_concat(${postJson(program)}, '${ENTRY_SEPARATOR}') FILTER (WHERE decision != 'skip') AS BLOB),
-    CAST(group_concat(${skipJson(program, reasons)}, '${ENTRY_SEPARATOR}') FILTER (WHERE decision = 'skip') AS BLOB),
-    CAST(group_concat(${POST_DIGEST}, char(10)) FILTER (WHERE decision != 'skip') || char(10) AS BLOB),
-    group_concat(coalesce(reason, decision), ' '),
+  SELECT CAST(group_concat(${postJson(program)}, '${ENTRY_SEPARATOR}') FILTER (WHERE reason IS NULL) AS BLOB),
+    CAST(group_concat(${skipJson(program, reasons)}, '${ENTRY_SEPARATOR}') FILTER (WHERE reason IS NOT NULL) AS BLOB),
+    CAST(group_concat(${POST_DIGEST}, char(10)) FILTER (WHERE reason IS NULL) || char(10) AS BLOB),
+    group_concat(coalesce(reason, kind), ' '),
     max(externalId)
   FROM (${rows}) p`;
 
@@ -668,12 +674,13 @@ export interface PlanJsonChunk {
 /** The plan's counts, added up chunk by chunk as `planJsonStream` reads it. */
 export class PlanTally {
   private readonly seen = new Map<string, number>();
+  /** What a chunk's rows are: a post's kind or a skip's reason, a space between. */
   add(kinds: string): void {
     for (const kind of kinds.split(" ")) this.seen.set(kind, (this.seen.get(kind) ?? 0) + 1);
   }
   /** As `planCounts` gives them, in its order. */
   counts(): PlanCounts[] {
-    const posts = new Set(["new", "changed", "resend"]);
+    const posts = new Set<string>(["new", "changed", "resend"] satisfies PostKind[]);
     return [...this.seen]
       .map(([kind, count]) =>
         posts.has(kind) ? { decision: kind, reason: null, count } : { decision: "skip", reason: kind, count },
@@ -712,7 +719,7 @@ export function* planJsonStream(
   };
   db.exec("DROP TABLE IF EXISTS temp.plan_skips; CREATE TEMP TABLE plan_skips (json BLOB NOT NULL)");
   const keepSkips = db.prepare("INSERT INTO temp.plan_skips VALUES (?)");
-  // LIMIT -1 keeps each row's decision computed once (a co-routine), not again at each use.
+  // LIMIT -1 keeps each row's reason and kind computed once (a co-routine), not again at each use.
   const columnChunk = db
     .prepare(chunkOf(`${decidedRows("chunk")} LIMIT -1`, "@program", reasons.length))
     .raw(true);
