@@ -8,6 +8,9 @@ import { Agent, type Dispatcher, errors as undiciErrors } from "undici";
 import { ConfigError, RemoteError } from "../base/errors.js";
 import { redact } from "../base/redact.js";
 import { onShutdown } from "../base/shutdown.js";
+import { bodyFirstLine, describeAnswer } from "./answer.js";
+
+export { bodyFirstLine, describeAnswer };
 
 export interface DebugLogger {
   debug(message: string): void;
@@ -506,20 +509,6 @@ export function mediaTypeOf(res: Pick<HttpResponse, "headers">): string {
 /** application/json and the `+json` vendor types (AGS, NRPS). */
 export function isJsonMediaType(mediaType: string): boolean {
   return mediaType === "application/json" || mediaType.endsWith("+json");
-}
-
-/** The first non-blank line of a body, redacted and cut short, for messages about what came back. */
-export function bodyFirstLine(body: string, max = 120): string {
-  const line = body.split(/\r?\n/).find((l) => l.trim() !== "") ?? "";
-  const trimmed = line.trim();
-  return redact(trimmed.length > max ? `${trimmed.slice(0, max)}…` : trimmed);
-}
-
-/** What an answer was, for an error: `HTTP 200, text/html, "<!DOCTYPE html>…"`. */
-export function describeAnswer(res: Pick<HttpResponse, "status" | "headers" | "body">): string {
-  const type = res.headers["content-type"] || "no content type";
-  const first = bodyFirstLine(res.body);
-  return `HTTP ${res.status}, ${type}, ${first ? JSON.stringify(first) : "empty body"}`;
 }
 
 /**

@@ -6,7 +6,8 @@
  */
 import { ExitCode, RemoteError } from "../../base/errors.js";
 import { redact } from "../../base/redact.js";
-import { bodyFirstLine, describeAnswer, type HttpResponse } from "../http.js";
+import { bodyFirstLine, describeAnswer } from "../answer.js";
+import type { HttpResponse } from "../http.js";
 import { type LtiPlatformKind, platformName } from "./registration.js";
 
 export type AgsErrorKind =
