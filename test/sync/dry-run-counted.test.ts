@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { type Course, syncWorld, type World } from "../helpers/sync-world.js";
+import { decisionWorld, toState } from "../helpers/decision-world.js";
+import type { World } from "../helpers/sync-world.js";
 
 /**
  * A dry run that shows only the summary counts its plan without storing it (store/plan.ts
@@ -25,27 +26,10 @@ async function expectCountedAsListed(w: World, ...args: string[]): Promise<strin
 
 describe("a dry run that only counts", () => {
   it("decides every grade as the listed dry run does, whatever the reason and settings", async () => {
-    world = await syncWorld({ kind: "moodle", gradeSync: "assignment" });
+    const d = await decisionWorld();
+    world = d.w;
     const w = world;
-    const course: Course = w.courses.find((c) => c.items.length >= 3)!;
-    const [item1, item2, item3] = course.items as [
-      Course["items"][0],
-      Course["items"][0],
-      Course["items"][0],
-    ];
-    const [ana, ben, cid, dee] = w.members as [string, string, string, string];
-    w.setGrade(ana, course.id, { items: { [item1.id]: 91, [item2.id]: 72, [item3.id]: 40 } });
-    w.setGrade(ben, course.id, { items: { [item1.id]: 64, [item2.id]: 55 } });
-    w.setGrade(cid, course.id, { items: { [item1.id]: 80, [item2.id]: null } });
-    w.setGrade(dee, course.id, { items: { [item1.id]: 33.3, [item2.id]: 2 / 3 } });
-    const link1 = w.publish({ courseId: course.id, itemId: item1.id });
-    const link2 = w.publish({ courseId: course.id, itemId: item2.id });
-    w.launch(ana, link1, { courseId: course.id, itemId: item1.id });
-    w.launch(ben, link2, { courseId: course.id, itemId: item2.id });
-    w.launch(dee, link1, { courseId: course.id, itemId: item1.id });
-    w.launch(dee, link2, { courseId: course.id, itemId: item2.id });
-    await w.ok(["sync", "daily", "--dry-run"]);
-    await w.ok(["learners", "mark-test", dee]);
+    const { ana } = d.learners;
 
     // New posts; kept out: test learner, never launched, no grade, no connected link.
     const first = await expectCountedAsListed(w);
@@ -56,23 +40,21 @@ describe("a dry run that only counts", () => {
     await expectCountedAsListed(w, "--learner", ana);
 
     // After a run: unchanged (incremental on), then changed.
-    await w.ok(["sync", "grades"]);
-    w.setGrade(ana, course.id, { items: { [item1.id]: 95, [item2.id]: 72, [item3.id]: 40 } });
-    await w.ok(["sync", "daily", "--dry-run"]);
+    await toState(d, "changed");
     const later = await expectCountedAsListed(w);
     expect(later).toMatch(/unchanged/);
     expect(later).toMatch(/changed score/);
 
     // Incremental off: the unchanged ones are posted again.
-    await w.ok(["settings", "set", "incremental", "off"]);
+    await toState(d, "incremental-off");
     expect(await expectCountedAsListed(w)).toMatch(/re-posted/);
 
     // No-SSO on: roster eligibility instead of launches.
-    await w.ok(["settings", "set", "no-sso", "on"]);
+    await toState(d, "no-sso");
     await expectCountedAsListed(w, "--offline");
 
     // The program deactivated: every grade kept out.
-    await w.ok(["programs", "deactivate", w.programId]);
+    await toState(d, "program-inactive");
     expect(await expectCountedAsListed(w, "--offline")).toMatch(/not active/);
   });
 });

@@ -6,6 +6,7 @@ import { createContext } from "../../src/core/context.js";
 import { planEntries, preparePlan, type SyncFilters, streamPlan } from "../../src/core/sync/plan.js";
 import { openState } from "../../src/store/db.js";
 import { dropPlan } from "../../src/store/plan.js";
+import { decisionWorld, toState } from "../helpers/decision-world.js";
 import { type Course, syncWorld, type World } from "../helpers/sync-world.js";
 
 /**
@@ -123,27 +124,12 @@ function onState<T>(w: World, body: (db: Database.Database) => T): T {
 
 describe("a dry run's --json", () => {
   it("lists, counts and hashes the plan the plan table holds, byte for byte, whatever the reason and settings", async () => {
-    world = await syncWorld({ kind: "moodle", gradeSync: "assignment" });
+    const d = await decisionWorld();
+    world = d.w;
     const w = world;
-    const course: Course = w.courses.find((c) => c.items.length >= 3)!;
-    const [item1, item2, item3] = course.items as [
-      Course["items"][0],
-      Course["items"][0],
-      Course["items"][0],
-    ];
-    const [ana, ben, cid, dee] = w.members as [string, string, string, string];
-    w.setGrade(ana, course.id, { items: { [item1.id]: 91.7, [item2.id]: 72, [item3.id]: 40 } });
-    w.setGrade(ben, course.id, { items: { [item1.id]: 64, [item2.id]: 55.55 } });
-    w.setGrade(cid, course.id, { items: { [item1.id]: 80, [item2.id]: null } });
-    w.setGrade(dee, course.id, { items: { [item1.id]: 33.3, [item2.id]: 2 / 3 } });
-    const link1 = w.publish({ courseId: course.id, itemId: item1.id });
-    const link2 = w.publish({ courseId: course.id, itemId: item2.id });
-    w.launch(ana, link1, { courseId: course.id, itemId: item1.id });
-    w.launch(ben, link2, { courseId: course.id, itemId: item2.id });
-    w.launch(dee, link1, { courseId: course.id, itemId: item1.id });
-    w.launch(dee, link2, { courseId: course.id, itemId: item2.id });
-    await w.ok(["sync", "daily", "--dry-run"]);
-    await w.ok(["learners", "mark-test", dee]);
+    const { course } = d;
+    const [item1, item2, item3] = d.items;
+    const { ana, ben } = d.learners;
 
     // Names JSON must escape, and more grades than a chunk holds (store/plan.ts JSON_CHUNK), in a
     // linked column (never launched) and in an item no link points at: every awkward number.
@@ -185,18 +171,13 @@ describe("a dry run's --json", () => {
     await expectStreamedAsListed(w, { course: course.id }, ["--course", course.id]);
 
     // After a run: unchanged (incremental on), then changed, with the ledger's previous scores.
-    await w.ok(["sync", "grades"]);
-    w.setGrade(ana, course.id, { items: { [item1.id]: 95, [item2.id]: 72, [item3.id]: 40 } });
-    await w.ok(["sync", "daily", "--dry-run"]);
+    await toState(d, "changed");
     await expectStreamedAsListed(w);
-    // Incremental off: the unchanged ones are posted again.
-    await w.ok(["settings", "set", "incremental", "off"]);
+    await toState(d, "incremental-off");
     await expectStreamedAsListed(w);
-    // No-SSO on: roster eligibility instead of launches.
-    await w.ok(["settings", "set", "no-sso", "on"]);
+    await toState(d, "no-sso");
     await expectStreamedAsListed(w, {}, ["--offline"]);
-    // The program deactivated: every grade kept out.
-    await w.ok(["programs", "deactivate", w.programId]);
+    await toState(d, "program-inactive");
     await expectStreamedAsListed(w, {}, ["--offline"]);
   }, 120_000);
 
