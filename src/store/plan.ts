@@ -582,7 +582,7 @@ export function planPosts(db: Db, afterSeq: number, limit: number): PlanPost[] {
 
 export function dropPlan(db: Db): void {
   db.exec(
-    "DROP TABLE IF EXISTS temp.plan; DROP TABLE IF EXISTS temp.plan_columns; DROP TABLE IF EXISTS temp.plan_targets; DROP TABLE IF EXISTS temp.plan_links; DROP TABLE IF EXISTS temp.plan_test_learners;",
+    "DROP TABLE IF EXISTS temp.plan; DROP TABLE IF EXISTS temp.plan_columns; DROP TABLE IF EXISTS temp.plan_targets; DROP TABLE IF EXISTS temp.plan_links; DROP TABLE IF EXISTS temp.plan_test_learners; DROP TABLE IF EXISTS temp.plan_skips;",
   );
 }
 
