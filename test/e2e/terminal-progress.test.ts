@@ -5,6 +5,7 @@
  * run's summary. Piped, one line per finished phase on stderr and none on stdout; --json
  * piped, no progress at all.
  */
+import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseJson } from "../helpers/gg4l.js";
 import { plainLines, runOnTerminal, screenFrames } from "../helpers/pty.js";
@@ -205,6 +206,43 @@ describe("sync progress on a terminal", () => {
     expect(numbers(pull)).toEqual(numbers(said));
     const total = 2 * course.items.length;
     expect(ends[3]!.text).toMatch(new RegExp(`^${total}/${total} · ${total} posted`));
+  }, 120_000);
+});
+
+describe("a dry run's --json on a terminal", () => {
+  it("the items reach the screen whole, no spinner drawn among them, and the plan's ✓ line follows them", async () => {
+    const { w, course } = await pulledWorld();
+    // Enough grades (never launched: skips) that writing the list outlasts a few spinner frames.
+    const db = new Database(w.box.db);
+    try {
+      const insert = db.prepare(
+        `INSERT INTO coursera_grades (tenant_id, external_id, course_id, item_id, program_id, grade)
+         SELECT tenant_id, ?, course_id, item_id, program_id, 50.5 FROM coursera_grades
+         WHERE course_id = ? AND item_id != '' LIMIT 1`,
+      );
+      db.transaction(() => {
+        for (let i = 0; i < 60_000; i++) insert.run(`bulk${i}@x.edu`, course.id);
+      })();
+    } finally {
+      db.close();
+    }
+    const run = await runOnTerminal(["sync", "grades", "--dry-run", "--json"], {
+      env: { GG4L_DB: w.box.db },
+    });
+    expect(run.code).toBe(0);
+    const start = run.screen.indexOf('{\r\n  "dryRun": true');
+    const end = run.screen.indexOf("\r\n}\r\n", start);
+    expect(start).toBeGreaterThanOrEqual(0);
+    expect(end).toBeGreaterThan(start);
+    const json = run.screen.slice(start, end + 3);
+    expect(json).not.toMatch(/\u001b|[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]|Plan/);
+    const plan = JSON.parse(json.replace(/\r\n/g, "\n")) as {
+      items: unknown[];
+      summary: { skipped: Record<string, number> };
+    };
+    expect(plan.items.length).toBeGreaterThan(60_000);
+    const after = plainLines(run.screen.slice(end)).filter((line) => line.trim() !== "");
+    expect(phaseEnds(after).map((e) => `${e.mark} ${e.phase}`)).toEqual(["✓ Plan"]);
   }, 120_000);
 });
 

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { Context } from "../../core/context.js";
 import type {
   DryRunResult,
+  PhaseEvent,
   PlanEntry,
   PlanSummary,
   RunItemRow,
@@ -318,35 +319,60 @@ export function registerSync(program: Command, cli: CliEnv): void {
       let summary: PlanSummary | undefined;
       // A phase that fails ends its own line; the spinner never outlives the call.
       const progress = await followPhases(cli, ctx, out);
-      const result = await service.dryRun(ctx, filtersOf(opts), {
-        ...(opts.planOut ? { planOut: opts.planOut } : {}),
-        ...(opts.offline ? { offline: true } : {}),
-        onPhase: progress.onPhase,
-        // Streamed in large chunks, waiting when the reader is slower: a plan of a million
-        // grades is never built in memory, nor written a line per call.
-        ...(out.json
-          ? { json: (items: Iterable<string | Buffer>) => writeLines(cli.io.stdout, jsonItems(items)) }
-          : opts.verbose
+      // --json: the plan phase lasts while its items are written. On a terminal a spinner redrawn
+      // meanwhile, or the phase's end line, would land inside the document: the spinner stops
+      // when the items start, and what the phase says next waits until the document is whole.
+      const held: PhaseEvent[] | undefined = out.json ? [] : undefined;
+      let holding = false;
+      const release = () => {
+        holding = false;
+        for (const event of held?.splice(0) ?? []) progress.onPhase(event);
+      };
+      const result = await service
+        .dryRun(ctx, filtersOf(opts), {
+          ...(opts.planOut ? { planOut: opts.planOut } : {}),
+          ...(opts.offline ? { offline: true } : {}),
+          onPhase: (event) => (holding ? held?.push(event) : progress.onPhase(event)),
+          // Streamed in large chunks, waiting when the reader is slower: a plan of a million
+          // grades is never built in memory, nor written a line per call.
+          ...(out.json
             ? {
-                entries: () =>
-                  writeLines(
-                    cli.io.stdout,
-                    streamTable(entryColumns, service.planEntries(ctx), {
-                      terminal: out.terminal,
-                      width: cli.io.columns,
-                      style: out.style,
-                    }),
-                  ),
+                json: (items: Iterable<string | Buffer>) => {
+                  progress.stop();
+                  holding = true;
+                  return writeLines(cli.io.stdout, jsonItems(items));
+                },
               }
-            : { countOnly: true }),
-      });
-      progress.dispose();
+            : opts.verbose
+              ? {
+                  entries: () =>
+                    writeLines(
+                      cli.io.stdout,
+                      streamTable(entryColumns, service.planEntries(ctx), {
+                        terminal: out.terminal,
+                        width: cli.io.columns,
+                        style: out.style,
+                      }),
+                    ),
+                }
+              : { countOnly: true }),
+        })
+        .catch((error: unknown) => {
+          release();
+          throw error;
+        });
       summary = result.summary;
       if (out.json) {
-        cli.io.stdout.write(
-          `  "summary": ${JSON.stringify(summary, null, 2).replace(/\n/g, "\n  ")},\n  "planFile": ${JSON.stringify(result.planFile)},\n  "rosters": ${JSON.stringify(result.rosters ?? null)}\n}\n`,
+        await new Promise<void>((resolve) =>
+          cli.io.stdout.write(
+            `  "summary": ${JSON.stringify(summary, null, 2).replace(/\n/g, "\n  ")},\n  "planFile": ${JSON.stringify(result.planFile)},\n  "rosters": ${JSON.stringify(result.rosters ?? null)}\n}\n`,
+            () => resolve(),
+          ),
         );
-      } else {
+        release();
+      }
+      progress.dispose();
+      if (!out.json) {
         renderRosters(out, result.rosters);
         await renderSummary(out, summary);
         if (result.planFile)
