@@ -2,6 +2,19 @@ import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { chunkedWriter } from "../../src/cli/io/chunked.js";
 
+/** A stream that takes a millisecond per write and holds 1 KB before asking the writer to wait. */
+function slowSink() {
+  const received: string[] = [];
+  const slow = new Writable({
+    highWaterMark: 1024,
+    write(chunk, _encoding, done) {
+      received.push(chunk.toString());
+      setTimeout(done, 1);
+    },
+  });
+  return { slow, received };
+}
+
 function sink() {
   const writes: string[] = [];
   const stream = new Writable({
@@ -37,14 +50,7 @@ describe("chunked output", () => {
   });
 
   it("writes bytes made elsewhere as they are, after the text before them, and waits when the stream is full", async () => {
-    const received: string[] = [];
-    const slow = new Writable({
-      highWaterMark: 1024,
-      write(chunk, _encoding, done) {
-        received.push(chunk.toString());
-        setTimeout(done, 1);
-      },
-    });
+    const { slow, received } = slowSink();
     const out = chunkedWriter(slow, 4096);
     const pieces: Array<string | Buffer> = [];
     for (let i = 0; i < 200; i++) pieces.push(`[${i}`, Buffer.from(`${"x".repeat(2000)}${i}]`));
@@ -64,14 +70,7 @@ describe("chunked output", () => {
   });
 
   it("respects back-pressure: a full stream makes the writer wait for its drain, and nothing is lost", async () => {
-    const received: string[] = [];
-    const slow = new Writable({
-      highWaterMark: 1024,
-      write(chunk, _encoding, done) {
-        received.push(chunk.toString());
-        setTimeout(done, 1);
-      },
-    });
+    const { slow, received } = slowSink();
     const out = chunkedWriter(slow, 4096);
     const lines = Array.from({ length: 5000 }, (_, i) => `entry ${i}\n`);
     let waits = 0;

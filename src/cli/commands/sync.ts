@@ -322,17 +322,17 @@ export function registerSync(program: Command, cli: CliEnv): void {
       // --json: the plan phase lasts while its items are written. On a terminal a spinner redrawn
       // meanwhile, or the phase's end line, would land inside the document: the spinner stops
       // when the items start, and what the phase says next waits until the document is whole.
-      const held: PhaseEvent[] | undefined = out.json ? [] : undefined;
+      const held: PhaseEvent[] = [];
       let holding = false;
       const release = () => {
         holding = false;
-        for (const event of held?.splice(0) ?? []) progress.onPhase(event);
+        for (const event of held.splice(0)) progress.onPhase(event);
       };
       const result = await service
         .dryRun(ctx, filtersOf(opts), {
           ...(opts.planOut ? { planOut: opts.planOut } : {}),
           ...(opts.offline ? { offline: true } : {}),
-          onPhase: (event) => (holding ? held?.push(event) : progress.onPhase(event)),
+          onPhase: (event) => (holding ? held.push(event) : progress.onPhase(event)),
           // Streamed in large chunks, waiting when the reader is slower: a plan of a million
           // grades is never built in memory, nor written a line per call.
           ...(out.json
